@@ -1,0 +1,5 @@
+"""``python -m regtui``: the same as the ``regtui`` command."""
+
+from regtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The command line: ``regtui`` (open the lab), ``regtui run``, ``regtui presets``.
+
+Routes only: parsing lives here, the work in ``regtui.commands.*``.  Nothing
+heavy is imported at module level, so ``regtui --help`` never imports torch,
+and the Textual UI is imported only when the lab is opened.
+Exit codes: 0 success, 2 usage or preset error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from regtui import __version__
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 and a one-line hint (argparse's own behaviour, kept)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from regtui.commands import presets as presets_cmd
+    from regtui.commands import run as run_cmd
+
+    parser = _Parser(
+        prog="regtui",
+        description=(
+            "A terminal lab that trains small neural networks and shows, side by side and live, "
+            "how L2 regularization (λ·Σw²) and Dropout (drop probability p) fight overfitting. "
+            "Without a command, opens the lab."
+        ),
+        epilog="Keys in the lab: r run, space pause, x stop, v view, l log scale, c config, ? help, q quit.",
+    )
+    parser.add_argument("--version", action="version", version=f"regtui {__version__}")
+    parser.add_argument("--preset", metavar="NAME|PATH", help="preset to open in the lab (default: %(default)s)", default=None)
+    parser.add_argument("--presets-dir", metavar="DIR", help="folder of user presets (default: $REGTUI_PRESETS_DIR or the user config folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_cmd.add_parser(sub)
+    presets_cmd.add_parser(sub)
+    return parser
+
+
+def open_lab(args: argparse.Namespace) -> int:
+    from regtui.core import presets
+    from regtui.core.config import ConfigError
+
+    name = args.preset or presets.DEFAULT_PRESET
+    try:
+        experiment = presets.load(name, args.presets_dir)
+    except ConfigError as exc:
+        print(f"regtui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from regtui.ui.app import create_app  # the UI only when the lab opens
+
+    create_app(experiment, presets_dir=args.presets_dir).run()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return open_lab(args)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

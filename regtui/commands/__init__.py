@@ -1,0 +1,1 @@
+"""Sub-command implementations of the command line (``regtui.cli`` routes to them)."""

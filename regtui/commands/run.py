@@ -1,0 +1,140 @@
+"""``regtui run PRESET``: the comparison, headless, for scripts and CI.
+
+Consumes the core's training generator, shows live progress with rich on
+stderr, prints a results table on stdout and writes ``--json``, ``--csv`` and
+``--save-models`` outputs.  Ctrl+C stops training, writes what it has, and
+exits 130.  Divergence is a result, not an error: the run still exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a comparison headless and print what each variant achieved",
+        description=(
+            "Train every variant of PRESET on the same data from the same initial weights "
+            "and report, per variant, the best validation loss and its epoch, final losses, "
+            "accuracy, gap and weight norm. Exits 0 (also when variants diverged), "
+            "2 on a preset or usage error, 130 on Ctrl+C after writing partial results."
+        ),
+    )
+    p.add_argument("preset", metavar="PRESET", help="a bundled or user preset name, or a path to a .toml file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset value with TOML syntax, e.g. train.epochs=5, model.hidden=[32], "
+                        "variants.L2.l2=0.01 (repeatable)")
+    p.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch's metrics as JSON")
+    p.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
+    p.add_argument("--save-models", metavar="DIR", help="write each variant's final state_dict as DIR/<variant>.pt")
+    p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
+    p.set_defaults(handler=run_command)
+
+
+def _load(args: argparse.Namespace):
+    from regtui.core import presets
+
+    source = presets.find(args.preset, args.presets_dir)
+    experiment = presets.load_file(source)
+    return presets.with_overrides(experiment, args.overrides)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from regtui.core.config import ConfigError
+
+    err = Console(stderr=True)
+    try:
+        experiment = _load(args)
+    except ConfigError as exc:
+        err.print(f"[bold red]regtui run:[/] {exc}", highlight=False, markup=True)
+        return EXIT_USAGE
+    from regtui.core.results import RunHistory
+    from regtui.core.training import EpochEnd, Training, configure_torch
+
+    configure_torch()
+    try:
+        training = Training(experiment)
+    except ConfigError as exc:
+        err.print(f"[bold red]regtui run:[/] {args.preset}: {exc}", highlight=False)
+        return EXIT_USAGE
+    history = RunHistory(experiment)
+    code = EXIT_OK
+    events = training.events()
+    try:
+        _consume(events, history, experiment, err, quiet=args.quiet)
+    except KeyboardInterrupt:
+        events.close()
+        history.mark_stopped()
+        code = EXIT_INTERRUPTED
+        err.print("[yellow]interrupted: writing partial results[/]")
+    _write_outputs(args, history, training)
+    if not args.quiet:
+        from regtui.commands.report import results_table
+
+        Console().print(results_table(history))
+    return code
+
+
+def _consume(events, history, experiment, err, *, quiet: bool) -> None:
+    from regtui.core.training import EpochEnd
+
+    if quiet:
+        for event in events:
+            if isinstance(event, EpochEnd):
+                history.add(event)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    total = experiment.train.epochs
+    columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"))
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("train", total=total, best="")
+        for event in events:
+            if isinstance(event, EpochEnd):
+                history.add(event)
+                progress.update(task, completed=event.epoch, best=_best_text(history))
+
+
+def _best_text(history) -> str:
+    name = history.best_variant()
+    if name is None:
+        return ""
+    best = history[name].best
+    return f"best val {best.val_loss:.4g} ({name}, epoch {best.epoch})"
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+=-]", "_", name).lstrip(".") or "variant"
+
+
+def _write_outputs(args: argparse.Namespace, history, training) -> None:
+    from regtui.core.presets import write_atomic
+
+    if args.json_path:
+        write_atomic(Path(args.json_path), json.dumps(history.to_json(), indent=2, allow_nan=False) + "\n")
+    if args.csv_path:
+        write_atomic(Path(args.csv_path), history.to_csv())
+    if args.save_models:
+        import torch
+
+        folder = Path(args.save_models)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in training.names:
+            torch.save(training.state_dict(name), folder / f"{_safe_filename(name)}.pt")
+    if not args.quiet:
+        for label, path in (("JSON", args.json_path), ("CSV", args.csv_path), ("models", args.save_models)):
+            if path:
+                print(f"{label} written to {path}", file=sys.stderr)

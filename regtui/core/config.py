@@ -1,0 +1,304 @@
+"""The experiment: one comparison described as frozen dataclasses.
+
+Everything a run depends on lives here, so a preset reproduces it exactly.
+Parsing is strict: an unknown key, a wrong type or an out-of-range value is a
+``ConfigError`` naming the source, the key and the problem.  Configs are
+changed with ``dataclasses.replace`` (or ``with_overrides``), never mutated.
+
+Imports only the standard library: no torch, numpy or UI code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+DATASETS_2D = ("moons", "circles", "spirals", "xor", "gaussians")
+DATASETS_REAL = ("digits", "breast_cancer", "wine")
+DATASETS = DATASETS_2D + ("regression",) + DATASETS_REAL
+ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """A user mistake in a preset or override; ``str()`` is one clear line."""
+
+    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        what = f"{self.key}: " if self.key else ""
+        return f"{where}{what}{self.problem}"
+
+    def with_source(self, source: str) -> "ConfigError":
+        return ConfigError(self.key, self.problem, source)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "moons"
+    """Which data set: 2-D (moons, circles, spirals, xor, gaussians), regression, digits, breast_cancer, wine."""
+    n_train: int = 100
+    """Training samples; small values provoke overfitting."""
+    n_val: int = 500
+    """Validation samples."""
+    noise: float = 0.2
+    """Feature noise (standard deviation) of the 2-D data sets."""
+    label_noise: float = 0.0
+    """Fraction of training labels flipped to another class (classification)."""
+    seed: int = 0
+    """Seed of the data draw and the train/validation split."""
+    standardize: bool = True
+    """Standardize features with the training split's mean and population std."""
+    n_features: int = 200
+    """Input features of the regression problem."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple[int, ...] = (128, 64)
+    """Hidden layer widths; empty gives a linear / logistic model."""
+    activation: str = "relu"
+    """Hidden activation: relu, tanh, gelu or sigmoid."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "adam"
+    """sgd, adam or adamw (adamw is Adam; decoupled decay comes from each variant's weight_decay)."""
+    lr: float = 1e-3
+    """Learning rate."""
+    momentum: float = 0.0
+    """SGD momentum (sgd only)."""
+    batch_size: int = 32
+    """Mini-batch size; a value >= n_train means full batch."""
+    epochs: int = 100
+    """Epochs to train; 0 only measures the initial weights."""
+    seed: int = 0
+    """Seed of the initial weights, the batch order and the dropout masks."""
+    device: str = "auto"
+    """auto (CUDA when present), cpu or cuda."""
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    name: str = "baseline"
+    """Shown in charts and tables; unique within an experiment."""
+    l2: float = 0.0
+    """λ of the coupled penalty λ·Σw² added to the loss (Keras l2(λ))."""
+    weight_decay: float = 0.0
+    """η of decoupled weight decay: w ← w − lr·η·w after each step (AdamW)."""
+    dropout: float = 0.0
+    """Drop probability p after every hidden activation (inverted dropout)."""
+    input_dropout: float = 0.0
+    """Drop probability of input features."""
+    l2_biases: bool = False
+    """Also penalize / decay biases."""
+
+    @property
+    def is_baseline(self) -> bool:
+        return not (self.l2 or self.weight_decay or self.dropout or self.input_dropout)
+
+    def describe(self) -> str:
+        """Short text such as ``λ=1e-3 drop p=0.5`` (``no regularization`` for a baseline)."""
+        parts = []
+        if self.l2:
+            parts.append(f"λ={self.l2:g}")
+        if self.weight_decay:
+            parts.append(f"decay η={self.weight_decay:g}")
+        if self.dropout:
+            parts.append(f"drop p={self.dropout:g}")
+        if self.input_dropout:
+            parts.append(f"input drop p={self.input_dropout:g}")
+        return " ".join(parts) or "no regularization"
+
+
+def _default_variants() -> tuple[VariantConfig, ...]:
+    return (
+        VariantConfig("baseline"),
+        VariantConfig("L2", l2=1e-3),
+        VariantConfig("Dropout", dropout=0.5),
+        VariantConfig("L2+Dropout", l2=1e-3, dropout=0.5),
+    )
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str = "untitled"
+    """Preset name."""
+    description: str = ""
+    """One line shown in lists."""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    variants: tuple[VariantConfig, ...] = field(default_factory=_default_variants)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def variant(self, name: str) -> VariantConfig:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- checks
+
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def _check(ok: bool, key: str, problem: str) -> None:
+    if not ok:
+        raise ConfigError(key, problem)
+
+
+def _check_p(value: float, key: str) -> None:
+    _check(0.0 <= value < 1.0, key, f"must be a probability in [0, 1), got {value!r}")
+
+
+def validate(exp: Experiment) -> None:
+    """Range checks across the whole experiment; raises ``ConfigError``."""
+    d, m, t = exp.data, exp.model, exp.train
+    _check(d.dataset in DATASETS, "data.dataset", f"unknown data set {d.dataset!r}; choose one of {', '.join(DATASETS)}")
+    _check(d.n_train >= 2, "data.n_train", f"must be at least 2, got {d.n_train}")
+    _check(d.n_val >= 1, "data.n_val", f"must be at least 1, got {d.n_val}")
+    _check(d.n_train <= 10_000_000, "data.n_train", "is unreasonably large (max 10,000,000)")
+    _check(d.n_val <= 10_000_000, "data.n_val", "is unreasonably large (max 10,000,000)")
+    _check(0.0 <= d.noise <= 10.0, "data.noise", f"must be in [0, 10], got {d.noise!r}")
+    _check(0.0 <= d.label_noise <= 1.0, "data.label_noise", f"must be a fraction in [0, 1], got {d.label_noise!r}")
+    _check(1 <= d.n_features <= 100_000, "data.n_features", f"must be in [1, 100000], got {d.n_features}")
+    _check(len(m.hidden) <= 16, "model.hidden", "at most 16 hidden layers")
+    for i, width in enumerate(m.hidden):
+        _check(1 <= width <= 65_536, f"model.hidden[{i}]", f"a layer width must be in [1, 65536], got {width}")
+    _check(m.activation in ACTIVATIONS, "model.activation", f"unknown activation {m.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    _check(t.optimizer in OPTIMIZERS, "train.optimizer", f"unknown optimizer {t.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    _check(0.0 < t.lr <= 1e6, "train.lr", f"must be positive (and at most 1e6), got {t.lr!r}")
+    _check(0.0 <= t.momentum < 1.0, "train.momentum", f"must be in [0, 1), got {t.momentum!r}")
+    _check(t.batch_size >= 1, "train.batch_size", f"must be at least 1, got {t.batch_size}")
+    _check(0 <= t.epochs <= 10_000_000, "train.epochs", f"must be in [0, 10000000], got {t.epochs}")
+    _check(t.device in DEVICES, "train.device", f"unknown device {t.device!r}; choose one of {', '.join(DEVICES)}")
+    _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")
+    _check(0 <= d.seed < 2**63, "data.seed", f"must be in [0, 2^63), got {d.seed}")
+    _check(1 <= len(exp.variants) <= 64, "variants", f"need 1 to 64 variants, got {len(exp.variants)}")
+    seen: set[str] = set()
+    for v in exp.variants:
+        key = f"variants.{v.name}"
+        _check(bool(v.name.strip()), "variants.name", "a variant name cannot be empty")
+        _check(len(v.name) <= 40, f"{key}.name", "a variant name has at most 40 characters")
+        _check(v.name not in seen, f"{key}.name", f"duplicate variant name {v.name!r}")
+        seen.add(v.name)
+        _check(0.0 <= v.l2 <= 1e6, f"{key}.l2", f"λ must be in [0, 1e6], got {v.l2!r}")
+        _check(0.0 <= v.weight_decay <= 1e6, f"{key}.weight_decay", f"must be in [0, 1e6], got {v.weight_decay!r}")
+        _check_p(v.dropout, f"{key}.dropout")
+        _check_p(v.input_dropout, f"{key}.input_dropout")
+
+
+# --------------------------------------------------------------------------- dict <-> config
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _coerce(value: Any, default: Any, key: str) -> Any:
+    """Return ``value`` as the type of ``default`` or raise ``ConfigError``."""
+    if isinstance(default, bool):
+        _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        _check(isinstance(value, int) and not isinstance(value, bool), key, f"must be an integer, got {value!r}")
+        return value
+    if isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _check(ok, key, f"must be a number, got {value!r}")
+        _check(math.isfinite(value), key, f"must be a finite number, got {value!r}")
+        return float(value)
+    if isinstance(default, str):
+        _check(isinstance(value, str), key, f"must be a string, got {value!r}")
+        return value
+    if isinstance(default, tuple):  # model.hidden
+        _check(isinstance(value, (list, tuple)), key, f"must be a list of integers, got {value!r}")
+        out = []
+        for i, item in enumerate(value):
+            ok = isinstance(item, int) and not isinstance(item, bool)
+            _check(ok, f"{key}[{i}]", f"must be an integer, got {item!r}")
+            out.append(item)
+        return tuple(out)
+    raise AssertionError(f"no coercion for {key}")  # pragma: no cover
+
+
+def _build(cls: type, table: Any, prefix: str) -> Any:
+    _check(isinstance(table, Mapping), prefix, f"must be a table, got {_type_name(table)}")
+    defaults = cls()
+    names = {f.name for f in fields(cls)}
+    kwargs = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}"
+        _check(key in names, full, f"unknown key; expected one of {', '.join(sorted(names))}")
+        kwargs[key] = _coerce(value, getattr(defaults, key), full)
+    return cls(**kwargs)
+
+
+def _build_variant(table: Any, index: int) -> VariantConfig:
+    label = f"variants[{index}]"
+    _check(isinstance(table, Mapping), label, "must be a table ([[variants]])")
+    name = table.get("name", f"variant{index + 1}")
+    _check(isinstance(name, str), f"{label}.name", f"must be a string, got {name!r}")
+    return _build(VariantConfig, {**table, "name": name}, f"variants.{name}" if name else label)
+
+
+def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
+    """Strictly build an ``Experiment`` from parsed TOML; raises ``ConfigError``."""
+    _check(isinstance(raw, Mapping), "", "the top level must be a table")
+    allowed = {"name", "description", "data", "model", "train", "variants"}
+    for key in raw:
+        _check(key in allowed, str(key), f"unknown key; expected one of {', '.join(sorted(allowed))}")
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "description"):
+        if key in raw:
+            kwargs[key] = _coerce(raw[key], "", key)
+    for section, cls in _SECTIONS.items():
+        if section in raw:
+            kwargs[section] = _build(cls, raw[section], section)
+    if "variants" in raw:
+        items = raw["variants"]
+        _check(isinstance(items, list), "variants", "must be an array of tables ([[variants]])")
+        _check(len(items) >= 1, "variants", "needs at least one [[variants]] table")
+        kwargs["variants"] = tuple(_build_variant(t, i) for i, t in enumerate(items))
+    return Experiment(**kwargs)
+
+
+def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
+    """A TOML/JSON-ready dict; ``full=False`` drops values equal to the defaults."""
+    out: dict[str, Any] = {"name": exp.name, "description": exp.description}
+    for section in _SECTIONS:
+        obj = getattr(exp, section)
+        table = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if full or value != f.default:
+                table[f.name] = list(value) if isinstance(value, tuple) else value
+        if table:
+            out[section] = table
+    variants = []
+    for v in exp.variants:
+        table = {"name": v.name}
+        for f in fields(v):
+            value = getattr(v, f.name)
+            if f.name != "name" and (full or value != f.default):
+                table[f.name] = value
+        variants.append(table)
+    out["variants"] = variants
+    return out
+
+
+def replace(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` re-exported, so callers need one import."""
+    return dataclasses.replace(obj, **changes)

@@ -1,0 +1,153 @@
+"""The networks: K MLP members stacked into one model, and the plain reference.
+
+``StackedMLP`` holds weights shaped ``[K, in, out]`` and runs every member in
+one ``baddbmm`` per layer; each member has its own drop probabilities and its
+own dropout random generator, so its masks do not depend on the others.
+``plain_mlp`` builds the same member as an ``nn.Sequential`` (used by tests as
+the reference answer, and for saved ``state_dict`` layouts).
+
+Dropout is inverted dropout (kept units scaled by 1/(1-p)), drawn as
+``rand >= p`` from the member's generator, after every hidden activation;
+input dropout acts on the features.  Both are off in eval mode.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+ACTIVATIONS = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "gelu": nn.functional.gelu,
+    "sigmoid": torch.sigmoid,
+}
+MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+def layer_sizes(n_in: int, hidden: Sequence[int], n_out: int) -> list[tuple[int, int]]:
+    sizes = [n_in, *hidden, n_out]
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def initial_layers(n_in: int, hidden: Sequence[int], n_out: int, seed: int) -> list[tuple[Tensor, Tensor]]:
+    """PyTorch's default ``nn.Linear`` init, U(±1/√fan_in), from its own generator.
+
+    Returns ``(W [in, out], b [out])`` per layer; every member of a seed starts here.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for fan_in, fan_out in layer_sizes(n_in, hidden, n_out):
+        bound = 1.0 / math.sqrt(fan_in)
+        w = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
+        b = (torch.rand(fan_out, generator=gen) * 2 - 1) * bound
+        out.append((w, b))
+    return out
+
+
+def dropout_mask(shape: Sequence[int], p: float, gen: torch.Generator, device: torch.device) -> Tensor:
+    """Inverted-dropout multiplier: 0 with probability p, else 1/(1-p)."""
+    keep = torch.rand(*shape, generator=gen, device=device) >= p
+    return keep.to(torch.float32) * (1.0 / (1.0 - p))
+
+
+class MemberDropout(nn.Module):
+    """Dropout drawing from one member's generator, exactly as ``StackedMLP`` does."""
+
+    def __init__(self, p: float, gen: torch.Generator) -> None:
+        super().__init__()
+        self.p = p
+        self.gen = gen
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        return x * dropout_mask(x.shape, self.p, self.gen, x.device)
+
+
+def plain_mlp(
+    layers: list[tuple[Tensor, Tensor]],
+    activation: str,
+    dropout: float = 0.0,
+    input_dropout: float = 0.0,
+    gen: torch.Generator | None = None,
+) -> nn.Sequential:
+    """One member as ``nn.Sequential`` with the given initial weights."""
+    gen = gen or torch.Generator()
+    mods: list[nn.Module] = []
+    if input_dropout:
+        mods.append(MemberDropout(input_dropout, gen))
+    for i, (w, b) in enumerate(layers):
+        lin = nn.Linear(w.shape[0], w.shape[1])
+        with torch.no_grad():
+            lin.weight.copy_(w.T)
+            lin.bias.copy_(b)
+        mods.append(lin)
+        if i < len(layers) - 1:
+            mods.append(MODULES[activation]())
+            if dropout:
+                mods.append(MemberDropout(dropout, gen))
+    return nn.Sequential(*mods)
+
+
+class StackedMLP(nn.Module):
+    """K members in one model: ``forward(x [B, in]) -> [K, B, out]``."""
+
+    def __init__(
+        self,
+        members: Sequence[list[tuple[Tensor, Tensor]]],
+        activation: str,
+        dropout: Sequence[float],
+        input_dropout: Sequence[float],
+        generators: Sequence[torch.Generator],
+    ) -> None:
+        super().__init__()
+        self.k = len(members)
+        n_layers = len(members[0])
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i][0] for m in members])) for i in range(n_layers)
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i][1] for m in members]).unsqueeze(1)) for i in range(n_layers)
+        )
+        self.act = ACTIVATIONS[activation]
+        self.dropout = [float(p) for p in dropout]
+        self.input_dropout = [float(p) for p in input_dropout]
+        self.generators = list(generators)
+
+    def _drop(self, h: Tensor, probs: list[float]) -> Tensor:
+        """Apply each member's own mask; members with p = 0 draw nothing."""
+        users = [k for k, p in enumerate(probs) if p > 0.0]
+        if not users or not self.training:
+            return h
+        shape = h.shape[1:]
+        masks = [dropout_mask(shape, probs[k], self.generators[k], h.device) for k in users]
+        if len(users) == self.k:
+            return h * torch.stack(masks)
+        scale = torch.ones_like(h)
+        scale[users] = torch.stack(masks)
+        return h * scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.k, -1, -1)
+        h = self._drop(x, self.input_dropout)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, w)
+            if i < last:
+                h = self._drop(self.act(h), self.dropout)
+        return h
+
+    def member_state_dict(self, k: int) -> dict[str, Tensor]:
+        """Member ``k`` in the key layout of ``plain_mlp`` (without dropout modules)."""
+        state = {}
+        index = 0
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            state[f"{index}.weight"] = w[k].detach().T.contiguous().cpu()
+            state[f"{index}.bias"] = b[k, 0].detach().clone().cpu()
+            index += 2  # Linear, activation
+        return state
