@@ -1,8 +1,14 @@
-"""The results table that ``regtui run`` prints (rich), one row per variant."""
+"""The results table that ``regtui run`` prints (rich), one row per variant.
+
+Sized for 80 columns: numbers in 4 significant digits, the regularization in
+a dim second line under the variant name.
+"""
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from regtui.core.results import RunHistory
 
@@ -15,20 +21,26 @@ def _num(value: float | None, fmt: str = ".4f") -> str:
 
 def results_table(history: RunHistory) -> Table:
     exp = history.experiment
-    table = Table(title=f"{exp.name}: {exp.data.dataset}, n_train={exp.data.n_train}, epochs={history.epoch}")
-    for col in ("variant", "regularization", "best val loss", "best epoch", "train loss", "val loss", "val acc", "gap", "‖w‖", "status"):
-        table.add_column(col, justify="left" if col in ("variant", "regularization", "status") else "right")
+    table = Table(
+        title=f"{exp.name}: {exp.data.dataset}, n_train={exp.data.n_train}, epoch {max(history.epoch, 0)}",
+        caption="best: lowest val loss (at its epoch); losses in eval mode, no penalty; gap = val − train",
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1),
+    )
+    columns = ("variant", "best", "at", "train", "val", "acc", "gap", "‖w‖", "status")
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("variant", "status") else "right", no_wrap=True, min_width=len(col))
     winner = history.best_variant()
     for cfg, h in zip(exp.variants, history.variants):
         best = h.best
         acc = h.last("val_acc")
+        name = Text(h.name + (" ★" if h.name == winner else ""), style="bold" if h.name == winner else "")
+        name.append("\n" + cfg.describe(), style="dim")
         table.add_row(
-            h.name, cfg.describe(),
+            name,
             _num(best.val_loss if best else None), str(best.epoch) if best else "—",
             _num(h.last("train_loss")), _num(h.last("val_loss")),
             "—" if acc is None else f"{acc:.1%}",
-            _num(h.last("gap"), "+.4f"), _num(h.last("weight_norm"), ".2f"),
-            f"[{STATUS_STYLE.get(h.status, '')}]{h.status}[/]",
-            style="bold" if h.name == winner else None,
+            _num(h.last("gap"), "+.3f"), _num(h.last("weight_norm"), ".1f"),
+            Text(h.status, style=STATUS_STYLE.get(h.status, "")),
         )
     return table

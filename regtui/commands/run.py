@@ -58,16 +58,16 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         experiment = _load(args)
     except ConfigError as exc:
-        err.print(f"[bold red]regtui run:[/] {exc}", highlight=False, markup=True)
+        print(f"regtui run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from regtui.core.results import RunHistory
-    from regtui.core.training import EpochEnd, Training, configure_torch
+    from regtui.core.training import Training, configure_torch
 
     configure_torch()
     try:
         training = Training(experiment)
     except ConfigError as exc:
-        err.print(f"[bold red]regtui run:[/] {args.preset}: {exc}", highlight=False)
+        print(f"regtui run: {args.preset}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     history = RunHistory(experiment)
     code = EXIT_OK
