@@ -28,16 +28,27 @@ def results_table(history: RunHistory) -> Table:
     )
     columns = ("variant", "best", "at", "train", "val", "acc", "gap", "‖w‖", "status")
     for col in columns:
-        table.add_column(col, justify="left" if col in ("variant", "status") else "right", no_wrap=True, min_width=len(col))
+        table.add_column(col, justify="left" if col in ("variant", "status") else "right",
+                         no_wrap=col != "variant", min_width=8 if col == "status" else len(col))
     winner = history.best_variant()
+    seeds = len(history.seeds)
+    if seeds > 1:
+        table.caption = f"means over {seeds} seeds; best: mean±std of the seeds' best val losses"
     for cfg, h in zip(exp.variants, history.variants):
         best = h.best
         acc = h.last("val_acc")
         name = Text(h.name + (" ★" if h.name == winner else ""), style="bold" if h.name == winner else "")
         name.append("\n" + cfg.describe(), style="dim")
+        best_text = _num(best.val_loss if best else None)
+        if seeds > 1:
+            values = [v for v in h.best_values() if v == v]
+            if len(values) > 1:
+                import statistics
+
+                best_text = f"{statistics.mean(values):.3f}±{statistics.stdev(values):.3f}".replace("±0.", "±.")
         table.add_row(
             name,
-            _num(best.val_loss if best else None), str(best.epoch) if best else "—",
+            best_text, str(best.epoch) if best else "—",
             _num(h.last("train_loss")), _num(h.last("val_loss")),
             "—" if acc is None else f"{acc:.1%}",
             _num(h.last("gap"), "+.3f"), _num(h.last("weight_norm"), ".1f"),

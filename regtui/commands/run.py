@@ -33,6 +33,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a preset value with TOML syntax, e.g. train.epochs=5, model.hidden=[32], "
                         "variants.L2.l2=0.01 (repeatable)")
+    p.add_argument("--seeds", type=int, metavar="N", help="repeat every variant over N seeds (train.seeds); "
+                   "the table shows mean ± std and the verdict says whether the ranking holds")
     p.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch's metrics as JSON")
     p.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
     p.add_argument("--save-models", metavar="DIR", help="write each variant's final state_dict as DIR/<variant>.pt")
@@ -46,7 +48,10 @@ def _load(args: argparse.Namespace):
 
     source = presets.find(args.preset, args.presets_dir)
     experiment = presets.load_file(source)
-    return presets.with_overrides(experiment, args.overrides)
+    overrides = list(args.overrides)
+    if args.seeds is not None:
+        overrides.append(f"train.seeds={args.seeds}")
+    return presets.with_overrides(experiment, overrides)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -82,8 +87,11 @@ def run_command(args: argparse.Namespace) -> int:
     _write_outputs(args, history, training)
     if not args.quiet:
         from regtui.commands.report import results_table
+        from regtui.core.verdict import verdict
 
-        Console().print(results_table(history))
+        out = Console()
+        out.print(results_table(history))
+        out.print(verdict(history), highlight=False)
     return code
 
 

@@ -83,6 +83,8 @@ class TrainConfig:
     """Epochs to train; 0 only measures the initial weights."""
     seed: int = 0
     """Seed of the initial weights, the batch order and the dropout masks."""
+    seeds: int = 1
+    """Repeat every variant over this many seeds: seed, seed+1, …, seed+seeds−1."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
 
@@ -120,6 +122,26 @@ class VariantConfig:
         return " ".join(parts) or "no regularization"
 
 
+SWEEP_VARIANT_KEYS = ("l2", "weight_decay", "dropout", "input_dropout")
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    """One knob of a sweep: ``variants.NAME.l2`` (or weight_decay, dropout,
+    input_dropout) or ``data.n_train``, over a list of values."""
+
+    key: str
+    values: tuple[float, ...]
+
+    @property
+    def variant(self) -> str | None:
+        return self.key.split(".")[1] if self.key.startswith("variants.") else None
+
+    @property
+    def field(self) -> str:
+        return self.key.rsplit(".", 1)[1]
+
+
 def _default_variants() -> tuple[VariantConfig, ...]:
     return (
         VariantConfig("baseline"),
@@ -139,6 +161,8 @@ class Experiment:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     variants: tuple[VariantConfig, ...] = field(default_factory=_default_variants)
+    sweep: tuple[SweepAxis, ...] = ()
+    """Optional: one or two knobs to sweep (``regtui sweep``, the lab's sweep view)."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -188,6 +212,10 @@ def validate(exp: Experiment) -> None:
     _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")
     _check(0 <= d.seed < 2**63, "data.seed", f"must be in [0, 2^63), got {d.seed}")
     _check(1 <= len(exp.variants) <= 64, "variants", f"need 1 to 64 variants, got {len(exp.variants)}")
+    _check(1 <= t.seeds <= 64, "train.seeds", f"must be in [1, 64], got {t.seeds}")
+    members = len(exp.variants) * t.seeds
+    _check(members <= 256, "train.seeds", f"variants × seeds = {members} networks; at most 256 train at once")
+    _validate_sweep(exp)
     seen: set[str] = set()
     for v in exp.variants:
         key = f"variants.{v.name}"
@@ -199,6 +227,38 @@ def validate(exp: Experiment) -> None:
         _check(0.0 <= v.weight_decay <= 1e6, f"{key}.weight_decay", f"must be in [0, 1e6], got {v.weight_decay!r}")
         _check_p(v.dropout, f"{key}.dropout")
         _check_p(v.input_dropout, f"{key}.input_dropout")
+
+
+def _validate_sweep(exp: Experiment) -> None:
+    axes = exp.sweep
+    _check(len(axes) <= 2, "sweep", f"at most two knobs, got {len(axes)}")
+    names = {v.name for v in exp.variants}
+    keys = [a.key for a in axes]
+    _check(len(set(keys)) == len(keys), "sweep", "a knob appears twice")
+    points = 1
+    for axis in axes:
+        key = f"sweep.{axis.key}"
+        parts = axis.key.split(".")
+        if axis.key == "data.n_train":
+            for value in axis.values:
+                _check(float(value).is_integer() and value >= 2, key, f"n_train values must be integers >= 2, got {value!r}")
+        else:
+            ok = len(parts) == 3 and parts[0] == "variants" and parts[2] in SWEEP_VARIANT_KEYS
+            _check(ok, key, "sweep knobs are data.n_train or variants.NAME.KEY with KEY one of " + ", ".join(SWEEP_VARIANT_KEYS))
+            _check(parts[1] in names, key, f"no variant named {parts[1]!r}; variants are: {', '.join(sorted(names))}")
+            for value in axis.values:
+                if parts[2] in ("dropout", "input_dropout"):
+                    _check_p(value, key)
+                else:
+                    _check(0.0 <= value <= 1e6, key, f"values must be in [0, 1e6], got {value!r}")
+        _check(1 <= len(axis.values) <= 64, key, f"needs 1 to 64 values, got {len(axis.values)}")
+        _check(len(set(axis.values)) == len(axis.values), key, "a value appears twice")
+        points *= len(axis.values)
+    swept = {a.variant for a in axes if a.variant}
+    _check(len(swept) <= 1, "sweep", "every variants.* knob of a sweep must address the same variant")
+    n_train_points = next((len(a.values) for a in axes if a.key == "data.n_train"), 1)
+    members = points // n_train_points * exp.train.seeds
+    _check(members <= 256, "sweep", f"grid points × seeds = {members} networks; at most 256 train at once")
 
 
 # --------------------------------------------------------------------------- dict <-> config
@@ -257,7 +317,7 @@ def _build_variant(table: Any, index: int) -> VariantConfig:
 def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     """Strictly build an ``Experiment`` from parsed TOML; raises ``ConfigError``."""
     _check(isinstance(raw, Mapping), "", "the top level must be a table")
-    allowed = {"name", "description", "data", "model", "train", "variants"}
+    allowed = {"name", "description", "data", "model", "train", "variants", "sweep"}
     for key in raw:
         _check(key in allowed, str(key), f"unknown key; expected one of {', '.join(sorted(allowed))}")
     kwargs: dict[str, Any] = {}
@@ -272,7 +332,24 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
         _check(isinstance(items, list), "variants", "must be an array of tables ([[variants]])")
         _check(len(items) >= 1, "variants", "needs at least one [[variants]] table")
         kwargs["variants"] = tuple(_build_variant(t, i) for i, t in enumerate(items))
+    if "sweep" in raw:
+        kwargs["sweep"] = _build_sweep(raw["sweep"])
     return Experiment(**kwargs)
+
+
+def _build_sweep(items: Any) -> tuple[SweepAxis, ...]:
+    _check(isinstance(items, list), "sweep", "must be an array of tables ([[sweep]] with key and values)")
+    axes = []
+    for i, table in enumerate(items):
+        label = f"sweep[{i}]"
+        _check(isinstance(table, Mapping), label, "must be a table with key and values")
+        extra = set(table) - {"key", "values"}
+        _check(not extra, f"{label}.{next(iter(extra), '')}", "unknown key; expected key, values")
+        _check("key" in table and isinstance(table["key"], str), f"{label}.key", "must be a string such as variants.L2.l2")
+        values = table.get("values")
+        _check(isinstance(values, list), f"sweep.{table['key']}.values", "must be a list of numbers")
+        axes.append(SweepAxis(table["key"], tuple(_coerce(v, 0.0, f"sweep.{table['key']}.values") for v in values)))
+    return tuple(axes)
 
 
 def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
@@ -296,6 +373,8 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
                 table[f.name] = value
         variants.append(table)
     out["variants"] = variants
+    if exp.sweep:
+        out["sweep"] = [{"key": a.key, "values": list(a.values)} for a in exp.sweep]
     return out
 
 

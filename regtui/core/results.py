@@ -84,57 +84,161 @@ class VariantHistory:
         return out
 
 
+class SeedGroup:
+    """One variant over several seeds: the mean curve, its band, and the members.
+
+    Offers ``VariantHistory``'s reading interface (``series``, ``last``,
+    ``best``, ``status``, ``len``), so charts and tables need no special case.
+    """
+
+    def __init__(self, name: str, members: list[VariantHistory]) -> None:
+        self.name = name
+        self.members = members
+
+    def __len__(self) -> int:
+        return max(len(m) for m in self.members)
+
+    def _stack(self, metric: str) -> np.ndarray:
+        n = len(self)
+        out = np.full((len(self.members), n), np.nan)
+        for i, m in enumerate(self.members):
+            values = m.series(metric)
+            out[i, : len(values)] = np.where(np.isfinite(values), values, np.nan)
+        return out
+
+    def series(self, metric: str) -> np.ndarray:
+        """Mean over the seeds that have a finite value at each epoch."""
+        if metric == "epoch":
+            return np.arange(len(self), dtype=float)
+        stacked = self._stack(metric)
+        with np.errstate(all="ignore"):
+            ok = np.isfinite(stacked).any(0)
+            mean = np.full(stacked.shape[1], np.nan)
+            mean[ok] = np.nanmean(stacked[:, ok], 0)
+        return mean
+
+    def band(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """Min and max over the seeds at each epoch (the band the charts draw)."""
+        stacked = self._stack(metric)
+        ok = np.isfinite(stacked).any(0)
+        lo, hi = np.full(stacked.shape[1], np.nan), np.full(stacked.shape[1], np.nan)
+        lo[ok], hi[ok] = np.nanmin(stacked[:, ok], 0), np.nanmax(stacked[:, ok], 0)
+        return lo, hi
+
+    def last(self, metric: str) -> float | None:
+        values = self.series(metric)
+        return float(values[-1]) if len(values) and np.isfinite(values[-1]) else None
+
+    @property
+    def best(self) -> Best | None:
+        val = self.series("val_loss")
+        if not np.isfinite(val).any():
+            return None
+        i = int(np.nanargmin(val))
+        return Best(i, float(val[i]))
+
+    def best_values(self) -> np.ndarray:
+        """Each seed's best validation loss (NaN where a seed never had one)."""
+        return np.array([m.best.val_loss if m.best else np.nan for m in self.members])
+
+    @property
+    def status(self) -> str:
+        statuses = [m.status for m in self.members]
+        for severe in ("running", "diverged", "stopped"):
+            count = statuses.count(severe)
+            if count == len(statuses):
+                return severe
+            if count and severe != "running":
+                return f"{severe} {count}/{len(statuses)}"
+            if count:
+                return "running"
+        return "finished"
+
+    def records(self) -> list[dict[str, Any]]:
+        cols = {m: self.series(m) for m in METRICS}
+        return [
+            {m: (int(i) if m == "epoch" else (float(v) if np.isfinite(v := cols[m][i]) else None)) for m in METRICS}
+            for i in range(len(self))
+        ]
+
+
 class RunHistory:
-    """Every variant's history for one run."""
+    """Every variant's history for one run (and each seed's, with several seeds)."""
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
-        self.variants = [VariantHistory(v.name) for v in experiment.variants]
+        seeds = [experiment.train.seed + i for i in range(experiment.train.seeds)]
+        self.seeds = seeds
+        self.members: list[VariantHistory] = []
+        self.variants: list[VariantHistory | SeedGroup] = []
+        for v in experiment.variants:
+            if len(seeds) == 1:
+                group = [VariantHistory(v.name)]
+                self.variants.append(group[0])
+            else:
+                group = [VariantHistory(f"{v.name} · seed {s}") for s in seeds]
+                self.variants.append(SeedGroup(v.name, group))
+            self.members.extend(group)
         self.epoch = -1
         self.seconds = 0.0
 
-    def __getitem__(self, name: str) -> VariantHistory:
+    def __getitem__(self, name: str) -> VariantHistory | SeedGroup:
         for v in self.variants:
             if v.name == name:
                 return v
         raise KeyError(name)
 
     def add(self, event: Any) -> None:
-        """Record an ``EpochEnd``."""
+        """Record an ``EpochEnd`` (its metrics are per member, in ``plan_members`` order)."""
         self.epoch = event.epoch
         self.seconds = event.seconds
-        for hist, metrics, status in zip(self.variants, event.metrics, event.statuses):
+        for hist, metrics, status in zip(self.members, event.metrics, event.statuses):
             if metrics is not None:
                 hist.append(metrics)
             hist.status = status
 
     def mark_stopped(self) -> None:
-        for hist in self.variants:
+        for hist in self.members:
             if hist.status == "running":
                 hist.status = "stopped"
 
     def best_variant(self) -> str | None:
-        """The variant with the lowest best validation loss."""
+        """The variant with the lowest best validation loss (of the mean curve over seeds)."""
         scored = [(h.best.val_loss, h.name) for h in self.variants if h.best is not None]
         return min(scored)[1] if scored else None
+
+    @staticmethod
+    def _entry(h: VariantHistory | SeedGroup) -> dict[str, Any]:
+        best = h.best
+        return {
+            "name": h.name,
+            "status": h.status,
+            "history": h.records(),
+            "best": {"epoch": best.epoch, "val_loss": best.val_loss} if best else None,
+        }
 
     def to_json(self) -> dict[str, Any]:
         variants = []
         for h in self.variants:
-            best = h.best
-            variants.append({
-                "name": h.name,
-                "status": h.status,
-                "history": h.records(),
-                "best": {"epoch": best.epoch, "val_loss": best.val_loss} if best else None,
-            })
+            entry = self._entry(h)
+            if isinstance(h, SeedGroup):
+                bests = h.best_values()
+                finite = bests[np.isfinite(bests)]
+                entry["best_val_loss_over_seeds"] = {
+                    "mean": float(finite.mean()) if len(finite) else None,
+                    "std": float(finite.std(ddof=1)) if len(finite) > 1 else None,
+                    "n": int(len(finite)),
+                }
+                entry["seeds"] = [dict(self._entry(m), seed=s) for m, s in zip(h.members, self.seeds)]
+            variants.append(entry)
         return {"experiment": experiment_to_dict(self.experiment), "variants": variants}
 
     def to_csv(self) -> str:
+        """One row per member and epoch (with several seeds, the member names carry the seed)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(("variant", "status") + METRICS)
-        for h in self.variants:
+        for h in self.members:
             for rec in h.records():
                 writer.writerow([h.name, h.status] + ["" if rec[m] is None else rec[m] for m in METRICS])
         return buf.getvalue()

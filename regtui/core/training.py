@@ -92,35 +92,68 @@ def make_optimizer(params: list[Tensor], name: str, lr: float, momentum: float) 
         return torch.optim.Adam(params, lr=lr)
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One trained network of the stack: a variant at one seed."""
+
+    name: str
+    """The variant's name, with `` · seed N`` when the run has several seeds."""
+    variant: str
+    variant_index: int
+    seed: int
+
+
+def dropout_seed(seed: int, variant_index: int) -> int:
+    """Seed of a member's own dropout generator, independent of every other member's."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, variant_index, 0xD50]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def plan_members(experiment: Experiment) -> list[Member]:
+    """Variant-major: every seed of the first variant, then of the next, ..."""
+    t = experiment.train
+    seeds = [t.seed + i for i in range(t.seeds)]
+    return [
+        Member(v.name if len(seeds) == 1 else f"{v.name} · seed {s}", v.name, i, s)
+        for i, v in enumerate(experiment.variants)
+        for s in seeds
+    ]
+
+
 class Training:
     """One comparison, set up and ready to step; ``events()`` runs it."""
 
     def __init__(self, experiment: Experiment, dataset: Dataset | None = None) -> None:
         self.experiment = exp = experiment
-        self.device = resolve_device(exp.train.device)
+        self.device = dev = resolve_device(exp.train.device)
         self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data)
-        self.names = tuple(v.name for v in exp.variants)
-        k = len(exp.variants)
-        dev = self.device
+        self.members = members = plan_members(exp)
+        self.names = tuple(m.name for m in members)
+        k = len(members)
         self.x_train = torch.from_numpy(ds.x_train).to(dev)
         self.y_train = torch.from_numpy(ds.y_train).to(dev)
         self.x_val = torch.from_numpy(ds.x_val).to(dev)
         self.y_val = torch.from_numpy(ds.y_val).to(dev)
-        init = initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, exp.train.seed)
-        gens = [torch.Generator(device=dev).manual_seed(exp.train.seed * 1009 + 7919 * (i + 1)) for i in range(k)]
+        self.seeds = sorted({m.seed for m in members})
+        init = {s: initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, s) for s in self.seeds}
+        variants = [exp.variants[m.variant_index] for m in members]
+        gens = [torch.Generator(device=dev).manual_seed(dropout_seed(m.seed, m.variant_index)) for m in members]
         self.model = StackedMLP(
-            [[(w.to(dev), b.to(dev)) for w, b in init]] * k, exp.model.activation,
-            [v.dropout for v in exp.variants], [v.input_dropout for v in exp.variants], gens,
+            [[(w.to(dev), b.to(dev)) for w, b in init[m.seed]] for m in members], exp.model.activation,
+            [v.dropout for v in variants], [v.input_dropout for v in variants], gens,
         )
-        self.shuffle = torch.Generator().manual_seed(exp.train.seed)
+        self.shuffles = {s: torch.Generator().manual_seed(s) for s in self.seeds}
+        self.member_seed_row = torch.tensor([self.seeds.index(m.seed) for m in members], device=dev)
         col = lambda values: torch.tensor(values, dtype=torch.float32, device=dev).view(k, 1, 1)  # noqa: E731
-        self.l2_w = col([v.l2 for v in exp.variants])
-        self.l2_b = col([v.l2 if v.l2_biases else 0.0 for v in exp.variants])
-        self.wd_w = col([v.weight_decay for v in exp.variants])
-        self.wd_b = col([v.weight_decay if v.l2_biases else 0.0 for v in exp.variants])
-        self.any_l2 = any(v.l2 for v in exp.variants)
-        self.any_wd = any(v.weight_decay for v in exp.variants)
-        self.any_bias_reg = any(v.l2_biases and (v.l2 or v.weight_decay) for v in exp.variants)
+        self.l2_w = col([v.l2 for v in variants])
+        self.l2_b = col([v.l2 if v.l2_biases else 0.0 for v in variants])
+        self.wd_w = col([v.weight_decay for v in variants])
+        self.wd_b = col([v.weight_decay if v.l2_biases else 0.0 for v in variants])
+        self.l2_w2, self.l2_b2 = 2 * self.l2_w, 2 * self.l2_b
+        self.any_l2 = any(v.l2 for v in variants)
+        self.any_wd = any(v.weight_decay for v in variants)
+        self.any_bias_reg = any(v.l2_biases and (v.l2 or v.weight_decay) for v in variants)
         t = exp.train
         self.optimizer = make_optimizer(list(self.model.parameters()), t.optimizer, t.lr, t.momentum)
         self.batch_size = min(t.batch_size, ds.x_train.shape[0])
@@ -132,14 +165,22 @@ class Training:
         self._epoch = 0
         self._frozen: list[Tensor] | None = None
 
+    def _epoch_order(self) -> Tensor:
+        """This epoch's sample order: ``[n]`` with one seed, ``[K, n]`` per member with several."""
+        n = self.x_train.shape[0]
+        orders = [torch.randperm(n, generator=self.shuffles[s]).to(self.device) for s in self.seeds]
+        if len(orders) == 1:
+            return orders[0]
+        return torch.stack(orders)[self.member_seed_row]
+
     # ------------------------------------------------------------------ pieces
 
     def _data_loss(self, out: Tensor, y: Tensor) -> Tensor:
         """Per-member mean data loss: ``out [K, B, C]`` -> ``[K]``."""
         k, b = out.shape[0], out.shape[1]
         if self.dataset.task == "classification":
-            flat = torch.nn.functional.cross_entropy(
-                out.reshape(k * b, -1), y.repeat(k), reduction="none")
+            flat_y = y.repeat(k) if y.dim() == 1 else y.reshape(k * b)
+            flat = torch.nn.functional.cross_entropy(out.reshape(k * b, -1), flat_y, reduction="none")
             return flat.view(k, b).mean(1)
         return ((out.squeeze(-1) - y) ** 2).mean(1)
 
@@ -183,10 +224,10 @@ class Training:
             if self.any_l2:
                 objective = objective + self._penalty()
                 for w in m.weights:
-                    w.grad.add_(w * (2 * self.l2_w))
+                    w.grad.add_(w * self.l2_w2)
                 if self.any_bias_reg:
                     for b in m.biases:
-                        b.grad.add_(b * (2 * self.l2_b))
+                        b.grad.add_(b * self.l2_b2)
             if self.any_wd:
                 lr = opt.param_groups[0]["lr"]
                 for w in m.weights:
@@ -254,10 +295,10 @@ class Training:
         try:
             for epoch in range(1, epochs + 1):
                 self._epoch = epoch
-                order = torch.randperm(n, generator=self.shuffle).to(self.device)
+                order = self._epoch_order()
                 total = torch.zeros(len(self.names), device=self.device)
                 for i in range(self.n_batches):
-                    idx = order[i * bs:(i + 1) * bs]
+                    idx = order[..., i * bs:(i + 1) * bs]
                     total += self._step(self.x_train[idx], self.y_train[idx])
                     yield BatchEnd(epoch, i + 1, self.n_batches)
                 if epoch == epochs:
@@ -269,7 +310,7 @@ class Training:
             self.statuses = ["stopped" if s == "running" else s for s in self.statuses]
 
     def state_dict(self, variant: str) -> dict[str, Tensor]:
-        """A variant's current weights in ``nn.Sequential`` layout (see ``plain_mlp``)."""
+        """A member's current weights in ``nn.Sequential`` layout (see ``plain_mlp``)."""
         return self.model.member_state_dict(self.names.index(variant))
 
 

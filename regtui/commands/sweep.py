@@ -1,0 +1,170 @@
+"""``regtui sweep PRESET --grid KEY=V1,V2,...``: how strong should λ or p be?
+
+Trains every grid point (× seeds) as members of one stacked model and prints,
+per point, the best validation loss (mean ± std over seeds) and the final
+train loss, with a bar per point so the U shape shows in a plain terminal.
+Exit codes as ``regtui run``: 0, 2 on a usage/preset error, 130 on Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+BAR = 24
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="sweep λ, p or n_train over a grid (and seeds) and find the right strength",
+        description=(
+            "Vary one or two regularization knobs of one variant over a grid — "
+            "variants.NAME.l2, .weight_decay, .dropout, .input_dropout — or data.n_train, "
+            "and report each point's best validation loss (mean ± std over seeds) and final "
+            "train loss. Grid points and seeds train together as one stacked model. "
+            "Without --grid, the preset's [[sweep]] tables are used."
+        ),
+        epilog="example: regtui sweep d2l-weight-decay --grid 'variants.λ=3.l2=0,0.1,1,3,10,100' --seeds 3",
+    )
+    p.add_argument("preset", metavar="PRESET", help="a bundled or user preset name, or a path to a .toml file")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a knob and its values, e.g. variants.L2.l2=0,1e-4,1e-3,1e-2 (at most two --grid)")
+    p.add_argument("--seeds", type=int, metavar="N", help="repeat every grid point over N seeds")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset value (as in regtui run)")
+    p.add_argument("--json", dest="json_path", metavar="FILE",
+                   help="write one entry per grid point: knob values, mean/std of best val loss and final train loss")
+    p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
+    p.set_defaults(handler=sweep_command)
+
+
+def parse_grid(text: str) -> tuple[str, tuple[float, ...]]:
+    from regtui.core.config import ConfigError
+
+    key, sep, values = text.rpartition("=")
+    if not sep or not key:
+        raise ConfigError(text, "a grid looks like KEY=V1,V2,..., e.g. variants.L2.l2=0,1e-3,1e-2")
+    out = []
+    for item in values.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ConfigError(f"sweep.{key}", f"{item.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"sweep.{key}", f"{item.strip()!r} is not a finite number")
+        out.append(value)
+    return key.strip(), tuple(out)
+
+
+def _load(args: argparse.Namespace):
+    from regtui.core import presets
+    from regtui.core.config import ConfigError, SweepAxis, replace
+
+    experiment = presets.load(args.preset, getattr(args, "presets_dir", None))
+    overrides = list(args.overrides) + ([f"train.seeds={args.seeds}"] if args.seeds is not None else [])
+    experiment = presets.with_overrides(experiment, overrides)
+    if args.grid:
+        try:
+            axes = tuple(SweepAxis(*parse_grid(g)) for g in args.grid)
+            experiment = replace(experiment, sweep=axes)
+        except ConfigError as exc:
+            raise exc.with_source("--grid") from None
+    if not experiment.sweep:
+        raise ConfigError("sweep", "nothing to sweep: give --grid KEY=V1,V2,... or [[sweep]] tables in the preset", args.preset)
+    return experiment
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    from regtui.core.config import ConfigError
+
+    try:
+        experiment = _load(args)
+    except ConfigError as exc:
+        print(f"regtui sweep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from regtui.core.sweep import SweepProgress, run_sweep
+    from regtui.core.training import configure_torch
+
+    configure_torch()
+    points: list = []
+    code = EXIT_OK
+    stream = run_sweep(experiment)
+    progress = None
+    try:
+        if not args.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            progress = Progress(TextColumn("sweep epochs"), MofNCompleteColumn(), BarColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True))
+            progress.start()
+            task = progress.add_task("sweep", total=None)
+        for item in stream:
+            if isinstance(item, SweepProgress):
+                if progress is not None:
+                    progress.update(task, completed=item.done_epochs, total=item.total_epochs)
+            else:
+                points.extend(item)
+    except ConfigError as exc:
+        print(f"regtui sweep: {args.preset}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        stream.close()
+        code = EXIT_INTERRUPTED
+        print("interrupted: writing the points finished so far", file=sys.stderr)
+    finally:
+        if progress is not None:
+            progress.stop()
+    if args.json_path:
+        from regtui.core.config import experiment_to_dict
+        from regtui.core.presets import write_atomic
+
+        doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
+        write_atomic(Path(args.json_path), json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    if not args.quiet:
+        _print_table(experiment, points)
+    return code
+
+
+def _print_table(experiment, points) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from regtui.core.sweep import best_point
+
+    best = best_point(points)
+    seeds = experiment.train.seeds
+    table = Table(title=f"sweep of {experiment.name}: {experiment.data.dataset}, {experiment.train.epochs} epochs, "
+                        f"{seeds} seed{'s' if seeds > 1 else ''}",
+                  caption="★ lowest mean best-validation loss; bar: best val loss (shorter is better)",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    keys = [a.key for a in experiment.sweep]
+    for key in keys:
+        table.add_column(key.rsplit(".", 1)[1], justify="right")
+    for col in ("best val", "train", "", "status"):
+        table.add_column(col, justify="right" if col in ("best val", "train") else "left", no_wrap=True)
+    means = [p.summary()["best_val_loss"]["mean"] for p in points]
+    finite = [m for m in means if m is not None]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    for point, mean in zip(points, means):
+        summary = point.summary()
+        std = summary["best_val_loss"]["std"]
+        text = "—" if mean is None else (f"{mean:.4g}" + (f"±{std:.2g}" if std is not None else ""))
+        train = summary["final_train_loss"]["mean"]
+        width = 0 if mean is None or hi == lo else round(1 + (BAR - 1) * (mean - lo) / (hi - lo))
+        bar = ("█" * width + (" ★" if point is best else "")) if mean is not None else "diverged"
+        statuses = sorted(set(point.statuses))
+        table.add_row(*(f"{point.knobs[k]:g}" for k in keys), text, "—" if train is None else f"{train:.4g}",
+                      bar, ", ".join(statuses), style="bold" if point is best else None)
+    Console().print(table)
+    if best is not None:
+        knobs = ", ".join(f"{k} = {v:g}" for k, v in best.knobs.items())
+        print(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})")
