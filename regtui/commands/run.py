@@ -75,6 +75,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"regtui run: {args.preset}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     history = RunHistory(experiment)
+    if not args.quiet:
+        err.print(_data_line(training.dataset), highlight=False)
     code = EXIT_OK
     events = training.events()
     try:
@@ -124,6 +126,27 @@ def _best_text(history) -> str:
     return f"best val {best.val_loss:.4g} ({name}, epoch {best.epoch})"
 
 
+def data_summary(dataset) -> dict[str, Any]:
+    """What the run trained on, saved beside the history (class names included)."""
+    return {
+        "task": dataset.task,
+        "n_train": int(dataset.x_train.shape[0]),
+        "n_val": int(dataset.x_val.shape[0]),
+        "n_features": dataset.n_features,
+        "n_classes": dataset.n_classes if dataset.task == "classification" else None,
+        "classes": list(dataset.classes) or None,
+    }
+
+
+def _data_line(dataset) -> str:
+    info = data_summary(dataset)
+    text = f"data: {info['task']}, {info['n_train']} train / {info['n_val']} validation rows, {info['n_features']} features"
+    if info["classes"]:
+        shown = ", ".join(f"{i}={name}" for i, name in enumerate(info["classes"][:12]))
+        text += f"; classes {shown}" + (" …" if len(info["classes"]) > 12 else "")
+    return text
+
+
 def _safe_filename(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+=-]", "_", name).lstrip(".") or "variant"
 
@@ -132,7 +155,9 @@ def _write_outputs(args: argparse.Namespace, history, training) -> None:
     from regtui.core.presets import write_atomic
 
     if args.json_path:
-        write_atomic(Path(args.json_path), json.dumps(history.to_json(), indent=2, allow_nan=False) + "\n")
+        doc = history.to_json()
+        doc["data"] = data_summary(training.dataset)
+        write_atomic(Path(args.json_path), json.dumps(doc, indent=2, allow_nan=False) + "\n")
     if args.csv_path:
         write_atomic(Path(args.csv_path), history.to_csv())
     if args.save_models:

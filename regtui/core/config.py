@@ -17,7 +17,9 @@ from typing import Any, Mapping
 
 DATASETS_2D = ("moons", "circles", "spirals", "xor", "gaussians")
 DATASETS_REAL = ("digits", "breast_cancer", "wine")
-DATASETS = DATASETS_2D + ("regression",) + DATASETS_REAL
+DATASETS_FILE = ("csv", "idx", "npz")
+DATASETS = DATASETS_2D + ("regression",) + DATASETS_REAL + DATASETS_FILE
+TASKS = ("auto", "classification", "regression")
 ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
@@ -44,11 +46,14 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "moons"
-    """Which data set: 2-D (moons, circles, spirals, xor, gaussians), regression, digits, breast_cancer, wine."""
+    """Which data set: 2-D (moons, circles, spirals, xor, gaussians), regression,
+    digits, breast_cancer, wine, or a file: csv, idx (MNIST folder), npz."""
     n_train: int = 100
-    """Training samples; small values provoke overfitting."""
+    """Training samples; small values provoke overfitting.  For a file, 0 = every row
+    (the default when a file preset leaves it out)."""
     n_val: int = 500
-    """Validation samples."""
+    """Validation samples.  For a file, 0 = the file's own split, or the rows left over
+    (20 % when n_train is 0 too)."""
     noise: float = 0.2
     """Feature noise (standard deviation) of the 2-D data sets."""
     label_noise: float = 0.0
@@ -59,6 +64,16 @@ class DataConfig:
     """Standardize features with the training split's mean and population std."""
     n_features: int = 200
     """Input features of the regression problem."""
+    path: str = ""
+    """csv / idx / npz: the file (a folder for idx); relative to the preset's folder."""
+    target: str = ""
+    """csv: the target column (default: the last one)."""
+    task: str = "auto"
+    """csv / npz: classification or regression; auto infers it when unambiguous."""
+    features: tuple[str, ...] = ()
+    """csv: feature columns (default: every column but the target)."""
+    drop_invalid: bool = False
+    """csv: drop rows with missing or non-numeric values instead of refusing the file."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,9 @@ class Experiment:
     variants: tuple[VariantConfig, ...] = field(default_factory=_default_variants)
     sweep: tuple[SweepAxis, ...] = ()
     """Optional: one or two knobs to sweep (``regtui sweep``, the lab's sweep view)."""
+    source_dir: str = field(default="", compare=False, repr=False)
+    """The folder of the preset file it came from (relative data paths resolve there);
+    not part of the experiment's identity and never saved."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -192,8 +210,14 @@ def validate(exp: Experiment) -> None:
     """Range checks across the whole experiment; raises ``ConfigError``."""
     d, m, t = exp.data, exp.model, exp.train
     _check(d.dataset in DATASETS, "data.dataset", f"unknown data set {d.dataset!r}; choose one of {', '.join(DATASETS)}")
-    _check(d.n_train >= 2, "data.n_train", f"must be at least 2, got {d.n_train}")
-    _check(d.n_val >= 1, "data.n_val", f"must be at least 1, got {d.n_val}")
+    if d.dataset in DATASETS_FILE:
+        _check(d.n_train == 0 or d.n_train >= 2, "data.n_train", f"must be 0 (every row) or at least 2, got {d.n_train}")
+        _check(d.n_val >= 0, "data.n_val", f"must be 0 (automatic) or more, got {d.n_val}")
+        _check(bool(d.path.strip()), "data.path", f"data set {d.dataset!r} needs path = the file or folder to read")
+    else:
+        _check(d.n_train >= 2, "data.n_train", f"must be at least 2, got {d.n_train}")
+        _check(d.n_val >= 1, "data.n_val", f"must be at least 1, got {d.n_val}")
+    _check(d.task in TASKS, "data.task", f"unknown task {d.task!r}; choose one of {', '.join(TASKS)}")
     _check(d.n_train <= 10_000_000, "data.n_train", "is unreasonably large (max 10,000,000)")
     _check(d.n_val <= 10_000_000, "data.n_val", "is unreasonably large (max 10,000,000)")
     _check(0.0 <= d.noise <= 10.0, "data.noise", f"must be in [0, 10], got {d.noise!r}")
@@ -283,6 +307,11 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
     if isinstance(default, str):
         _check(isinstance(value, str), key, f"must be a string, got {value!r}")
         return value
+    if isinstance(default, tuple) and key.endswith("features"):  # data.features
+        _check(isinstance(value, (list, tuple)), key, f"must be a list of column names, got {value!r}")
+        for i, item in enumerate(value):
+            _check(isinstance(item, str), f"{key}[{i}]", f"must be a string, got {item!r}")
+        return tuple(value)
     if isinstance(default, tuple):  # model.hidden
         _check(isinstance(value, (list, tuple)), key, f"must be a list of integers, got {value!r}")
         out = []
@@ -327,6 +356,10 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     for section, cls in _SECTIONS.items():
         if section in raw:
             kwargs[section] = _build(cls, raw[section], section)
+    data = kwargs.get("data")
+    if data is not None and data.dataset in DATASETS_FILE:  # a file: every row unless sizes are given
+        sizes = {k: 0 for k in ("n_train", "n_val") if k not in raw["data"]}
+        kwargs["data"] = dataclasses.replace(data, **sizes)
     if "variants" in raw:
         items = raw["variants"]
         _check(isinstance(items, list), "variants", "must be an array of tables ([[variants]])")

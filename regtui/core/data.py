@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regtui.core.config import DATASETS_2D, ConfigError, DataConfig
+from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, DataConfig
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Dataset:
     """"classification" or "regression"."""
     n_classes: int
     """Number of classes (1 for regression: one output)."""
+    classes: tuple[str, ...] = ()
+    """Class names in label order, where the data names them (CSV / npz / IDX)."""
 
     @property
     def n_features(self) -> int:
@@ -104,10 +106,43 @@ def _flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.
     return y
 
 
-def make_dataset(cfg: DataConfig) -> Dataset:
-    """Build the train/validation split the config describes."""
+def _file_split(cfg: DataConfig, raw, rng: np.random.Generator):
+    """Train/validation arrays of a file data set (its own split, or drawn from its rows)."""
+    if raw.x_val is not None:
+        def subsample(x, y, n, key):
+            if n == 0:
+                return x, y
+            if n > len(x):
+                raise ConfigError(key, f"the file holds {len(x)} rows for this split; asked for {n}")
+            pick = rng.permutation(len(x))[:n]
+            return x[pick], y[pick]
+
+        return (*subsample(raw.x, raw.y, cfg.n_train, "data.n_train"),
+                *subsample(raw.x_val, raw.y_val, cfg.n_val, "data.n_val"))
+    n = len(raw.x)
+    n_val = cfg.n_val or (n - cfg.n_train if cfg.n_train else max(1, round(0.2 * n)))
+    n_train = cfg.n_train or n - n_val
+    if n_train < 2 or n_val < 1 or n_train + n_val > n:
+        raise ConfigError("data.n_train", f"the file holds {n} valid rows; cannot split {n_train} train + {n_val} validation")
+    order = rng.permutation(n)
+    tr, va = order[:n_train], order[n_train:n_train + n_val]
+    return raw.x[tr], raw.y[tr], raw.x[va], raw.y[va]
+
+
+def make_dataset(cfg: DataConfig, base_dir: str | None = None) -> Dataset:
+    """Build the train/validation split the config describes; ``base_dir`` is where
+    a relative ``data.path`` resolves (the preset's folder)."""
     rng = np.random.default_rng(cfg.seed)
     n = cfg.n_train + cfg.n_val
+    classes: tuple[str, ...] = ()
+    if cfg.dataset in DATASETS_FILE:
+        from regtui.core.datafiles import load_file_dataset
+
+        raw = load_file_dataset(cfg, base_dir)
+        x_train, y_train, x_val, y_val = _file_split(cfg, raw, rng)
+        task, classes = raw.task, raw.classes
+        n_classes = len(classes) if task == "classification" else 1
+        return _finish(cfg, x_train, y_train, x_val, y_val, task, n_classes, classes, rng)
     if cfg.dataset in DATASETS_2D:
         x, y = _GENERATORS[cfg.dataset](n, rng)
         x = x + rng.normal(0.0, cfg.noise, x.shape)
@@ -128,6 +163,12 @@ def make_dataset(cfg: DataConfig) -> Dataset:
         task, n_classes = "classification", int(y_all.max()) + 1
     x_train, x_val = x[: cfg.n_train], x[cfg.n_train:]
     y_train, y_val = y[: cfg.n_train], y[cfg.n_train:]
+    return _finish(cfg, x_train, y_train, x_val, y_val, task, n_classes, classes, rng)
+
+
+def _finish(cfg: DataConfig, x_train, y_train, x_val, y_val, task: str, n_classes: int,
+            classes: tuple[str, ...], rng: np.random.Generator) -> Dataset:
+    """Label noise, standardization and dtypes, the same for every source."""
     if task == "classification":
         y_train = _flip_labels(y_train, cfg.label_noise, n_classes, rng)
     if cfg.standardize:
@@ -140,5 +181,5 @@ def make_dataset(cfg: DataConfig) -> Dataset:
     return Dataset(
         x_train.astype(np.float32), y_train.astype(label_type),
         x_val.astype(np.float32), y_val.astype(label_type),
-        task, n_classes,
+        task, n_classes, classes,
     )

@@ -204,8 +204,8 @@ class RunHistory:
 
     def best_variant(self) -> str | None:
         """The variant with the lowest best validation loss (of the mean curve over seeds)."""
-        scored = [(h.best.val_loss, h.name) for h in self.variants if h.best is not None]
-        return min(scored)[1] if scored else None
+        scored = [(h.best.val_loss, i) for i, h in enumerate(self.variants) if h.best is not None]
+        return self.variants[min(scored)[1]].name if scored else None  # ties: the first listed
 
     @staticmethod
     def _entry(h: VariantHistory | SeedGroup) -> dict[str, Any]:

@@ -127,7 +127,7 @@ class Training:
     def __init__(self, experiment: Experiment, dataset: Dataset | None = None) -> None:
         self.experiment = exp = experiment
         self.device = dev = resolve_device(exp.train.device)
-        self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data)
+        self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data, exp.source_dir or None)
         self.members = members = plan_members(exp)
         self.names = tuple(m.name for m in members)
         k = len(members)
