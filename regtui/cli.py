@@ -22,8 +22,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from regtui.commands import history as history_cmd
     from regtui.commands import presets as presets_cmd
     from regtui.commands import run as run_cmd
+    from regtui.commands import sweep as sweep_cmd
 
     parser = _Parser(
         prog="regtui",
@@ -39,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presets-dir", metavar="DIR", help="folder of user presets (default: $REGTUI_PRESETS_DIR or the user config folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_cmd.add_parser(sub)
+    sweep_cmd.add_parser(sub)
     presets_cmd.add_parser(sub)
+    history_cmd.add_parser(sub)
     return parser
 
 

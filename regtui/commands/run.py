@@ -39,6 +39,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
     p.add_argument("--save-models", metavar="DIR", help="write each variant's final state_dict as DIR/<variant>.pt")
     p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not record this run in the history database (see regtui history)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
     p.set_defaults(handler=run_command)
 
@@ -79,13 +81,22 @@ def run_command(args: argparse.Namespace) -> int:
         err.print(_data_line(training.dataset), highlight=False)
     code = EXIT_OK
     events = training.events()
+    store, recorder = _open_recorder(args, experiment, err)
+    sinks = [history.add] + ([recorder.add] if recorder is not None else [])
     try:
-        _consume(events, history, experiment, err, quiet=args.quiet)
+        _consume(events, sinks, history, experiment, err, quiet=args.quiet)
     except KeyboardInterrupt:
         events.close()
         history.mark_stopped()
         code = EXIT_INTERRUPTED
         err.print("[yellow]interrupted: writing partial results[/]")
+    if recorder is not None:
+        recorder.finish(training.statuses)
+        if recorder.error is not None:
+            err.print(f"[yellow]history: recording stopped: {recorder.error}[/]", highlight=False)
+        elif not args.quiet:
+            err.print(f"recorded as run {recorder.run_id} (regtui history show {recorder.run_id})", highlight=False)
+        store.close()
     _write_outputs(args, history, training)
     if not args.quiet:
         from regtui.commands.report import results_table
@@ -97,13 +108,28 @@ def run_command(args: argparse.Namespace) -> int:
     return code
 
 
-def _consume(events, history, experiment, err, *, quiet: bool) -> None:
+def _open_recorder(args: argparse.Namespace, experiment, err):
+    """The history recorder, or (None, None) with a warning: history never stops a run."""
+    if args.no_history:
+        return None, None
+    from regtui.core.store import RunStore, StoreError
+
+    try:
+        store = RunStore.open()
+        return store, store.recorder(experiment, source="cli", preset=args.preset)
+    except StoreError as exc:
+        err.print(f"[yellow]history: not recorded: {exc}[/]", highlight=False)
+        return None, None
+
+
+def _consume(events, sinks, history, experiment, err, *, quiet: bool) -> None:
     from regtui.core.training import EpochEnd
 
     if quiet:
         for event in events:
             if isinstance(event, EpochEnd):
-                history.add(event)
+                for sink in sinks:
+                    sink(event)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -114,7 +140,8 @@ def _consume(events, history, experiment, err, *, quiet: bool) -> None:
         task = progress.add_task("train", total=total, best="")
         for event in events:
             if isinstance(event, EpochEnd):
-                history.add(event)
+                for sink in sinks:
+                    sink(event)
                 progress.update(task, completed=event.epoch, best=_best_text(history))
 
 

@@ -286,7 +286,7 @@ class Training:
         """Epoch 0, then per batch ``BatchEnd`` and per epoch ``EpochEnd``."""
         start = time.perf_counter()
         epochs = self.experiment.train.epochs
-        n, bs = self.x_train.shape[0], self.batch_size
+        bs = self.batch_size
         if epochs == 0:
             self.statuses = ["finished"] * len(self.names)
         self.model.eval()

@@ -1,0 +1,222 @@
+"""``regtui history``: list, show, export and delete recorded runs.
+
+Each action is a small function over ``regtui.core.store``; errors (a missing
+id, a history file from a newer regtui, an unreadable file, an unwritable
+export) are one line on stderr and exit code 2, never a traceback.  Imports
+no torch and no UI code, so it answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "history", help="list, show, export and delete recorded runs",
+        description=(
+            "Every run, in the lab or headless, is recorded epoch by epoch in history.sqlite3 in the "
+            "user data folder ($REGTUI_HOME replaces the folder). A run whose process was killed keeps "
+            "every completed epoch and is listed as 'cut off'. Without an action, lists the latest runs."
+        ),
+    )
+    hsub = p.add_subparsers(dest="history_command", metavar="ACTION")
+
+    ls = hsub.add_parser("list", help="list recorded runs, newest first (the default)",
+                         description="List recorded runs, newest first: id, start time, preset, data set, "
+                                     "epochs, the best validation loss and its variant, and the status.")
+    _list_options(ls)
+    ls.set_defaults(handler=list_command)
+
+    show = hsub.add_parser("show", help="print a run's details and results table",
+                           description="Print where a run came from, when it ran, its settings and, per "
+                                       "variant, what it achieved (the table of regtui run).")
+    show.add_argument("run_id", metavar="ID", type=int, help="the run's id (see regtui history list)")
+    show.set_defaults(handler=show_command)
+
+    export = hsub.add_parser(
+        "export", help="write a run as JSON or CSV",
+        description="Write a run's config and every epoch's metrics in the shapes regtui run writes "
+                    "with --json and --csv. FILE '-' writes to stdout.")
+    export.add_argument("run_id", metavar="ID", type=int, help="the run's id")
+    fmt = export.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch as JSON")
+    fmt.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
+    export.set_defaults(handler=export_command)
+
+    delete = hsub.add_parser(
+        "delete", help="delete a recorded run",
+        description="Delete a run and its epochs. Asks for confirmation; without a terminal, refuses "
+                    "unless --yes is given. A run still being recorded cannot be deleted.")
+    delete.add_argument("run_id", metavar="ID", type=int, help="the run's id")
+    delete.add_argument("--yes", "-y", action="store_true", help="delete without asking")
+    delete.set_defaults(handler=delete_command)
+
+    _list_options(p)
+    p.set_defaults(handler=list_command)
+
+
+def _list_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", "-n", type=int, default=20, metavar="N", help="show at most N runs (default: %(default)s)")
+    parser.add_argument("--query", metavar="TEXT", help="only runs whose preset, name, data set or a variant contains TEXT")
+    parser.add_argument("--json", dest="as_json", action="store_true", help="print the list as JSON")
+
+
+def _fail(action: str, exc: Exception | str) -> int:
+    print(f"regtui history {action}: {exc}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _open(action: str):
+    """The store, or the exit code of a one-line error."""
+    from regtui.core.store import RunStore, StoreError
+
+    try:
+        return RunStore.open()
+    except StoreError as exc:
+        return _fail(action, exc)
+
+
+def _when(t: float | None, *, compact: bool = False) -> str:
+    """Local time; ``compact`` leaves out the year."""
+    return "—" if t is None else time.strftime("%m-%d %H:%M" if compact else "%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+_MIN_WIDTH = {"started": 11, "status": 8, "preset": 8}
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from regtui.commands.report import STATUS_STYLE
+    from regtui.core.store import StoreError
+
+    store = _open("list")
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            runs = store.list_runs(limit=max(0, args.limit), query=args.query)
+        except StoreError as exc:
+            return _fail("list", exc)
+    if args.as_json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2, allow_nan=False))
+        return EXIT_OK
+    if not runs:
+        print(f"no runs recorded in {store.path}" + (f" matching {args.query!r}" if args.query else ""))
+        return EXIT_OK
+    table = Table(title="recorded runs", caption=f"history: {store.path}", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1))
+    columns = (("id", "right"), ("started", "left"), ("preset", "left"), ("data", "left"), ("vars", "right"),
+               ("epoch", "right"), ("best val", "right"), ("of", "left"), ("status", "left"))
+    for col, justify in columns:
+        names = col in ("preset", "data", "of")  # these give way on a narrow terminal, the rest never wrap
+        table.add_column(col, justify=justify, no_wrap=not names, overflow="ellipsis",  # type: ignore[arg-type]
+                         min_width=_MIN_WIDTH.get(col, len(col)), max_width=16 if names else None)
+    this_year = time.localtime().tm_year
+    for r in runs:
+        # Text, not markup: names come from presets and may hold "[...]".
+        table.add_row(
+            str(r.id), _when(r.started, compact=time.localtime(r.started).tm_year == this_year),
+            Text(r.preset or r.name), Text(r.dataset),
+            f"{len(r.variants)}" + (f"×{r.seeds}" if r.seeds > 1 else ""),
+            f"{r.last_epoch if r.last_epoch >= 0 else '—'}/{r.epochs}", _num(r.best_val_loss),
+            Text(r.best_variant or "—"), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
+        )
+    Console().print(table)
+    return EXIT_OK
+
+
+def show_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from regtui.commands.report import results_table
+    from regtui.core.presets import summary_lines
+    from regtui.core.store import StoreError
+
+    store = _open("show")
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            run = store.load_run(args.run_id)
+        except StoreError as exc:
+            return _fail("show", exc)
+    s = run.summary
+    lines = [
+        f"run       {s.id}: {s.preset or s.name} ({s.source}), {s.status}",
+        f"started   {_when(s.started)}, " + (f"ended {_when(s.ended)}" if s.ended else f"last epoch at {_when(s.updated)}"),
+        f"epochs    {s.last_epoch if s.last_epoch >= 0 else 'none'} of {s.epochs}, {s.seconds:.1f} s of training",
+        f"process   pid {s.pid} on {s.host}",
+    ]
+    print("\n".join(lines + summary_lines(run.experiment)))
+    Console().print(results_table(run.history))
+    return EXIT_OK
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from regtui.core.presets import write_atomic
+    from regtui.core.store import StoreError
+
+    store = _open("export")
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            run = store.load_run(args.run_id)
+        except StoreError as exc:
+            return _fail("export", exc)
+    if args.json_path:
+        target, text = args.json_path, json.dumps(run.to_json(), indent=2, allow_nan=False) + "\n"
+    else:
+        target, text = args.csv_path, run.to_csv()
+    if target == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        write_atomic(Path(target), text)
+    except OSError as exc:
+        return _fail("export", f"{target}: {exc.strerror or exc}")
+    print(f"run {args.run_id} written to {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def delete_command(args: argparse.Namespace) -> int:
+    from regtui.core.store import StoreError
+
+    store = _open("delete")
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            s = store.summary(args.run_id)
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    return _fail("delete", f"run {s.id}: not deleted without confirmation; pass --yes")
+                prompt = f"delete run {s.id} ({s.preset or s.name}, {_when(s.started)}, {s.status})? [y/N] "
+                try:
+                    answer = input(prompt)
+                except EOFError:
+                    answer = ""
+                if answer.strip().lower() not in ("y", "yes"):
+                    print("not deleted", file=sys.stderr)
+                    return EXIT_USAGE
+            store.delete_run(s.id)
+        except StoreError as exc:
+            return _fail("delete", exc)
+    print(f"deleted run {args.run_id}")
+    return EXIT_OK

@@ -1,0 +1,147 @@
+"""Experiment <-> plain dicts (parsed TOML / JSON), strictly.
+
+``experiment_from_dict`` builds an ``Experiment`` from parsed TOML: an
+unknown key, a wrong type or a non-finite number is a ``ConfigError`` naming
+the key; ``experiment_to_dict`` writes every key back (or only non-defaults).
+Standard library only; re-exported by ``regtui.core.config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import fields
+from typing import Any, Mapping
+
+from regtui.core.config import (
+    DATASETS_FILE, DataConfig, Experiment, ModelConfig, SweepAxis, TrainConfig,
+    VariantConfig, _check,
+)
+
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _coerce(value: Any, default: Any, key: str) -> Any:
+    """Return ``value`` as the type of ``default`` or raise ``ConfigError``."""
+    if isinstance(default, bool):
+        _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        _check(isinstance(value, int) and not isinstance(value, bool), key, f"must be an integer, got {value!r}")
+        return value
+    if isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _check(ok, key, f"must be a number, got {value!r}")
+        _check(math.isfinite(value), key, f"must be a finite number, got {value!r}")
+        return float(value)
+    if isinstance(default, str):
+        _check(isinstance(value, str), key, f"must be a string, got {value!r}")
+        return value
+    if isinstance(default, tuple) and key.endswith("features"):  # data.features
+        _check(isinstance(value, (list, tuple)), key, f"must be a list of column names, got {value!r}")
+        for i, item in enumerate(value):
+            _check(isinstance(item, str), f"{key}[{i}]", f"must be a string, got {item!r}")
+        return tuple(value)
+    if isinstance(default, tuple):  # model.hidden
+        _check(isinstance(value, (list, tuple)), key, f"must be a list of integers, got {value!r}")
+        out = []
+        for i, item in enumerate(value):
+            ok = isinstance(item, int) and not isinstance(item, bool)
+            _check(ok, f"{key}[{i}]", f"must be an integer, got {item!r}")
+            out.append(item)
+        return tuple(out)
+    raise AssertionError(f"no coercion for {key}")  # pragma: no cover
+
+
+def _build(cls: type, table: Any, prefix: str) -> Any:
+    _check(isinstance(table, Mapping), prefix, f"must be a table, got {_type_name(table)}")
+    defaults = cls()
+    names = {f.name for f in fields(cls)}
+    kwargs = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}"
+        _check(key in names, full, f"unknown key; expected one of {', '.join(sorted(names))}")
+        kwargs[key] = _coerce(value, getattr(defaults, key), full)
+    return cls(**kwargs)
+
+
+def _build_variant(table: Any, index: int) -> VariantConfig:
+    label = f"variants[{index}]"
+    _check(isinstance(table, Mapping), label, "must be a table ([[variants]])")
+    name = table.get("name", f"variant{index + 1}")
+    _check(isinstance(name, str), f"{label}.name", f"must be a string, got {name!r}")
+    return _build(VariantConfig, {**table, "name": name}, f"variants.{name}" if name else label)
+
+
+def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
+    """Strictly build an ``Experiment`` from parsed TOML; raises ``ConfigError``."""
+    _check(isinstance(raw, Mapping), "", "the top level must be a table")
+    allowed = {"name", "description", "data", "model", "train", "variants", "sweep"}
+    for key in raw:
+        _check(key in allowed, str(key), f"unknown key; expected one of {', '.join(sorted(allowed))}")
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "description"):
+        if key in raw:
+            kwargs[key] = _coerce(raw[key], "", key)
+    for section, cls in _SECTIONS.items():
+        if section in raw:
+            kwargs[section] = _build(cls, raw[section], section)
+    data = kwargs.get("data")
+    if data is not None and data.dataset in DATASETS_FILE:  # a file: every row unless sizes are given
+        sizes = {k: 0 for k in ("n_train", "n_val") if k not in raw["data"]}
+        kwargs["data"] = dataclasses.replace(data, **sizes)
+    if "variants" in raw:
+        items = raw["variants"]
+        _check(isinstance(items, list), "variants", "must be an array of tables ([[variants]])")
+        _check(len(items) >= 1, "variants", "needs at least one [[variants]] table")
+        kwargs["variants"] = tuple(_build_variant(t, i) for i, t in enumerate(items))
+    if "sweep" in raw:
+        kwargs["sweep"] = _build_sweep(raw["sweep"])
+    return Experiment(**kwargs)
+
+
+def _build_sweep(items: Any) -> tuple[SweepAxis, ...]:
+    _check(isinstance(items, list), "sweep", "must be an array of tables ([[sweep]] with key and values)")
+    axes = []
+    for i, table in enumerate(items):
+        label = f"sweep[{i}]"
+        _check(isinstance(table, Mapping), label, "must be a table with key and values")
+        extra = set(table) - {"key", "values"}
+        _check(not extra, f"{label}.{next(iter(extra), '')}", "unknown key; expected key, values")
+        _check("key" in table and isinstance(table["key"], str), f"{label}.key", "must be a string such as variants.L2.l2")
+        values = table.get("values")
+        _check(isinstance(values, list), f"sweep.{table['key']}.values", "must be a list of numbers")
+        axes.append(SweepAxis(table["key"], tuple(_coerce(v, 0.0, f"sweep.{table['key']}.values") for v in values)))
+    return tuple(axes)
+
+
+def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
+    """A TOML/JSON-ready dict; ``full=False`` drops values equal to the defaults."""
+    out: dict[str, Any] = {"name": exp.name, "description": exp.description}
+    for section in _SECTIONS:
+        obj = getattr(exp, section)
+        table = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if full or value != f.default:
+                table[f.name] = list(value) if isinstance(value, tuple) else value
+        if table:
+            out[section] = table
+    variants = []
+    for v in exp.variants:
+        table = {"name": v.name}
+        for f in fields(v):
+            value = getattr(v, f.name)
+            if f.name != "name" and (full or value != f.default):
+                table[f.name] = value
+        variants.append(table)
+    out["variants"] = variants
+    if exp.sweep:
+        out["sweep"] = [{"key": a.key, "values": list(a.values)} for a in exp.sweep]
+    return out
+
+

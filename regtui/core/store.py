@@ -1,0 +1,595 @@
+"""The run history: every run, recorded epoch by epoch in an embedded SQLite file.
+
+Where: ``<user data dir>/history.sqlite3`` (``platformdirs.user_data_dir("regtui")``;
+the environment variable ``REGTUI_HOME`` replaces the folder).  One file holds
+every run of every process; SQLite in WAL mode with a busy timeout lets several
+processes (two ``regtui run`` and a lab, say) write at once.
+
+API (everything a consumer needs)::
+
+    store = RunStore.open()                       # or RunStore.open(path); a context manager
+    with store.recorder(experiment, source="cli", preset="overfit") as rec:
+        for event in training.events():
+            rec.add(event)                        # EpochEnd is written; other events are ignored
+        rec.finish(training.statuses)             # optional: on leaving the block it is done for you
+    store.list_runs(limit=20, query=None)  -> list[RunSummary]   (newest first)
+    store.summary(run_id)                  -> RunSummary
+    store.load_run(run_id)                 -> StoredRun (.experiment, .history: RunHistory, .summary)
+    store.delete_run(run_id)
+    stored.to_json() / stored.to_csv()     -> the shapes of RunHistory.to_json() / to_csv()
+
+Errors are ``StoreError`` (``str()`` is one line naming the file); a missing
+run is ``RunNotFoundError``, a subclass.  ``open``, ``recorder`` and the
+readers raise it; ``Recorder.add`` and ``finish`` never do (see below).
+
+Recording.  ``recorder()`` inserts the run (resolved config as the JSON of
+``experiment_to_dict``, preset, source, start time, pid, host) with status
+``running``.  Each ``add(EpochEnd)`` is one small ``BEGIN IMMEDIATE … COMMIT``:
+the epoch's metric rows, the members' statuses when they change, and the
+run's last epoch, heartbeat and best validation loss.  Rows are per *member*,
+as ``EpochEnd.metrics`` is: a variant at one seed (one member per variant
+without ``train.seeds``), so every seed's curve is kept.  A committed epoch
+survives the process being killed (``kill -9``, a dropped SSH session): WAL
+with ``synchronous=NORMAL`` loses nothing on a process crash, only possibly the
+last transactions on an OS crash or power cut, which is the price of cheap
+commits.  A failed write never raises into the training loop: the recorder
+stops recording and keeps the ``StoreError`` in ``recorder.error`` (the run
+then reads as cut off once its process is gone).
+``finish(statuses)`` (per member, e.g. ``training.statuses``) sets the end time
+and the run's status: ``stopped`` if any member was stopped, ``diverged`` if
+all diverged, else ``finished``.  Used as a context manager, the recorder
+finishes the run on exit; if an exception escapes (Ctrl+C included)
+still-running members become ``stopped``.  The best validation loss of a
+summary is scored as ``RunHistory.best_variant()`` scores it (on the mean over
+seeds).  A ``RunStore`` may be shared between threads (the lab's worker
+records while the UI lists); its writes are serialized.
+
+Cut off.  A run whose process died without finishing stays ``running`` with no
+end time in the file, and is *reported* as ``cut off``: the recorder stores its
+pid, host and (on Linux) a process token (boot id + process start time, so a
+recycled pid is not mistaken for the run).  On the same host a run is live
+while that process exists; for a run from another host (a shared home folder)
+the heartbeat decides: no epoch for ``STALE_AFTER_S`` means cut off.  Nothing
+is rewritten when reading, so a run that is merely slow or paused is never
+damaged.  Loading a cut-off run reports its still-running members as
+``cut off`` too.
+
+Schema.  ``PRAGMA user_version`` is the schema version; ``MIGRATIONS[i]``
+upgrades version ``i`` to ``i + 1`` inside one transaction, so a new schema is
+a new function appended to the list, never a dropped table.  A file from a
+newer regtui is refused with a ``StoreError`` naming both versions.  Metrics
+are stored as REAL; NaN becomes NULL (SQLite's own rule) and comes back as
+NaN, infinities are kept, so a ``RunHistory`` is rebuilt exactly.
+
+Imports the standard library, numpy and ``regtui.core.config``/``results``
+only: no torch (listing the history is fast), no UI code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections import namedtuple
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from regtui import __version__
+from regtui.core.config import ConfigError, Experiment, experiment_from_dict, experiment_to_dict
+from regtui.core.results import METRICS, RunHistory
+
+HOME_ENV = "REGTUI_HOME"
+FILENAME = "history.sqlite3"
+BUSY_TIMEOUT_S = 10.0
+"""How long a writer waits for another process's transaction before failing."""
+STALE_AFTER_S = 3600.0
+"""A run from another host with no epoch for this long is reported as cut off."""
+
+RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF = "running", "finished", "stopped", "diverged", "cut off"
+RUN_STATUSES = (RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF)
+
+
+class StoreError(Exception):
+    """The run history cannot be read or written; ``str()`` is one line naming the file."""
+
+
+class RunNotFoundError(StoreError):
+    """No run with the asked id."""
+
+
+# --------------------------------------------------------------------------- schema
+
+def _migrate_0_to_1(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started REAL NOT NULL,              -- Unix time
+            ended REAL,                         -- NULL while running (or cut off)
+            heartbeat REAL NOT NULL,            -- time of the last write
+            status TEXT NOT NULL,               -- running, finished, stopped, diverged
+            source TEXT NOT NULL,               -- cli or tui
+            preset TEXT,                        -- the preset name or path as given
+            name TEXT NOT NULL,                 -- experiment.name
+            dataset TEXT NOT NULL,
+            variant_names TEXT NOT NULL,        -- JSON list, in experiment order
+            seeds INTEGER NOT NULL,             -- train.seeds: members per variant
+            epochs INTEGER NOT NULL,            -- planned (train.epochs)
+            config TEXT NOT NULL,               -- JSON of experiment_to_dict(full=True)
+            last_epoch INTEGER NOT NULL DEFAULT -1,
+            seconds REAL NOT NULL DEFAULT 0,    -- EpochEnd.seconds of the last epoch
+            best_val_loss REAL,
+            best_variant TEXT,
+            best_epoch INTEGER,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_token TEXT,                 -- boot id + process start time (Linux)
+            regtui_version TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE members (                  -- a variant at one seed (RunHistory.members)
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,               -- the index in EpochEnd.metrics
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            PRIMARY KEY (run_id, idx)
+        ) WITHOUT ROWID""")
+    cols = ",\n".join(f"{m} REAL" for m in METRICS if m != "epoch")
+    db.execute(f"""
+        CREATE TABLE epochs (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            member INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            {cols},
+            PRIMARY KEY (run_id, member, epoch)
+        ) WITHOUT ROWID""")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+"""``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_METRIC_COLS = tuple(m for m in METRICS if m != "epoch")
+_INSERT_EPOCH = (
+    f"INSERT INTO epochs (run_id, member, epoch, {', '.join(_METRIC_COLS)}) "
+    f"VALUES (?, ?, ?, {', '.join('?' * len(_METRIC_COLS))})"
+)
+_SUMMARY_COLS = (
+    "id, started, ended, heartbeat, status, source, preset, name, dataset, variant_names, seeds, epochs, "
+    "last_epoch, seconds, best_val_loss, best_variant, best_epoch, host, pid, process_token"
+)
+_Row = namedtuple("_Row", METRICS)  # type: ignore[misc]  # what VariantHistory.append reads
+
+
+def _seeds(experiment: Experiment) -> int:
+    return int(getattr(experiment.train, "seeds", 1))
+
+
+def _members(history: RunHistory) -> list[Any]:
+    """The histories that ``EpochEnd.metrics`` index: one per variant and seed."""
+    return list(getattr(history, "members", history.variants))
+
+
+def _member_names(experiment: Experiment) -> list[str]:
+    return [h.name for h in _members(RunHistory(experiment))]
+
+
+def default_path() -> Path:
+    """``$REGTUI_HOME/history.sqlite3``, else in the user data folder."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser() / FILENAME
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("regtui")) / FILENAME
+
+
+# --------------------------------------------------------------------------- liveness
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _process_token(pid: int) -> str | None:
+    """``boot-id:start-time`` of a process (Linux), None where unknown or a zombie."""
+    stat = _read(f"/proc/{pid}/stat")
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    if stat is None or boot is None:
+        return None
+    rest = stat.rsplit(")", 1)[-1].split()
+    if len(rest) < 20 or rest[0] in ("Z", "X"):
+        return None
+    return f"{boot.strip()}:{rest[19]}"
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+_HOST = socket.gethostname()
+_OWN_TOKEN = _process_token(os.getpid())
+
+
+def _is_live(host: str, pid: int, token: str | None, heartbeat: float, now: float) -> bool:
+    """Is the process that recorded a ``running`` run still there?"""
+    if host != _HOST:
+        return now - heartbeat < STALE_AFTER_S
+    if pid == os.getpid():
+        return token == _OWN_TOKEN
+    if token is not None and Path("/proc").is_dir():
+        return _process_token(pid) == token
+    return _pid_exists(pid)
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as listed: no epochs loaded.  Times are Unix seconds."""
+
+    id: int
+    started: float
+    ended: float | None
+    """None while running and for a cut-off run."""
+    updated: float
+    """Time of the last write (the heartbeat)."""
+    status: str
+    """running, finished, stopped, diverged or cut off."""
+    source: str
+    preset: str | None
+    name: str
+    dataset: str
+    variants: tuple[str, ...]
+    seeds: int
+    """Seeds per variant (train.seeds); each variant is trained once per seed."""
+    epochs: int
+    """Planned epochs (train.epochs)."""
+    last_epoch: int
+    """The last epoch recorded; -1 before epoch 0."""
+    seconds: float
+    """Training time at the last epoch (EpochEnd.seconds)."""
+    best_val_loss: float | None
+    best_variant: str | None
+    best_epoch: int | None
+    host: str
+    pid: int
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["variants"] = list(self.variants)
+        return out
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run loaded whole: its experiment and its history rebuilt exactly."""
+
+    summary: RunSummary
+    experiment: Experiment
+    history: RunHistory
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of ``RunHistory.to_json()`` (what ``regtui run --json`` writes)."""
+        return self.history.to_json()
+
+    def to_csv(self) -> str:
+        """The CSV of ``RunHistory.to_csv()``."""
+        return self.history.to_csv()
+
+
+def run_status(statuses: Sequence[str]) -> str:
+    """A run's status from its members' final statuses."""
+    if any(s in (STOPPED, RUNNING) for s in statuses):
+        return STOPPED
+    if statuses and all(s == DIVERGED for s in statuses):
+        return DIVERGED
+    return FINISHED
+
+
+def _real(value: float | None) -> float | None:
+    """What is stored for a metric: NaN as NULL (SQLite would do it anyway), the rest as is."""
+    return None if value is None or value != value else float(value)
+
+
+# --------------------------------------------------------------------------- the store
+
+class RunStore:
+    """An open run-history file.  Usable from several threads (writes are serialized)."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> "RunStore":
+        """Open (creating or migrating) the history file; ``path`` defaults to ``default_path()``."""
+        path = Path(path).expanduser() if path is not None else default_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from None
+        try:
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the run history: {exc}") from None
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            _check_version(db, path)  # before anything is written to a file from a newer regtui
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            _migrate(db, path)
+        except StoreError:
+            db.close()
+            raise
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"{path}: cannot open the run history: {exc}") from None
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(f"{self.path}: {exc}")
+
+    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction; raises ``StoreError``."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                result = work(db)
+                db.execute("COMMIT")
+                return result
+            except BaseException as exc:
+                if db.in_transaction:
+                    try:
+                        db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                if isinstance(exc, sqlite3.Error):
+                    raise self._fail(exc) from None
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fail(exc) from None
+
+    # ------------------------------------------------------------------ recording
+
+    def recorder(self, experiment: Experiment, *, source: str = "cli", preset: str | None = None) -> "Recorder":
+        """Insert a new ``running`` run and return the ``Recorder`` that fills it."""
+        now = time.time()
+        row = (
+            now, now, RUNNING, source, preset, experiment.name, experiment.data.dataset,
+            json.dumps([v.name for v in experiment.variants]), _seeds(experiment), experiment.train.epochs,
+            json.dumps(experiment_to_dict(experiment), allow_nan=False),
+            _HOST, os.getpid(), _OWN_TOKEN, __version__,
+        )
+
+        def insert(db: sqlite3.Connection) -> int:
+            cur = db.execute(
+                "INSERT INTO runs (started, heartbeat, status, source, preset, name, dataset, variant_names, "
+                "seeds, epochs, config, host, pid, process_token, regtui_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            run_id = int(cur.lastrowid)
+            db.executemany("INSERT INTO members (run_id, idx, name, status) VALUES (?, ?, ?, ?)",
+                           [(run_id, i, name, RUNNING) for i, name in enumerate(_member_names(experiment))])
+            return run_id
+
+        return Recorder(self, self._write(insert), experiment)
+
+    # ------------------------------------------------------------------ reading
+
+    def _summary(self, row: tuple[Any, ...], now: float) -> RunSummary:
+        (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
+         last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
+        if status == RUNNING and not _is_live(host, pid, token, heartbeat, now):
+            status = CUT_OFF
+        return RunSummary(
+            id=run_id, started=started, ended=ended, updated=heartbeat, status=status, source=source,
+            preset=preset, name=name, dataset=dataset, variants=tuple(json.loads(names)), seeds=seeds, epochs=epochs,
+            last_epoch=last_epoch, seconds=seconds, best_val_loss=best_val, best_variant=best_variant,
+            best_epoch=best_epoch, host=host, pid=pid,
+        )
+
+    def list_runs(self, limit: int | None = 50, query: str | None = None) -> list[RunSummary]:
+        """Runs, newest first; ``query`` matches (case-insensitively, as a substring) the
+        preset, the experiment name, the data set, the source or a variant name."""
+        sql, params = f"SELECT {_SUMMARY_COLS} FROM runs", []
+        if query:
+            like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cols = ("preset", "name", "dataset", "source", "variant_names")
+            sql += " WHERE " + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols)
+            params += [like] * len(cols)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        now = time.time()
+        return [self._summary(row, now) for row in self._query(sql, params)]
+
+    def summary(self, run_id: int) -> RunSummary:
+        rows = self._query(f"SELECT {_SUMMARY_COLS} FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise RunNotFoundError(f"{self.path}: no run with id {run_id}")
+        return self._summary(rows[0], time.time())
+
+    def load_run(self, run_id: int) -> StoredRun:
+        """The run's experiment and its ``RunHistory`` as recorded (statuses, epochs, seconds)."""
+        summary = self.summary(run_id)
+        (config,), = self._query("SELECT config FROM runs WHERE id = ?", (run_id,))
+        try:
+            experiment = experiment_from_dict(json.loads(config))
+        except (ConfigError, ValueError) as exc:
+            raise StoreError(f"{self.path}: run {run_id}: its stored config no longer loads: {exc}") from None
+        statuses = dict(self._query("SELECT idx, status FROM members WHERE run_id = ?", (run_id,)))
+        rows = self._query(
+            f"SELECT member, epoch, {', '.join(_METRIC_COLS)} FROM epochs WHERE run_id = ? ORDER BY member, epoch",
+            (run_id,))
+        history = RunHistory(experiment)
+        members = _members(history)
+        for member, *values in rows:
+            members[member].append(_Row._make(values))
+        cut_off = summary.status == CUT_OFF
+        for i, hist in enumerate(members):
+            status = statuses.get(i, RUNNING)
+            hist.status = CUT_OFF if cut_off and status == RUNNING else status
+        history.epoch = summary.last_epoch
+        history.seconds = summary.seconds
+        return StoredRun(summary, experiment, history)
+
+    def delete_run(self, run_id: int) -> None:
+        """Delete a run and its epochs; a run still being recorded is refused."""
+        summary = self.summary(run_id)
+        if summary.status == RUNNING:
+            raise StoreError(
+                f"{self.path}: run {run_id} is still being recorded (pid {summary.pid} on {summary.host})")
+        self._write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
+
+
+def _check_version(db: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version; a ``StoreError`` if a newer regtui wrote it."""
+    (version,), = db.execute("PRAGMA user_version").fetchall()
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: written by a newer regtui (schema version {version}); "
+            f"this regtui {__version__} reads up to schema version {SCHEMA_VERSION}")
+    return int(version)
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to ``SCHEMA_VERSION`` with the ordered ``MIGRATIONS``, in one transaction."""
+    if _check_version(db, path) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _check_version(db, path)  # another process may have migrated meanwhile
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+# --------------------------------------------------------------------------- the recorder
+
+class Recorder:
+    """Writes one run as its ``EpochEnd`` events arrive; see the module docstring."""
+
+    def __init__(self, store: RunStore, run_id: int, experiment: Experiment) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.names = tuple(v.name for v in experiment.variants)
+        seeds = _seeds(experiment)
+        self._variant_of = [i // seeds for i in range(len(self.names) * seeds)]
+        """Member index -> variant index (members are variant-major, as in ``plan_members``)."""
+        self.error: StoreError | None = None
+        """The write that failed, if one did; recording stopped there."""
+        self.status: str = RUNNING
+        self._statuses: list[str] = [RUNNING] * len(self._variant_of)
+        self._best: tuple[float, str, int] | None = None
+        self._finished = False
+
+    def add(self, event: Any) -> None:
+        """Write an ``EpochEnd`` in one transaction; any other event is ignored."""
+        metrics = getattr(event, "metrics", None)
+        if metrics is None or self._finished or self.error is not None:
+            return
+        run_id = self.run_id
+        rows = []
+        vals: dict[int, tuple[float, int]] = {}  # variant -> sum and count of finite val losses
+        for i, m in enumerate(metrics):
+            if m is None:
+                continue
+            rows.append((run_id, i, m.epoch) + tuple(_real(getattr(m, c)) for c in _METRIC_COLS))
+            val = m.val_loss
+            if val is not None and val - val == 0:  # finite
+                total, n = vals.get(self._variant_of[i], (0.0, 0))
+                vals[self._variant_of[i]] = (total + float(val), n + 1)
+        best = self._best
+        for v, (total, n) in vals.items():  # the mean over seeds, as RunHistory.best_variant() scores it
+            candidate = (total / n, self.names[v], event.epoch)
+            if best is None or candidate[:2] < best[:2]:
+                best = candidate
+        changed = [(s, run_id, i) for i, s in enumerate(event.statuses) if s != self._statuses[i]]
+        best_row = best if best is not None else (None, None, None)
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany(_INSERT_EPOCH, rows)
+            if changed:
+                db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
+            db.execute(
+                "UPDATE runs SET last_epoch = ?, seconds = ?, heartbeat = ?, "
+                "best_val_loss = ?, best_variant = ?, best_epoch = ? WHERE id = ?",
+                (event.epoch, float(event.seconds), time.time(), *best_row, run_id))
+
+        if self._try(write):
+            self._statuses = list(event.statuses)
+            self._best = best
+
+    def finish(self, statuses: Sequence[str] | None = None) -> str:
+        """End the run with the members' final statuses (default: the last event's,
+        with ``running`` read as ``stopped``); returns the run's status."""
+        if self._finished:
+            return self.status
+        final = list(statuses) if statuses is not None else list(self._statuses)
+        final = [STOPPED if s == RUNNING else s for s in final]
+        self.status = run_status(final)
+        run_id = self.run_id
+        changed = [(s, run_id, i) for i, s in enumerate(final) if s != self._statuses[i]]
+
+        def write(db: sqlite3.Connection) -> None:
+            if changed:
+                db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
+            now = time.time()
+            db.execute("UPDATE runs SET status = ?, ended = ?, heartbeat = ? WHERE id = ?",
+                       (self.status, now, now, run_id))
+
+        self._finished = True
+        if self.error is None:
+            self._try(write)
+        return self.status
+
+    def _try(self, work: Callable[[sqlite3.Connection], None]) -> bool:
+        try:
+            self.store._write(work)
+        except StoreError as exc:
+            self.error = exc
+            return False
+        return True
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()  # a no-op after finish(); else the last statuses, running read as stopped
