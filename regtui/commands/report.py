@@ -16,7 +16,11 @@ STATUS_STYLE = {"finished": "green", "diverged": "bold red", "stopped": "yellow"
 
 
 def _num(value: float | None, fmt: str = ".4f") -> str:
-    return "—" if value is None else format(value, fmt)
+    if value is None:
+        return "—"
+    if abs(value) >= 1e4:
+        return format(value, ".2e")
+    return format(value, fmt)
 
 
 def results_table(history: RunHistory) -> Table:

@@ -227,7 +227,7 @@ def validate(exp: Experiment) -> None:
     _check(t.optimizer in OPTIMIZERS, "train.optimizer", f"unknown optimizer {t.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     _check(0.0 < t.lr <= 1e6, "train.lr", f"must be positive (and at most 1e6), got {t.lr!r}")
     _check(0.0 <= t.momentum < 1.0, "train.momentum", f"must be in [0, 1), got {t.momentum!r}")
-    _check(t.batch_size >= 1, "train.batch_size", f"must be at least 1, got {t.batch_size}")
+    _check(1 <= t.batch_size <= 10_000_000, "train.batch_size", f"must be in [1, 10000000], got {t.batch_size}")
     _check(0 <= t.epochs <= 10_000_000, "train.epochs", f"must be in [0, 10000000], got {t.epochs}")
     _check(t.device in DEVICES, "train.device", f"unknown device {t.device!r}; choose one of {', '.join(DEVICES)}")
     _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")

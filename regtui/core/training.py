@@ -26,6 +26,9 @@ from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
 
 EVAL_CHUNK = 8192
+BLOWUP = 1000.0
+"""A member diverges when its loss turns NaN/inf or exceeds BLOWUP × its epoch-0
+training loss (floored at 0.01): lr = 100 explodes without ever reaching NaN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,8 @@ class Training:
         """Member index -> the epoch in which it diverged."""
         self._epoch = 0
         self._frozen: list[Tensor] | None = None
+        self.limit = torch.full((k,), float("inf"), device=dev)
+        """Per member: the loss above which it counts as diverged (set at epoch 0)."""
 
     def _epoch_order(self) -> Tensor:
         """This epoch's sample order: ``[n]`` with one seed, ``[K, n]`` per member with several."""
@@ -214,7 +219,7 @@ class Training:
         opt = self.optimizer
         opt.zero_grad(set_to_none=True)
         data = self._data_loss(self.model(xb), yb)
-        bad = ~torch.isfinite(data) & self.alive
+        bad = (~torch.isfinite(data) | (data > self.limit)) & self.alive
         if bool(bad.any()):
             self._diverge(bad)
         torch.where(self.alive, data, torch.zeros_like(data)).sum().backward()
@@ -268,7 +273,11 @@ class Training:
             accs = torch.stack([train_acc, val_acc]).T.tolist()
         else:
             accs = [[None, None]] * len(rows)
-        bad = torch.tensor([not all(map(_finite, r[:3])) for r in rows], device=self.device)
+        if epoch == 0:
+            self.limit = BLOWUP * torch.clamp(train_loss, min=0.01)
+        limit = self.limit.tolist()
+        bad = torch.tensor([not all(map(_finite, r[:3])) or r[0] > lim for r, lim in zip(rows, limit)],
+                           device=self.device)
         bad &= self.alive
         if bool(bad.any()):
             self._diverge(bad, epoch)

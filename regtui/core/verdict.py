@@ -81,6 +81,9 @@ def verdict(history: Any) -> str:
         h = ranked[0]
         return f"{h.name} reached its lowest validation loss, {_fmt(h.best.val_loss)}, at epoch {h.best.epoch}." + _diverged_text(diverged)
     win = ranked[0]
+    if win.best.epoch == 0 and history.epoch > 0:
+        return (f"No variant improved on the initial weights' validation loss ({_fmt(win.best.val_loss)} at "
+                f"epoch 0): training made things worse (learning rate too high?)." + _diverged_text(diverged))
     parts = [f"{win.name} reached the lowest validation loss ({_fmt(win.best.val_loss)} at epoch {win.best.epoch})"]
     base = _baseline(history)
     if base is not None and base is not win and base.best is not None and base.best.val_loss > 0:
@@ -133,4 +136,4 @@ def _noise_sentence(history: Any, ranked: list[Any]) -> str:
 def _diverged_text(names: list[str]) -> str:
     if not names:
         return ""
-    return f" Diverged: {', '.join(names)} (loss became NaN or infinite; marked and frozen)."
+    return f" Diverged: {', '.join(names)} (loss became NaN, infinite or over 1000× its start; marked and frozen)."
