@@ -192,8 +192,13 @@ def _write_outputs(args: argparse.Namespace, history, training) -> None:
 
         folder = Path(args.save_models)
         folder.mkdir(parents=True, exist_ok=True)
-        for name in training.names:
-            torch.save(training.state_dict(name), folder / f"{_safe_filename(name)}.pt")
+        used: set[str] = set()
+        for index, name in enumerate(training.names):
+            stem = _safe_filename(name)
+            if stem.lower() in used:  # "a b" and "a_b" must not overwrite each other
+                stem = f"{stem}-{index + 1}"
+            used.add(stem.lower())
+            torch.save(training.state_dict(name), folder / f"{stem}.pt")
     if not args.quiet:
         for label, path in (("JSON", args.json_path), ("CSV", args.csv_path), ("models", args.save_models)):
             if path:

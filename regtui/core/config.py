@@ -150,7 +150,8 @@ class SweepAxis:
 
     @property
     def variant(self) -> str | None:
-        return self.key.split(".")[1] if self.key.startswith("variants.") else None
+        """The variant a ``variants.NAME.KEY`` knob addresses (NAME may hold dots)."""
+        return self.key[len("variants."):].rsplit(".", 1)[0] if self.key.startswith("variants.") else None
 
     @property
     def field(self) -> str:
@@ -259,7 +260,7 @@ def _validate_sweep(exp: Experiment) -> None:
     points = 1
     for axis in axes:
         key = f"sweep.{axis.key}"
-        parts = axis.key.split(".")
+        parts = ["variants", axis.variant, axis.field] if axis.variant else axis.key.split(".")
         if axis.key == "data.n_train":
             for value in axis.values:
                 _check(float(value).is_integer() and value >= 2, key, f"n_train values must be integers >= 2, got {value!r}")

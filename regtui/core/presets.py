@@ -438,21 +438,32 @@ def summary_lines(exp: Experiment) -> list[str]:
 
 # --------------------------------------------------------------------------- overrides
 
-def parse_assignment(text: str) -> tuple[list[str], Any]:
-    """Split ``a.b.c=VALUE``; VALUE is TOML (``5``, ``[32]``, ``"x"``) or a bare word."""
+def parse_assignment(text: str, variant_names: Iterable[str] = ()) -> tuple[list[str], Any]:
+    """Split ``a.b.c=VALUE``; VALUE is TOML (``5``, ``[32]``, ``"x"``) or a bare word.
+
+    ``variants.NAME.KEY=VALUE`` matches the longest of ``variant_names`` first, so
+    names holding ``.`` or ``=`` (``λ=3``, ``p=0.5``) can be addressed."""
     if "=" not in text:
         raise ConfigError(text, "an override must look like KEY=VALUE, e.g. train.epochs=5")
+    for name in sorted(variant_names, key=len, reverse=True):
+        prefix = f"variants.{name}."
+        if text.startswith(prefix) and "=" in text[len(prefix):]:
+            field_name, _, value_text = text[len(prefix):].partition("=")
+            return ["variants", name, field_name.strip()], _parse_value(value_text)
     key, _, value_text = text.partition("=")
     key = key.strip()
     parts = key.split(".")
     if not key or any(not p for p in parts):
         raise ConfigError(key, "an override key must be dotted names, e.g. variants.L2.l2")
+    return parts, _parse_value(value_text)
+
+
+def _parse_value(value_text: str) -> Any:
     value_text = value_text.strip()
     try:
-        value = tomllib.loads(f"v = {value_text}")["v"]
+        return tomllib.loads(f"v = {value_text}")["v"]
     except tomllib.TOMLDecodeError:
-        value = value_text  # a bare word such as moons
-    return parts, value
+        return value_text  # a bare word such as moons
 
 
 def with_overrides(exp: Experiment, assignments: Iterable[str], source: str = "--set") -> Experiment:
@@ -460,7 +471,7 @@ def with_overrides(exp: Experiment, assignments: Iterable[str], source: str = "-
     raw = experiment_to_dict(exp, full=False)
     for text in assignments:
         try:
-            parts, value = parse_assignment(text)
+            parts, value = parse_assignment(text, [v["name"] for v in raw["variants"]])
             _assign(raw, parts, value)
         except ConfigError as exc:
             raise exc.with_source(source) from None

@@ -127,7 +127,8 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
         table = {}
         for f in fields(obj):
             value = getattr(obj, f.name)
-            if full or value != f.default:
+            sizes_of_a_file = section == "data" and f.name in ("n_train", "n_val") and exp.data.dataset in DATASETS_FILE
+            if full or value != f.default or sizes_of_a_file:  # a file's left-out sizes mean 0, not the default
                 table[f.name] = list(value) if isinstance(value, tuple) else value
         if table:
             out[section] = table

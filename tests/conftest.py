@@ -1,0 +1,92 @@
+"""Shared fixtures: tiny experiments that train in milliseconds.
+
+Kept minimal on purpose (core and CLI tests use it; UI tests may too): no UI
+imports here.  Every experiment runs on the CPU so results are exact and
+reproducible on any machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from regtui.core.config import DataConfig, Experiment, ModelConfig, TrainConfig, VariantConfig
+
+TINY_TOML = """\
+name = "tiny"
+description = "A tiny comparison for tests."
+
+[data]
+dataset = "moons"
+n_train = 48
+n_val = 32
+noise = 0.2
+seed = 0
+
+[model]
+hidden = [8]
+activation = "relu"
+
+[train]
+optimizer = "sgd"
+lr = 0.1
+batch_size = 16
+epochs = 3
+seed = 0
+device = "cpu"
+
+[[variants]]
+name = "baseline"
+
+[[variants]]
+name = "L2"
+l2 = 0.01
+
+[[variants]]
+name = "Dropout"
+dropout = 0.5
+"""
+
+
+def make_tiny(
+    *,
+    variants: tuple[VariantConfig, ...] | None = None,
+    data: dict[str, Any] | None = None,
+    model: dict[str, Any] | None = None,
+    train: dict[str, Any] | None = None,
+) -> Experiment:
+    """A tiny moons experiment on the CPU; keyword dicts override its sections."""
+    d = {"dataset": "moons", "n_train": 48, "n_val": 32, "seed": 0, **(data or {})}
+    m = {"hidden": (8,), "activation": "relu", **(model or {})}
+    t = {"optimizer": "sgd", "lr": 0.1, "batch_size": 16, "epochs": 3, "seed": 0, "device": "cpu", **(train or {})}
+    if variants is None:
+        variants = (VariantConfig("baseline"), VariantConfig("L2", l2=0.01), VariantConfig("Dropout", dropout=0.5))
+    return Experiment(
+        name="tiny", description="A tiny comparison for tests.",
+        data=DataConfig(**d), model=ModelConfig(**m), train=TrainConfig(**t), variants=variants,
+    )
+
+
+@pytest.fixture
+def tiny_experiment() -> Callable[..., Experiment]:
+    """Factory: ``tiny_experiment(variants=..., data={...}, model={...}, train={...})``."""
+    return make_tiny
+
+
+@pytest.fixture
+def tiny_preset_file(tmp_path: Path) -> Path:
+    """A tiny preset written as TOML (3 variants, 3 epochs, CPU)."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_TOML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _never_touch_real_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test, whatever its folder, keeps user presets and run history out of
+    the real user folders (a folder's own conftest may point them elsewhere)."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("REGTUI_PRESETS_DIR", str(home / "presets"))
+    monkeypatch.setenv("REGTUI_HOME", str(home / "home"))

@@ -1,0 +1,67 @@
+"""The core is headless and the CLI's help is light: checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+
+import regtui.core
+
+UI_MODULES = ("textual", "rich", "plotext", "textual_plotext")
+CORE_MODULES = sorted(f"regtui.core.{m.name}" for m in pkgutil.iter_modules(regtui.core.__path__))
+
+
+def _loaded_after(code: str) -> set[str]:
+    """Top-level module names in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    script = (
+        "import sys, json\n"
+        f"{code}\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_core_modules_are_the_expected_ones():
+    assert {"regtui.core.config", "regtui.core.presets", "regtui.core.data", "regtui.core.model",
+            "regtui.core.training", "regtui.core.results"} <= set(CORE_MODULES)
+
+
+def test_core_imports_no_ui_library():
+    loaded = _loaded_after("\n".join(f"import {m}" for m in CORE_MODULES))
+    assert "torch" in loaded  # the import really happened
+    assert not loaded & set(UI_MODULES), loaded & set(UI_MODULES)
+
+
+def test_config_and_presets_import_neither_torch_nor_numpy():
+    loaded = _loaded_after("import regtui.core.config, regtui.core.presets")
+    assert not loaded & {"torch", "numpy", "sklearn", *UI_MODULES}
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "from regtui.cli import main\n"
+        "for argv in (['--help'], ['run', '--help'], ['presets', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "    else:\n"
+        "        raise AssertionError('no SystemExit')\n"
+    )
+    loaded = _loaded_after(code)
+    assert "regtui" in loaded
+    assert not loaded & {"torch", "numpy", "sklearn", "textual"}
+
+
+def test_python_m_regtui_help_does_not_import_torch():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "regtui", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert "usage: regtui" in proc.stdout
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "regtui.cli" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "textual", "numpy")}
