@@ -182,8 +182,13 @@ def _write_outputs(args: argparse.Namespace, history, training) -> None:
     from regtui.core.presets import write_atomic
 
     if args.json_path:
+        from regtui.core.insight import decision_map, has_plane, weight_histogram
+
         doc = history.to_json()
         doc["data"] = data_summary(training.dataset)
+        doc["weights"] = weight_histogram(training).to_json(training.names)
+        if has_plane(training):
+            doc["boundary"] = decision_map(training, cols=60, rows=30).to_json(training.names)
         write_atomic(Path(args.json_path), json.dumps(doc, indent=2, allow_nan=False) + "\n")
     if args.csv_path:
         write_atomic(Path(args.csv_path), history.to_csv())

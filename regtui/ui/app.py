@@ -1,0 +1,304 @@
+"""The lab's App: a router between keys, the config panel, the charts, the table,
+the status line and the training worker.
+
+``create_app(experiment, presets_dir)`` builds it (the CLI and the tests use
+the same factory).  Handlers stay short: widgets do their own work, the core
+does the training (``runner.train`` in a ``@work`` thread that only posts
+messages).  Run state becomes CSS classes on the app (``-running``,
+``-paused``); sizes become ``-narrow`` / ``-wide`` / ``-short``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Callable, Iterable
+
+from textual import events, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from regtui.core.config import Experiment
+from regtui.core.results import RunHistory
+from regtui.ui import keys, runner
+from regtui.ui.charts import ChartsPane
+from regtui.ui.config_panel import ConfigPanel
+from regtui.ui.messages import BatchProgress, EpochsEnded, RunFailed, RunFinished, RunMessage, RunStarted
+from regtui.ui.results_table import ResultsTable
+from regtui.ui.status_bar import StatusBar
+
+ACTIVE = ("starting", "running", "paused")
+VIEW_REFRESH = 0.25
+"""Seconds between two refreshes of the table and the charts' data."""
+
+
+class RegTuiApp(App[None]):
+    """The regtui lab."""
+
+    CSS_PATH = "regtui.tcss"
+    TITLE = "regtui"
+    AUTO_FOCUS = "#results"
+    BINDINGS = keys.BINDINGS
+
+    def __init__(self, experiment: Experiment, presets_dir: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.initial = experiment
+        self.presets_dir = presets_dir
+        self.clock = clock
+        self.history: RunHistory | None = None
+        self.run_experiment: Experiment | None = None
+        self.control: runner.RunControl | None = None
+        self.run_state = "idle"
+        self.failure = ""
+        self._run_ids = itertools.count(1)
+        self._views_dirty = False
+        self._progress = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ConfigPanel(self.initial, id="config")
+            yield ChartsPane(id="charts")
+        yield ResultsTable(id="results")
+        yield StatusBar(self.clock, id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        names = [v.name for v in self.initial.variants]
+        self.charts.set_variants(names)
+        self.table.set_variants(names)
+        self.status.epochs = self.initial.train.epochs
+        self.set_interval(VIEW_REFRESH, self.refresh_views)
+        self._update_note()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 100, "-narrow")
+        self.set_class(event.size.width >= 160, "-wide")
+        self.set_class(event.size.height < 30, "-short")
+        self.query_one(Footer).show_command_palette = event.size.width >= 100
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def panel(self) -> ConfigPanel:
+        return self.query_one(ConfigPanel)
+
+    @property
+    def charts(self) -> ChartsPane:
+        return self.query_one(ChartsPane)
+
+    @property
+    def table(self) -> ResultsTable:
+        return self.query_one(ResultsTable)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def _set_state(self, state: str) -> None:
+        self.run_state = state
+        self.set_class(state in ACTIVE, "-running")
+        self.set_class(state == "paused", "-paused")
+        self.refresh_bindings()
+        self._update_note()
+
+    def _current(self, message: RunMessage) -> bool:
+        """Whether a worker message belongs to the run on screen."""
+        return self.control is not None and message.run_id == self.control.run_id
+
+    def _update_note(self) -> None:
+        errors = self.panel.error_messages()
+        if self.failure:
+            self.status.set_note(self.failure, "bold red")
+        elif errors:
+            self.status.set_note(f"config: {len(errors)} invalid field(s): fix them to run", "red")
+        elif self.run_experiment is not None and self.panel.experiment != self.run_experiment:
+            self.status.set_note("config changed: r restarts with it", "yellow")
+        elif self.run_state == "starting":
+            self.status.set_note("loading torch and the data…", "dim")
+        elif self.run_state == "idle":
+            self.status.set_note("r run · ? help")
+        else:
+            self.status.set_note("")
+
+    def refresh_views(self) -> None:
+        """Push new numbers to the table and the charts (the charts draw on their own timer)."""
+        if self._views_dirty and self.history is not None:
+            self._views_dirty = False
+            self.status.progress(max(0, self.history.epoch), self._progress)
+            self.table.show(self.history)
+            self.charts.show(self.history)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "stop"):
+            return True if self.run_state in ACTIVE else None
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in keys.PALETTE:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+
+    # ------------------------------------------------------------------ the run
+
+    def start_run(self, experiment: Experiment) -> None:
+        if self.control is not None:
+            self.control.request_stop()
+        self.control = runner.RunControl(next(self._run_ids))
+        self.history = RunHistory(experiment)
+        self.run_experiment = experiment
+        self.failure = ""
+        names = [v.name for v in experiment.variants]
+        self.charts.set_variants(names)
+        self.table.set_variants(names)
+        self.status.starting(experiment.train.epochs)
+        self._progress = 0.0
+        self._set_state("starting")
+        self._views_dirty = True
+        self._train(experiment, self.control)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
+    def _train(self, experiment: Experiment, control: runner.RunControl) -> None:
+        worker = get_current_worker()
+        runner.train(self.post_message, experiment, control, lambda: worker.is_cancelled)
+
+    def on_run_started(self, message: RunStarted) -> None:
+        if self._current(message) and self.run_state == "starting":
+            self.status.running()
+            self._set_state("running")
+
+    def on_epochs_ended(self, message: EpochsEnded) -> None:
+        if self._current(message) and self.history is not None:
+            for event in message.events:
+                self.history.add(event)
+            self._progress = self.history.epoch / max(1, self.history.experiment.train.epochs)
+            self._views_dirty = True
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        if self._current(message) and self.history is not None:
+            epochs = max(1, self.history.experiment.train.epochs)
+            self._progress = (message.epoch - 1 + message.batch / message.n_batches) / epochs
+            self._views_dirty = True
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if not self._current(message) or self.history is None:
+            return
+        if message.stopped:
+            self.history.mark_stopped()
+        state = "stopped" if message.stopped else "finished"
+        self.status.ended(state)
+        self._set_state(state)
+        self._views_dirty = True
+        self.refresh_views()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if not self._current(message):
+            return
+        self.failure = message.message
+        self.status.ended("failed")
+        self._set_state("failed")
+        self.notify(message.message, title="the run could not go on", severity="error", timeout=10)
+
+    def on_config_panel_changed(self, message: ConfigPanel.Changed) -> None:
+        self._update_note()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_run(self) -> None:
+        experiment = self.panel.experiment
+        if experiment is None:
+            errors = self.panel.error_messages()
+            self.notify(f"fix the config first: {errors[0] if errors else 'invalid'}", severity="error")
+            if not self.panel.display:
+                self.action_config()
+            widget = self.panel.first_invalid()
+            if widget is not None:
+                widget.focus()
+            return
+        self.start_run(experiment)
+
+    def action_pause(self) -> None:
+        if self.control is None or self.run_state not in ACTIVE:
+            return
+        paused = self.control.resume.is_set()
+        if paused:
+            self.control.resume.clear()
+        else:
+            self.control.resume.set()
+        self.status.paused(paused)
+        self._set_state("paused" if paused else ("running" if self.history and self.history.epoch >= 0
+                                                  else "starting"))
+
+    def action_stop(self) -> None:
+        if self.control is not None and self.run_state in ACTIVE:
+            self.control.request_stop()
+
+    def action_view(self) -> None:
+        self.charts.set_overlay(not self.charts.overlay)
+
+    def action_log(self) -> None:
+        self.charts.set_log(not self.charts.log_y)
+
+    def action_config(self) -> None:
+        panel = self.panel
+        panel.display = not panel.display
+        self.set_class(not panel.display, "-config-hidden")
+        if not panel.display:
+            self.table.focus()
+
+    def action_leave_field(self) -> None:
+        self.table.focus()
+
+    def action_help(self) -> None:
+        from regtui.ui.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_save_preset(self) -> None:
+        experiment = self.panel.experiment
+        if experiment is None:
+            self.notify("fix the config before saving it", severity="error")
+            return
+        try:
+            from regtui.ui.preset_screens import SavePresetScreen
+        except ImportError:
+            self.notify("presets dialogs are unavailable", severity="warning")
+            return
+        self.push_screen(SavePresetScreen(experiment, self.presets_dir), self._preset_saved)
+
+    def _preset_saved(self, path: object) -> None:
+        if path is not None:
+            self.notify(f"saved {path}")
+
+    def action_open_preset(self) -> None:
+        try:
+            from regtui.ui.preset_screens import OpenPresetScreen
+        except ImportError:
+            self.notify("presets dialogs are unavailable", severity="warning")
+            return
+        self.push_screen(OpenPresetScreen(self.presets_dir), self.load_experiment)
+
+    def load_experiment(self, experiment: Experiment | None) -> None:
+        """Put an opened preset in the config panel (a run keeps its own config)."""
+        if experiment is None:
+            return
+        self.panel.load(experiment)
+        if self.run_state not in ACTIVE:
+            names = [v.name for v in experiment.variants]
+            self.charts.set_variants(names)
+            self.table.set_variants(names)
+        self.notify(f"loaded preset {experiment.name}" + (": r restarts with it" if self.run_state in ACTIVE else ""))
+
+    async def action_quit(self) -> None:
+        if self.control is not None:
+            self.control.request_stop()
+        self.exit()
+
+
+def create_app(experiment: Experiment, presets_dir: str | None = None, *,
+               clock: Callable[[], float] = time.monotonic) -> RegTuiApp:
+    """The lab, opened on ``experiment`` (``clock`` is injectable for tests)."""
+    return RegTuiApp(experiment, presets_dir, clock)

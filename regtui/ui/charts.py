@@ -1,0 +1,277 @@
+"""Loss charts: ``LossChart`` (a textual-plotext ``PlotextPlot``) and ``ChartsPane``.
+
+Two views, switched by the app: *per variant* (a grid with one chart per
+variant, its train loss in grey and validation loss in the variant's colour)
+and *overlay* (validation loss of all variants on one chart, training loss on
+another).  Charts only store numpy series and a ``dirty`` flag; the pane's
+timer redraws at most one dirty, visible chart per tick and each chart a few
+times a second at most (PERFORMANCE.md).  Series are downsampled to the
+chart's width (``downsample``) and cleaned of NaN/inf before plotext sees
+them.  The log y-axis is drawn by plotting log10(y) on a linear axis with
+labelled ticks: plotext 5 takes the logarithm of its stored data again on
+every build (piccolomo/plotext#209), which breaks on each re-render.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from regtui.core.results import RunHistory
+from regtui.ui.downsample import downsample
+from regtui.ui.palette import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
+
+REDRAW_TICK = 0.1
+"""Seconds between two scheduler ticks; one chart is redrawn per tick."""
+MIN_REDRAW_INTERVAL = 0.3
+"""A chart is redrawn at most this often (seconds)."""
+Y_AXIS_CELLS = 8
+"""Columns plotext uses for the y tick labels (used to size the downsampling)."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One curve: x (epochs), y (loss) and its colour."""
+
+    x: np.ndarray
+    y: np.ndarray
+    color: tuple[int, int, int]
+
+
+class LossChart(PlotextPlot):
+    """One loss chart; ``replot()`` draws its stored series."""
+
+    def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self.note = ""
+        self.series: tuple[Series, ...] = ()
+        self._signature: object = None
+        self.log_y = False
+        self.dirty = True
+        self.last_drawn = 0.0
+        self.draw_count = 0
+
+    def set_series(self, series: Iterable[Series], note: str = "") -> None:
+        """Store new series; the chart becomes dirty only if something changed."""
+        series = tuple(series)
+        signature = (note, tuple((s.x.size, _last(s.y), s.color) for s in series))
+        if signature != self._signature:
+            self._signature = signature
+            self.series = series
+            self.note = note
+            self.dirty = True
+
+    def set_log(self, log_y: bool) -> None:
+        if log_y != self.log_y:
+            self.log_y = log_y
+            self.dirty = True
+
+    def on_resize(self) -> None:
+        self.dirty = True  # the downsampling depends on the width
+
+    def points(self) -> list[tuple[np.ndarray, np.ndarray, tuple[int, int, int]]]:
+        """What ``replot`` hands plotext: finite, downsampled, log10 if asked."""
+        columns = max(8, 2 * (self.size.width - Y_AXIS_CELLS))  # braille: 2 dots per cell
+        out = []
+        for s in self.series:
+            x, y = downsample(s.x, s.y, columns)
+            if self.log_y:
+                keep = y > 0
+                x, y = x[keep], np.log10(y[keep])
+            if x.size:
+                out.append((x, y, s.color))
+        return out
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        title = f"{self.title} {self.note}".strip()
+        plt.title(title)
+        drawn = self.points()
+        for x, y, color in drawn:
+            plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
+        if not drawn:
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            return self._drawn()
+        x_hi = max(float(x.max()) for x, _, _ in drawn)
+        plt.xticks(epoch_ticks(x_hi, max(2, (self.size.width - Y_AXIS_CELLS) // 8)))
+        if self.log_y:
+            lo = min(float(y.min()) for _, y, _ in drawn)
+            hi = max(float(y.max()) for _, y, _ in drawn)
+            ticks = log_ticks(lo, hi)
+            plt.yticks(ticks, [f"{10 ** t:.2g}" for t in ticks])
+        self._drawn()
+
+    def _drawn(self) -> None:
+        self.dirty = False
+        self.last_drawn = time.monotonic()
+        self.draw_count += 1
+        self.refresh()
+
+
+def _last(y: np.ndarray) -> float | str | None:
+    """The last value, comparable even when it is NaN."""
+    if not y.size:
+        return None
+    value = float(y[-1])
+    return value if value == value else "nan"
+
+
+def epoch_ticks(last: float, wanted: int = 4) -> list[int]:
+    """Whole-epoch ticks from 0 with a 1-2-5 step, about ``wanted`` of them."""
+    if last <= 0:
+        return [0]
+    raw = last / max(1, wanted)
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
+    step = max(1, int(step))
+    return list(range(0, int(last) + 1, step))
+
+
+def log_ticks(lo: float, hi: float, wanted: int = 4) -> list[float]:
+    """Tick positions (log10 units) for a log axis spanning ``lo``..``hi``:
+    decades when there are enough, else 1-2-5 steps, else evenly spaced."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    if hi - lo < 1e-9:
+        return [lo]
+    decades = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]
+    if len(decades) >= 2:
+        step = max(1, math.ceil(len(decades) / (wanted + 1)))
+        return decades[::step]
+    nice = [d + math.log10(m) for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
+    inside = [t for t in nice if lo - 1e-9 <= t <= hi + 1e-9]
+    if 2 <= len(inside) <= wanted + 2:
+        return inside
+    return [float(t) for t in np.linspace(lo, hi, wanted)]
+
+
+class ChartsPane(Vertical):
+    """Both chart views and the scheduler that spreads their redraws over ticks."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.overlay = False
+        self.log_y = False
+        self.names: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="chart-legend")
+        yield Grid(id="per-variant")
+        with Horizontal(id="overlay"):
+            yield LossChart("validation loss", id="overlay-val")
+            yield LossChart("training loss", id="overlay-train")
+
+    def on_mount(self) -> None:
+        self.set_interval(REDRAW_TICK, self.redraw_next)
+        self._update_legend()
+
+    # ------------------------------------------------------------------ state
+
+    def set_variants(self, names: Sequence[str]) -> None:
+        """One chart per variant (a new run or a newly loaded preset)."""
+        names = tuple(names)
+        if names == self.names:
+            return
+        self.names = names
+        grid = self.query_one("#per-variant", Grid)
+        grid.remove_children()
+        cols = grid_columns(len(names))
+        grid.styles.grid_size_columns = cols
+        grid.styles.grid_size_rows = -(-len(names) // cols)
+        charts = [LossChart(name, classes="variant-chart") for name in names]
+        for chart in charts:
+            chart.set_log(self.log_y)
+        grid.mount(*charts)
+        for chart in self.query("#overlay LossChart").results(LossChart):
+            chart.set_series(())
+        self._update_legend()
+
+    def set_overlay(self, overlay: bool) -> None:
+        self.overlay = overlay
+        self.set_class(overlay, "-overlay")
+        self._update_legend()
+
+    def set_log(self, log_y: bool) -> None:
+        self.log_y = log_y
+        for chart in self.charts():
+            chart.set_log(log_y)
+        self._update_legend()
+
+    def show(self, history: RunHistory) -> None:
+        """Hand every chart its series from ``history`` (cheap: views, no drawing)."""
+        per_variant = list(self.query_one("#per-variant", Grid).query(LossChart).results(LossChart))
+        grey = hex_to_rgb(TRAIN_GREY)
+        val_series, train_series = [], []
+        for i, hist in enumerate(history.variants):
+            x = hist.series("epoch")
+            train, val = hist.series("train_loss"), hist.series("val_loss")
+            color = color_rgb(i)
+            val_series.append(Series(x, val, color))
+            train_series.append(Series(x, train, color))
+            if i < len(per_variant):
+                note = "✗ diverged" if hist.status == "diverged" else ""
+                per_variant[i].set_series((Series(x, train, grey), Series(x, val, color)), note)
+        self.query_one("#overlay-val", LossChart).set_series(val_series)
+        self.query_one("#overlay-train", LossChart).set_series(train_series)
+
+    # ------------------------------------------------------------------ drawing
+
+    def charts(self) -> list[LossChart]:
+        return list(self.query(LossChart).results(LossChart))
+
+    def visible_charts(self) -> list[LossChart]:
+        selector = "#overlay LossChart" if self.overlay else "#per-variant LossChart"
+        return list(self.query(selector).results(LossChart))
+
+    @property
+    def pending(self) -> bool:
+        """Whether a visible chart still waits for a redraw."""
+        return any(c.dirty for c in self.visible_charts())
+
+    def redraw_next(self, force: bool = False) -> LossChart | None:
+        """Redraw the visible dirty chart that waited longest (one per tick)."""
+        now = time.monotonic()
+        ready = [c for c in self.visible_charts()
+                 if c.dirty and c.size.area > 0 and (force or now - c.last_drawn >= MIN_REDRAW_INTERVAL)]
+        if not ready:
+            return None
+        chart = min(ready, key=lambda c: c.last_drawn)
+        chart.replot()
+        return chart
+
+    def _update_legend(self) -> None:
+        legend = Text()
+        if self.overlay:
+            for i, name in enumerate(self.names):
+                legend.append("■ ", style=color_hex(i))
+                legend.append(f"{name}  ")
+        else:
+            legend.append("■ val loss", style="bold")
+            legend.append(" (variant colour)  ")
+            legend.append("■ train loss", style=TRAIN_GREY)
+        if self.log_y:
+            legend.append("  · log y")
+        self.query_one("#chart-legend", Static).update(legend)
+
+
+def grid_columns(n: int) -> int:
+    """Columns of the per-variant grid: 2×2 for four, 3 wide for five to nine."""
+    if n <= 2:
+        return max(1, n)
+    if n <= 4:
+        return 2
+    if n <= 9:
+        return 3
+    return 4

@@ -1,0 +1,130 @@
+"""Config inputs: parsing text into config values, and ``+``/``-`` stepping.
+
+``ConfigInput`` is a compact ``Input`` that knows what kind of value it holds
+(int, float, hidden-layer list, variant name, λ on a log ladder, drop p).  On
+a λ or p field ``+``/``-`` step the value (``ladder_step`` / ``p_step``)
+instead of being typed, except right after an ``e`` so ``1e-3`` can be typed.
+Range checks are the core's (``Experiment`` validation); here only the
+conversion from text.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from textual import events
+from textual.widgets import Input
+
+Kind = Literal["int", "float", "hidden", "name", "ladder", "prob"]
+
+LADDER: tuple[float, ...] = (
+    0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0,
+)
+"""The values ``+``/``-`` walk through on a λ (or decay η) field."""
+P_STEP = 0.05
+P_MAX = 0.95
+
+
+class FieldError(ValueError):
+    """Text that is not a value of the field's kind; ``str()`` is the message."""
+
+
+def ladder_step(value: float, up: bool) -> float:
+    """The next ladder value above (or below) ``value``; clamps at the ends."""
+    tol = 1e-9 * max(1.0, abs(value))
+    if up:
+        return next((v for v in LADDER if v > value + tol), LADDER[-1])
+    return next((v for v in reversed(LADDER) if v < value - tol), LADDER[0])
+
+
+def p_step(value: float, up: bool) -> float:
+    """``value`` ± 0.05 on the 0.05 grid, kept in [0, 0.95]."""
+    steps = value / P_STEP
+    k = math.floor(steps + 1e-9) + 1 if up else math.ceil(steps - 1e-9) - 1
+    return round(min(P_MAX, max(0.0, k * P_STEP)), 2)
+
+
+def format_value(value: Any) -> str:
+    """How a config value is written in its field."""
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parse_int(text: str) -> int:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise FieldError(f"must be an integer, got {text!r}") from None
+    if not number.is_integer():
+        raise FieldError(f"must be an integer, got {text!r}")
+    return int(number)
+
+
+def parse_float(text: str) -> float:
+    text = text.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise FieldError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(number):
+        raise FieldError(f"must be a finite number, got {text!r}")
+    return number
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"128, 64"`` -> ``(128, 64)``; empty means no hidden layer."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    try:
+        return tuple(parse_int(p) for p in parts)
+    except FieldError:
+        raise FieldError(f"must be layer widths like '128, 64', got {text.strip()!r}") from None
+
+
+PARSERS = {
+    "int": parse_int,
+    "float": parse_float,
+    "ladder": parse_float,
+    "prob": parse_float,
+    "hidden": parse_hidden,
+    "name": str.strip,
+}
+
+
+class ConfigInput(Input):
+    """A one-line input for one config value."""
+
+    def __init__(self, value: Any, kind: Kind, *, id: str | None = None, classes: str | None = None,
+                 tooltip: str | None = None) -> None:
+        super().__init__(format_value(value), id=id, classes=classes, compact=True, tooltip=tooltip)
+        self.kind: Kind = kind
+
+    def parsed(self) -> Any:
+        """The value the text stands for; raises ``FieldError``."""
+        return PARSERS[self.kind](self.value)
+
+    def step(self, up: bool) -> None:
+        """Step a λ or p value; text that is not a number starts from 0."""
+        try:
+            current = max(0.0, parse_float(self.value))
+        except FieldError:
+            current = 0.0
+        new = ladder_step(current, up) if self.kind == "ladder" else p_step(current, up)
+        self.value = format_value(new)
+        self.cursor_position = len(self.value)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.kind in ("ladder", "prob") and event.character in ("+", "-"):
+            before = self.value[: self.cursor_position]
+            if not before.lower().endswith("e"):  # "1e-3" is typed, not stepped
+                event.stop()
+                event.prevent_default()
+                self.step(event.character == "+")

@@ -1,0 +1,137 @@
+"""The training worker's body: runs ``Training.events()`` in a thread.
+
+``train(post, experiment, control, is_cancelled)`` is what the app's
+``@work(thread=True)`` method calls.  It never touches widgets: it only calls
+``post`` with the messages of ``regtui.ui.messages``.  Torch is imported here,
+in the worker thread, so the first screen paints before it loads.  Pause,
+stop and restart take effect between two batches.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from textual.message import Message
+
+from regtui.core.config import ConfigError, Experiment
+from regtui.ui.messages import BatchProgress, EpochsEnded, RunFailed, RunFinished, RunStarted
+
+THREAD_NAME = "regtui-training"
+"""The worker thread's name while it trains (tests look for it)."""
+PROGRESS_INTERVAL = 0.1
+"""Seconds between two ``BatchProgress`` messages."""
+FLUSH_INTERVAL = 0.05
+"""Epochs that end within this many seconds travel in one ``EpochsEnded``."""
+
+_gc_frozen = False
+
+
+@dataclass
+class RunControl:
+    """How the UI steers one run; shared by the UI thread and the worker."""
+
+    run_id: int
+    resume: threading.Event = field(default_factory=threading.Event)
+    """Set while the run may go on; cleared to pause."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set to stop the run for good."""
+    done: threading.Event = field(default_factory=threading.Event)
+    """Set by the worker when it has left the training loop."""
+
+    def __post_init__(self) -> None:
+        self.resume.set()
+
+    def request_stop(self) -> None:
+        self.stop.set()
+        self.resume.set()  # wake a paused worker so it can leave
+
+
+def _freeze_gc_once() -> None:
+    """After torch and the data are loaded: keep them out of full collections."""
+    global _gc_frozen
+    if not _gc_frozen:
+        gc.freeze()
+        _gc_frozen = True
+
+
+def _may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
+    """Wait while paused; False once the run is to stop."""
+    while not control.resume.is_set():
+        if control.stop.is_set() or is_cancelled():
+            return False
+        control.resume.wait(0.05)
+    return not (control.stop.is_set() or is_cancelled())
+
+
+def train(
+    post: Callable[[Message], object],
+    experiment: Experiment,
+    control: RunControl,
+    is_cancelled: Callable[[], bool],
+) -> None:
+    """Run one experiment to its end, posting what happens."""
+    thread = threading.current_thread()
+    old_name, thread.name = thread.name, THREAD_NAME
+    rid = control.run_id
+    try:
+        _train(post, experiment, control, is_cancelled)
+    except ConfigError as exc:
+        post(RunFailed(rid, str(exc)))
+    except Exception as exc:  # a crash is shown, never a traceback on screen
+        post(RunFailed(rid, f"{type(exc).__name__}: {exc}"))
+    finally:
+        thread.name = old_name
+        control.done.set()
+
+
+def _train(
+    post: Callable[[Message], object],
+    experiment: Experiment,
+    control: RunControl,
+    is_cancelled: Callable[[], bool],
+) -> None:
+    from regtui.core.training import EpochEnd, Training, configure_torch  # slow: torch
+
+    rid = control.run_id
+    configure_torch()
+    training = Training(experiment)
+    _freeze_gc_once()
+    if not _may_go_on(control, is_cancelled):
+        post(RunFinished(rid, stopped=True))
+        return
+    post(RunStarted(rid, training.n_batches))
+    events = training.events()
+    pending: list[EpochEnd] = []
+    last_flush = last_progress = 0.0
+
+    def flush() -> None:
+        nonlocal pending, last_flush
+        if pending:
+            post(EpochsEnded(rid, tuple(pending)))
+            pending = []
+        last_flush = time.monotonic()
+
+    try:
+        for event in events:
+            now = time.monotonic()
+            if isinstance(event, EpochEnd):
+                pending.append(event)
+                if event.epoch == 0:
+                    flush()
+            elif now - last_progress >= PROGRESS_INTERVAL:
+                last_progress = now
+                post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
+            if now - last_flush >= FLUSH_INTERVAL or not control.resume.is_set() or control.stop.is_set():
+                flush()
+            if not _may_go_on(control, is_cancelled):
+                flush()
+                post(RunFinished(rid, stopped=True))
+                return
+    finally:
+        events.close()
+    flush()
+    post(RunFinished(rid, stopped=False))

@@ -1,0 +1,121 @@
+"""The status line: run state, epoch n/N, elapsed time, ETA, a progress bar, a message.
+
+The app tells it what happened (``started``, ``epoch``, ``progress``,
+``paused``, ``finished``...); it measures time with an injectable clock so
+snapshot tests can freeze it.  Paused time is not counted as elapsed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+STATE_STYLE = {
+    "idle": "dim",
+    "starting": "yellow",
+    "running": "bold green",
+    "paused": "bold yellow",
+    "finished": "green",
+    "stopped": "yellow",
+    "failed": "bold red",
+}
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour)."""
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class StatusBar(Horizontal):
+    """One line at the bottom: state, epoch n/N, elapsed, ETA, progress and a note."""
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.state = "idle"
+        self.epoch = 0
+        self.epochs = 0
+        self.fraction = 0.0
+        self.note = Text()
+        self._started = 0.0
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+        self._ended_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-text")
+        yield ProgressBar(total=1.0, show_eta=False, id="status-progress")
+        yield Static(id="status-note")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_text)
+        self.refresh_text()
+
+    # ------------------------------------------------------------------ events
+
+    def starting(self, epochs: int) -> None:
+        self.state, self.epoch, self.epochs, self.fraction = "starting", 0, epochs, 0.0
+        self._started = self.clock()
+        self._paused_at, self._paused_total, self._ended_at = None, 0.0, None
+        self.refresh_text()
+
+    def running(self) -> None:
+        self.state = "running"
+        self.refresh_text()
+
+    def progress(self, epoch: int, fraction: float) -> None:
+        self.epoch = epoch
+        self.fraction = min(1.0, max(0.0, fraction))
+        self.refresh_text()
+
+    def paused(self, paused: bool) -> None:
+        now = self.clock()
+        if paused and self._paused_at is None:
+            self._paused_at = now
+            self.state = "paused"
+        elif not paused and self._paused_at is not None:
+            self._paused_total += now - self._paused_at
+            self._paused_at = None
+            self.state = "running"
+        self.refresh_text()
+
+    def ended(self, state: str) -> None:
+        if self._paused_at is not None:
+            self.paused(False)
+        self.state = state
+        self._ended_at = self.clock()
+        self.refresh_text()
+
+    def set_note(self, note: str | Text, style: str = "") -> None:
+        self.note = note if isinstance(note, Text) else Text(note, style=style)
+        self.query_one("#status-note", Static).update(self.note)
+
+    # ------------------------------------------------------------------ text
+
+    @property
+    def elapsed(self) -> float:
+        if self.state in ("idle",):
+            return 0.0
+        end = self._ended_at if self._ended_at is not None else self.clock()
+        paused = self._paused_total + (end - self._paused_at if self._paused_at is not None else 0.0)
+        return max(0.0, end - self._started - paused)
+
+    def text(self) -> Text:
+        out = Text()
+        out.append(f"{self.state:<8}", style=STATE_STYLE.get(self.state, ""))
+        out.append(f" epoch {self.epoch}/{self.epochs}  {clock_text(self.elapsed)}")
+        if self.state in ("running", "paused") and self.fraction > 0:
+            eta = self.elapsed * (1 - self.fraction) / self.fraction
+            out.append(f"  ETA {clock_text(eta)}")
+        return out
+
+    def refresh_text(self) -> None:
+        self.query_one("#status-text", Static).update(self.text())
+        self.query_one("#status-progress", ProgressBar).update(total=1.0, progress=self.fraction)

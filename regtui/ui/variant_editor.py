@@ -1,0 +1,72 @@
+"""One variant's block in the config panel: name, λ, decay η, drop p, input drop p.
+
+``VariantEditor`` holds the ``VariantConfig`` it was built from (so fields the
+panel does not show, like ``l2_biases``, survive) and one ``ConfigInput`` per
+shown field; the panel validates and reports errors back with ``show_errors``.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Static
+
+from regtui.core.config import VariantConfig
+from regtui.ui.fields import ConfigInput
+from regtui.ui.palette import color_hex
+
+VARIANT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    # field, label, kind, tooltip
+    ("l2", "λ", "ladder", "L2 λ: adds λ·Σw² to the loss. +/- step 0, 1e-5, 3e-5 … 10"),
+    ("weight_decay", "η", "ladder", "decoupled weight decay η: w ← w − lr·η·w after each step. +/- step"),
+    ("dropout", "p", "prob", "dropout: DROP probability p after every hidden layer. +/- step 0.05"),
+    ("input_dropout", "pᵢₙ", "prob", "input dropout: DROP probability of input features. +/- step 0.05"),
+)
+LABELS = {"name": "name", **{f: label for f, label, _, _ in VARIANT_FIELDS}}
+
+
+class VariantEditor(Vertical):
+    """The inputs of one variant."""
+
+    def __init__(self, variant: VariantConfig, index: int) -> None:
+        super().__init__(classes="variant")
+        self.base = variant
+        self.index = index
+        self.inputs: dict[str, ConfigInput] = {
+            "name": ConfigInput(variant.name, "name", classes="variant-name", tooltip="variant name (unique)"),
+        }
+        for field, _label, kind, tip in VARIANT_FIELDS:
+            self.inputs[field] = ConfigInput(getattr(variant, field), kind, classes=f"vf-{field}",  # type: ignore[arg-type]
+                                             tooltip=tip)
+        self.marker = Static(classes="variant-marker")
+        self.remove_button = Button("✕", classes="remove-variant", compact=True, tooltip="remove this variant")
+        self.errors = Static(classes="error")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="variant-head"):
+            yield self.marker
+            yield self.inputs["name"]
+            yield self.remove_button
+        for pair in (VARIANT_FIELDS[:2], VARIANT_FIELDS[2:]):
+            with Horizontal(classes="variant-row"):
+                for field, label, _kind, _tip in pair:
+                    yield Label(label, classes="vlabel")
+                    yield self.inputs[field]
+        yield self.errors
+
+    def on_mount(self) -> None:
+        self.set_index(self.index)
+
+    def set_index(self, index: int) -> None:
+        """Its position, which decides its colour."""
+        self.index = index
+        self.marker.update(Text("■", style=color_hex(index)))
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """``{field: message}`` -> red fields and one message line per field."""
+        for field, widget in self.inputs.items():
+            widget.set_class(field in errors, "-invalid")
+        lines = [f"{LABELS[f]}: {msg}" for f, msg in errors.items()]
+        self.errors.update("\n".join(lines))
+        self.errors.display = bool(lines)

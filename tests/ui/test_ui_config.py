@@ -1,0 +1,144 @@
+"""Pilot tests of the config panel: invalid fields block r, +/- stepping,
+adding / removing / renaming variants, keys typed into fields stay there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from regtui.ui.app import create_app
+from regtui.ui.fields import ConfigInput
+
+SIZE = (80, 24)
+
+
+def variant_input(app: Any, index: int, field: str) -> ConfigInput:
+    return app.panel.editors[index].inputs[field]
+
+
+async def type_into(pilot: Any, widget: ConfigInput, text: str) -> None:
+    """Focus a field, clear it and type ``text`` key by key."""
+    widget.focus()
+    await pilot.pause()
+    widget.value = ""
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+    await pilot.pause()
+
+
+async def test_text_in_a_number_field_blocks_r_and_is_shown(tiny: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#f-data-n-train", ConfigInput)
+        await type_into(pilot, field, "abc")
+        assert field.value == "abc", "letters (even r, c, q...) are typed into a focused field"
+        assert field.has_class("-invalid")
+        message = app.panel.error_labels["data.n_train"]
+        assert message.display and "must be an integer" in str(message.render())
+        await pilot.press("escape")
+        assert app.focused is app.table
+        await pilot.press("r")
+        assert app.run_state == "idle" and app.control is None, "r does not start an invalid config"
+        assert app.focused is field, "r takes the user to the invalid field"
+        assert "invalid" in str(app.status.note)
+        await type_into(pilot, field, "40")
+        assert not field.has_class("-invalid") and not message.display
+        assert app.panel.experiment is not None and app.panel.experiment.data.n_train == 40
+
+
+async def test_core_range_checks_show_at_their_fields(tiny: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        drop = variant_input(app, 2, "dropout")
+        drop.value = "1"
+        lam = variant_input(app, 1, "l2")
+        lam.value = "-0.1"
+        await pilot.pause()
+        assert drop.has_class("-invalid") and lam.has_class("-invalid")
+        assert "p: must be a probability in [0, 1), got 1.0" in str(app.panel.editors[2].errors.render())
+        assert "λ: λ must be in [0, 1e6], got -0.1" in str(app.panel.editors[1].errors.render())
+        assert app.panel.experiment is None
+        assert len(app.panel.error_messages()) == 2
+        await pilot.press("r")
+        assert app.run_state == "idle"
+        drop.value, lam.value = "0.5", "0.001"
+        await pilot.pause()
+        assert app.panel.experiment is not None
+        assert app.panel.experiment.variants[1].l2 == 0.001
+
+
+async def test_plus_minus_step_lambda_on_a_ladder_and_p_by_005(tiny: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        lam = variant_input(app, 0, "l2")
+        lam.focus()
+        await pilot.press("plus", "plus", "plus")
+        assert lam.value == "0.0001"
+        await pilot.press("minus")
+        assert lam.value == "3e-05"
+        await pilot.pause()
+        assert app.panel.experiment.variants[0].l2 == 3e-5
+        await type_into(pilot, lam, "1e-3")  # '-' after 'e' is typed, not a step
+        assert lam.value == "1e-3"
+        await pilot.press("plus")
+        assert lam.value == "0.003"
+        p = variant_input(app, 2, "dropout")
+        p.focus()
+        await pilot.press("plus")
+        assert p.value == "0.55"
+        await pilot.press("minus", "minus")
+        assert p.value == "0.45"
+        await pilot.pause()
+        assert app.panel.experiment.variants[2].dropout == 0.45
+
+
+async def test_add_rename_and_remove_a_variant(tiny: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#add-variant").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(app.panel.editors) == 5
+        assert app.panel.experiment.variants[-1].name == "variant 5"
+        name = variant_input(app, 4, "name")
+        assert app.focused is name
+        await type_into(pilot, name, "wide drop")
+        assert app.panel.experiment.variants[-1].name == "wide drop"
+        await type_into(pilot, name, "L2")  # a duplicate name is an error at the field
+        assert name.has_class("-invalid") and app.panel.experiment is None
+        assert "duplicate variant name" in str(app.panel.editors[4].errors.render())
+        await type_into(pilot, name, "wide drop")
+        app.panel.editors[4].remove_button.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [v.name for v in app.panel.experiment.variants] == ["baseline", "L2", "Dropout", "L2+Dropout"]
+        assert app.focused is app.panel.editors[3].remove_button, "ready to remove the next one"
+        await pilot.press("r")
+        assert app.run_state in ("starting", "running"), "r works from a button"
+        await pilot.press("x")
+
+
+async def test_last_variant_cannot_be_removed(ui_experiment: Any) -> None:
+    from regtui.core.config import VariantConfig
+
+    app = create_app(ui_experiment(variants=(VariantConfig("only"),)))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.panel.editors[0].remove_button.disabled
+        app.panel.remove_variant(app.panel.editors[0])
+        await pilot.pause()
+        assert len(app.panel.editors) == 1
+
+
+async def test_loading_an_experiment_fills_every_field(tiny: Any, ui_experiment: Any) -> None:
+    from regtui.core.config import VariantConfig
+
+    other = ui_experiment(epochs=7, lr=0.05, variants=(VariantConfig("a", dropout=0.2), VariantConfig("b", l2=3e-4)))
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        app.load_experiment(other)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.panel.experiment == other
+        assert app.query_one("#f-train-epochs", ConfigInput).value == "7"
+        assert [t.title for t in app.charts.charts() if t.has_class("variant-chart")] == ["a", "b"]
+        assert isinstance(app.panel.query_one("#panel-error"), Static)
