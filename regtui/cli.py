@@ -60,7 +60,22 @@ def open_lab(args: argparse.Namespace) -> int:
     from regtui.ui.app import create_app  # the UI only when the lab opens
 
     create_app(experiment, presets_dir=args.presets_dir).run()
+    _exit_without_waiting_for_the_worker()
     return EXIT_OK
+
+
+def _exit_without_waiting_for_the_worker() -> None:
+    """``q`` must exit within a second, but a worker still inside ``import torch``
+    or a data load cannot be interrupted, and Python would wait for it at exit.
+    The app has already stopped it from training and the history store commits
+    per epoch, so nothing is lost by leaving now."""
+    import os
+    import threading
+
+    if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OK)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,6 +67,33 @@ def _may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
     return not (control.stop.is_set() or is_cancelled())
 
 
+def _set_up(experiment: Experiment, control: RunControl, is_cancelled: Callable[[], bool]):
+    """Import torch and build the ``Training`` in a daemon thread, waiting for it
+    in small steps: a stop (or ``q``) during a multi-second import or data load
+    returns at once instead of holding the app's exit (asyncio joins its
+    executor threads, this worker's included, before ``App.run`` returns)."""
+    box: dict[str, object] = {}
+
+    def build() -> None:
+        try:
+            from regtui.core.training import Training, configure_torch  # slow: torch
+
+            configure_torch()
+            box["training"] = Training(experiment)
+        except BaseException as exc:  # handed to the worker, which reports it
+            box["error"] = exc
+
+    helper = threading.Thread(target=build, name="regtui-setup", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        if control.stop.is_set() or is_cancelled():
+            return None
+        helper.join(0.05)
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["training"]
+
+
 def train(
     post: Callable[[Message], object],
     experiment: Experiment,
@@ -94,11 +121,13 @@ def _train(
     control: RunControl,
     is_cancelled: Callable[[], bool],
 ) -> None:
-    from regtui.core.training import EpochEnd, Training, configure_torch  # slow: torch
-
     rid = control.run_id
-    configure_torch()
-    training = Training(experiment)
+    training = _set_up(experiment, control, is_cancelled)
+    if training is None:
+        post(RunFinished(rid, stopped=True))
+        return
+    from regtui.core.training import EpochEnd
+
     _freeze_gc_once()
     if not _may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
