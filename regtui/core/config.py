@@ -35,12 +35,17 @@ class ConfigError(ValueError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        what = f"{self.key}: " if self.key else ""
-        return f"{where}{what}{self.problem}"
+        where = f"{_printable(self.source)}: " if self.source else ""
+        what = f"{_printable(self.key)}: " if self.key else ""
+        return f"{where}{what}{_printable(self.problem)}"
 
     def with_source(self, source: str) -> "ConfigError":
         return ConfigError(self.key, self.problem, source)
+
+
+def _printable(text: str) -> str:
+    """One line, always: control characters from user input are shown escaped."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _build(cls: type, table: Any, prefix: str) -> Any:
     kwargs = {}
     for key, value in table.items():
         full = f"{prefix}.{key}"
-        _check(key in names, full, f"unknown key; expected one of {', '.join(sorted(names))}")
+        _check(key in names, full, f"unknown key {key!r}; expected one of {', '.join(sorted(names))}")
         kwargs[key] = _coerce(value, getattr(defaults, key), full)
     return cls(**kwargs)
 
@@ -82,7 +82,7 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     _check(isinstance(raw, Mapping), "", "the top level must be a table")
     allowed = {"name", "description", "data", "model", "train", "variants", "sweep"}
     for key in raw:
-        _check(key in allowed, str(key), f"unknown key; expected one of {', '.join(sorted(allowed))}")
+        _check(key in allowed, str(key) or repr(key), f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
     kwargs: dict[str, Any] = {}
     for key in ("name", "description"):
         if key in raw:
@@ -111,7 +111,7 @@ def _build_sweep(items: Any) -> tuple[SweepAxis, ...]:
         label = f"sweep[{i}]"
         _check(isinstance(table, Mapping), label, "must be a table with key and values")
         extra = set(table) - {"key", "values"}
-        _check(not extra, f"{label}.{next(iter(extra), '')}", "unknown key; expected key, values")
+        _check(not extra, f"{label}.{next(iter(extra), '')}", f"unknown key {next(iter(extra), '')!r}; expected key, values")
         _check("key" in table and isinstance(table["key"], str), f"{label}.key", "must be a string such as variants.L2.l2")
         values = table.get("values")
         _check(isinstance(values, list), f"sweep.{table['key']}.values", "must be a list of numbers")

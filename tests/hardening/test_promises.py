@@ -1,0 +1,145 @@
+"""One test per promise in the README's "What regtui promises" (the headless side;
+the lab's side lives in tests/ui)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regtui.cli import main
+from regtui.core.results import RunHistory
+from regtui.core.training import EpochMetrics
+
+ROOT = Path(__file__).resolve().parents[2]
+
+LONG_PRESET = """\
+name = "long"
+[data]
+dataset = "moons"
+n_train = 64
+n_val = 64
+[model]
+hidden = [8]
+[train]
+optimizer = "sgd"
+lr = 0.05
+batch_size = 8
+epochs = 100000
+device = "cpu"
+[[variants]]
+name = "baseline"
+[[variants]]
+name = "L2"
+l2 = 0.001
+"""
+
+
+def test_ctrl_c_writes_partial_results_and_exits_130(tmp_path: Path) -> None:
+    preset = tmp_path / "long.toml"
+    preset.write_text(LONG_PRESET)
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+    env = {**os.environ, "REGTUI_HOME": str(tmp_path / "home"), "REGTUI_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(out_csv)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    deadline = time.monotonic() + 60
+    store = tmp_path / "home" / "history.sqlite3"
+    while time.monotonic() < deadline and proc.poll() is None:  # wait until epochs are being recorded
+        if store.exists() and _recorded_epochs(store) >= 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    doc = json.loads(out_json.read_text())
+    assert {v["status"] for v in doc["variants"]} == {"stopped"}
+    epochs = len(doc["variants"][0]["history"])
+    assert 3 <= epochs < 100001
+    assert len(out_csv.read_text().splitlines()) == 1 + 2 * epochs
+
+
+def _recorded_epochs(store: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(store, timeout=1) as db:
+            return int(db.execute("SELECT COUNT(DISTINCT epoch) FROM epochs").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_run_with_diverged_variants_exits_0_and_writes_no_nan(tmp_path: Path, capsys) -> None:
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 4")
+                      .replace('name = "L2"\nl2 = 0.001', 'name = "L2"\nl2 = 1000000.0'))
+    out = tmp_path / "r.json"
+    code = main(["run", str(preset), "--json", str(out), "--no-history", "--quiet", "--set", "train.lr=0.5"])
+    assert code == 0
+    text = out.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    doc = json.loads(text)
+    statuses = {v["name"]: v["status"] for v in doc["variants"]}
+    assert statuses == {"baseline": "finished", "L2": "diverged"}
+    assert len(doc["variants"][0]["history"]) == 5
+
+
+def test_history_stays_compact_over_a_long_run() -> None:
+    """20,000 epochs x 4 variants: float64 rows, no per-epoch Python objects kept."""
+    from regtui.core import presets
+
+    history = RunHistory(presets.load("moons-overfit"))
+    row = EpochMetrics(0, 0.5, 0.6, 0.9, 0.8, 0.5, 0.0, 3.0, 0.1, 0.0)
+    statuses = ("running",) * 4
+    event = type("E", (), {})()
+    for epoch in range(20_001):
+        event.epoch, event.seconds, event.statuses = epoch, float(epoch), statuses
+        event.metrics = (row,) * 4
+        history.add(event)
+    total = sum(m._rows.nbytes for m in history.members)
+    assert total <= 4 * 2 * 20_001 * 10 * 8  # at most 2x growth slack over the raw float64 rows
+    assert len(history.variants[0].series("val_loss")) == 20_001
+    assert not history.variants[0].series("val_loss").flags.writeable
+
+
+SOURCE = sorted((ROOT / "regtui").rglob("*.py"))
+
+
+@pytest.mark.parametrize("pattern, why", [
+    (r"(?<![\w.])eval\(", "eval"),
+    (r"(?<![\w.])exec\(", "exec"),
+    (r"^\s*import pickle|^\s*from pickle|pickle\.load", "pickle"),
+    (r"allow_pickle\s*=\s*True", "numpy pickles"),
+    (r"yaml\.load\(", "yaml"),
+])
+def test_nothing_user_supplied_is_executed_or_unpickled(pattern: str, why: str) -> None:
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in SOURCE
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(pattern, line)]
+    assert not offenders, f"{why} in {offenders}"
+
+
+def test_every_torch_load_uses_weights_only() -> None:
+    calls = [(p, line) for p in SOURCE for line in p.read_text(encoding="utf-8").splitlines()
+             if "torch.load(" in line]
+    assert all("weights_only=True" in line for _, line in calls), calls
+
+
+def test_saved_models_load_with_weights_only(tmp_path: Path) -> None:
+    import torch
+
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    assert main(["run", str(preset), "--save-models", str(tmp_path / "m"), "--no-history", "--quiet"]) == 0
+    state = torch.load(tmp_path / "m" / "L2.pt", weights_only=True)
+    assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    assert np.isfinite(state["0.weight"].numpy()).all()
