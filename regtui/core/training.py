@@ -9,7 +9,8 @@ Regularization follows SEMANTICS.md: coupled L2 adds ``2λw`` to the gradient
 (the penalty ``λΣw²`` is part of the reported objective), decoupled decay
 scales ``w ← w − lr·η·w``; both per member, weights only unless l2_biases.
 Batches come from a seeded ``randperm`` that dropout never touches.  A member
-whose loss turns NaN/inf is marked diverged and frozen; the others go on.
+whose loss turns NaN/inf, or exceeds ``BLOWUP`` × its epoch-0 loss, is marked
+diverged and frozen; the others go on.
 """
 
 from __future__ import annotations
@@ -87,12 +88,12 @@ def resolve_device(name: str) -> torch.device:
 
 def make_optimizer(params: list[Tensor], name: str, lr: float, momentum: float) -> torch.optim.Optimizer:
     """The base optimizer, without weight decay: regularizers are applied per member."""
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    kind = torch.optim.SGD if name == "sgd" else torch.optim.Adam
+    options = {"lr": lr, "momentum": momentum} if name == "sgd" else {"lr": lr}
     try:  # fused kernels are faster; not every build and device has them
-        return torch.optim.Adam(params, lr=lr, fused=True)
+        return kind(params, fused=True, **options)
     except (RuntimeError, TypeError, ValueError):  # pragma: no cover
-        return torch.optim.Adam(params, lr=lr)
+        return kind(params, **options)
 
 
 @dataclass(frozen=True, slots=True)
