@@ -114,7 +114,7 @@ async def test_add_rename_and_remove_a_variant(tiny: Any) -> None:
         assert [v.name for v in app.panel.experiment.variants] == ["baseline", "L2", "Dropout", "L2+Dropout"]
         assert app.focused is app.panel.editors[3].remove_button, "ready to remove the next one"
         await pilot.press("r")
-        assert app.run_state in ("starting", "running"), "r works from a button"
+        assert app.run_state != "idle", "r works from a button (a tiny run may already have finished)"
         await pilot.press("x")
 
 
