@@ -26,6 +26,9 @@ from regtui.core.results import RunHistory
 from regtui.ui import keys, runner
 from regtui.ui.charts import ChartsPane
 from regtui.ui.config_panel import ConfigPanel
+from regtui.ui.history_actions import HistoryActions
+from regtui.ui.insight_actions import BoundaryView, InsightRouting, VerdictPanel, WeightsView
+from regtui.ui.sweep_actions import SweepActions, SweepView
 from regtui.ui.messages import BatchProgress, EpochsEnded, RunFailed, RunFinished, RunMessage, RunStarted
 from regtui.ui.results_table import ResultsTable
 from regtui.ui.status_bar import StatusBar
@@ -33,9 +36,11 @@ from regtui.ui.status_bar import StatusBar
 ACTIVE = ("starting", "running", "paused")
 VIEW_REFRESH = 0.25
 """Seconds between two refreshes of the table and the charts' data."""
+QUIT_GRACE = 0.5
+"""Seconds ``q`` waits for a training worker to finish its run in the history."""
 
 
-class RegTuiApp(App[None]):
+class RegTuiApp(HistoryActions, InsightRouting, SweepActions, App[None]):
     """The regtui lab."""
 
     CSS_PATH = "regtui.tcss"
@@ -62,7 +67,11 @@ class RegTuiApp(App[None]):
         with Horizontal(id="main"):
             yield ConfigPanel(self.initial, id="config")
             yield ChartsPane(id="charts")
+            yield SweepView(id="sweep")
+        yield BoundaryView(id="boundary")
+        yield WeightsView(id="weights")
         yield ResultsTable(id="results")
+        yield VerdictPanel(id="verdict")
         yield StatusBar(self.clock, id="status")
         yield Footer(compact=True)
 
@@ -70,6 +79,7 @@ class RegTuiApp(App[None]):
         names = [v.name for v in self.initial.variants]
         self.charts.set_variants(names)
         self.table.set_variants(names)
+        self.insight_setup(names)
         self.status.epochs = self.initial.train.epochs
         self.set_interval(VIEW_REFRESH, self.refresh_views)
         self._update_note()
@@ -131,6 +141,7 @@ class RegTuiApp(App[None]):
             self.status.progress(max(0, self.history.epoch), self._progress)
             self.table.show(self.history)
             self.charts.show(self.history)
+            self.insight_refresh(self.history, final=self.run_state not in ACTIVE)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "stop"):
@@ -158,6 +169,8 @@ class RegTuiApp(App[None]):
         self._progress = 0.0
         self._set_state("starting")
         self._views_dirty = True
+        self.control.insight = self.insight_wish
+        self.insight_variants(names)
         self._train(experiment, self.control)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
@@ -184,9 +197,9 @@ class RegTuiApp(App[None]):
             self._views_dirty = True
 
     def on_run_finished(self, message: RunFinished) -> None:
-        if not self._current(message) or self.history is None:
+        if not self._current(message):
             return
-        if message.stopped:
+        if message.stopped and self.history is not None:  # None: a sweep
             self.history.mark_stopped()
         state = "stopped" if message.stopped else "finished"
         self.status.ended(state)
@@ -204,6 +217,7 @@ class RegTuiApp(App[None]):
 
     def on_config_panel_changed(self, message: ConfigPanel.Changed) -> None:
         self._update_note()
+        self.sweep_view.show_definition(message.experiment)
 
     # ------------------------------------------------------------------ actions
 
@@ -218,7 +232,7 @@ class RegTuiApp(App[None]):
             if widget is not None:
                 widget.focus()
             return
-        self.start_run(experiment)
+        (self.start_sweep if self.sweep_shown else self.start_run)(experiment)
 
     def action_pause(self) -> None:
         if self.control is None or self.run_state not in ACTIVE:
@@ -229,7 +243,7 @@ class RegTuiApp(App[None]):
         else:
             self.control.resume.set()
         self.status.paused(paused)
-        self._set_state("paused" if paused else ("running" if self.history and self.history.epoch >= 0
+        self._set_state("paused" if paused else ("running" if (self.history.epoch >= 0 if self.history else self.sweep_view.started)
                                                   else "starting"))
 
     def action_stop(self) -> None:
@@ -290,11 +304,14 @@ class RegTuiApp(App[None]):
             names = [v.name for v in experiment.variants]
             self.charts.set_variants(names)
             self.table.set_variants(names)
+            self.insight_variants(names)
         self.notify(f"loaded preset {experiment.name}" + (": r restarts with it" if self.run_state in ACTIVE else ""))
 
     async def action_quit(self) -> None:
         if self.control is not None:
             self.control.request_stop()
+            if self.run_state in ("running", "paused"):  # let the worker record the run as stopped
+                self.control.done.wait(QUIT_GRACE)
         self.exit()
 
 

@@ -28,11 +28,14 @@ from textual_plotext import PlotextPlot
 
 from regtui.core.results import RunHistory
 from regtui.ui.downsample import downsample
+from regtui.ui.ghost import ghost_curves
 from regtui.ui.palette import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
+from regtui.ui.seed_bands import seed_band, seed_count
+from regtui.ui.smoothing import CurveView, nice_ticks
 
 REDRAW_TICK = 0.1
 """Seconds between two scheduler ticks; one chart is redrawn per tick."""
-MIN_REDRAW_INTERVAL = 0.3
+MIN_REDRAW_INTERVAL = 0.5
 """A chart is redrawn at most this often (seconds)."""
 Y_AXIS_CELLS = 8
 """Columns plotext uses for the y tick labels (used to size the downsampling)."""
@@ -57,6 +60,8 @@ class LossChart(PlotextPlot):
         self.series: tuple[Series, ...] = ()
         self._signature: object = None
         self.log_y = False
+        self.x_unit = "epochs"
+        """epochs or seconds (``t``); seconds get fractional ticks."""
         self.dirty = True
         self.last_drawn = 0.0
         self.draw_count = 0
@@ -105,7 +110,8 @@ class LossChart(PlotextPlot):
             plt.ylim(0, 1)
             return self._drawn()
         x_hi = max(float(x.max()) for x, _, _ in drawn)
-        plt.xticks(epoch_ticks(x_hi, max(2, (self.size.width - Y_AXIS_CELLS) // 8)))
+        wanted = max(2, (self.size.width - Y_AXIS_CELLS) // 8)
+        plt.xticks(epoch_ticks(x_hi, wanted)) if self.x_unit == "epochs" else plt.xticks(*nice_ticks(x_hi, wanted))
         if self.log_y:
             lo = min(float(y.min()) for _, y, _ in drawn)
             hi = max(float(y.max()) for _, y, _ in drawn)
@@ -165,6 +171,14 @@ class ChartsPane(Vertical):
         self.overlay = False
         self.log_y = False
         self.names: tuple[str, ...] = ()
+        self.ghost: RunHistory | None = None
+        """A past run drawn dimmed under the live curves (``regtui.ui.ghost``)."""
+        self.ghost_label = ""
+        self.shown: RunHistory | None = None
+        self.curve_view = CurveView()
+        self.seeds = 1
+        """Seeds per variant of the run shown: with more than one, mean curves with a band."""
+        """Metric, smoothing and x-axis of every chart (``regtui.ui.smoothing``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="chart-legend")
@@ -203,26 +217,54 @@ class ChartsPane(Vertical):
         self.set_class(overlay, "-overlay")
         self._update_legend()
 
+    def set_curve_view(self, view: CurveView) -> None:
+        """Plot another metric, smoothing or x-axis (``show`` hands the new series)."""
+        self.curve_view = view
+        self.set_class(view.metric == "gap", "-single")
+        for chart in self.charts():
+            chart.x_unit, chart._signature = view.x_axis, None
+        self.query_one("#overlay-val", LossChart).title, self.query_one("#overlay-train", LossChart).title = view.titles
+        self._update_legend()
+
     def set_log(self, log_y: bool) -> None:
         self.log_y = log_y
         for chart in self.charts():
             chart.set_log(log_y)
         self._update_legend()
 
+    def set_ghost(self, ghost: RunHistory | None, label: str = "") -> None:
+        """Draw ``ghost`` (a past run) dimmed under the curves, or no ghost (None)."""
+        self.ghost, self.ghost_label = ghost, label if ghost is not None else ""
+        self._update_legend()
+        if self.shown is not None:
+            self.show(self.shown)
+
     def show(self, history: RunHistory) -> None:
         """Hand every chart its series from ``history`` (cheap: views, no drawing)."""
+        self.shown = history
+        if seed_count(history) != self.seeds:
+            self.seeds = seed_count(history)
+            self._update_legend()
+        ghost = lambda name, metric, i: tuple(Series(*c) for c in ghost_curves(self.ghost, name, metric, i))  # noqa: E731
         per_variant = list(self.query_one("#per-variant", Grid).query(LossChart).results(LossChart))
         grey = hex_to_rgb(TRAIN_GREY)
+        view = self.curve_view
+        train_col, val_col = view.columns
         val_series, train_series = [], []
+        band = lambda hist, col, i: tuple(Series(*c) for c in seed_band(hist, view, col, color_rgb(i)))  # noqa: E731
         for i, hist in enumerate(history.variants):
-            x = hist.series("epoch")
-            train, val = hist.series("train_loss"), hist.series("val_loss")
+            x = view.x(hist)
+            train = (Series(x, view.y(hist, train_col), color_rgb(i)),) if train_col else ()
+            val = view.y(hist, val_col)
             color = color_rgb(i)
+            val_series[:0] = ghost(hist.name, val_col, i) + band(hist, val_col, i)
+            train_series[:0] = (ghost(hist.name, train_col, i) if train_col else ()) + band(hist, train_col, i)
             val_series.append(Series(x, val, color))
-            train_series.append(Series(x, train, color))
+            train_series.extend(train)
             if i < len(per_variant):
-                note = "✗ diverged" if hist.status == "diverged" else ""
-                per_variant[i].set_series((Series(x, train, grey), Series(x, val, color)), note)
+                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status == "diverged" else "") if n)
+                per_variant[i].set_series(ghost(hist.name, val_col, i) + band(hist, val_col, i) + tuple(Series(t.x, t.y, grey) for t in train)
+                                          + (Series(x, val, color),), note)
         self.query_one("#overlay-val", LossChart).set_series(val_series)
         self.query_one("#overlay-train", LossChart).set_series(train_series)
 
@@ -252,17 +294,23 @@ class ChartsPane(Vertical):
         return chart
 
     def _update_legend(self) -> None:
-        legend = Text()
+        legend = Text(f"{self.curve_view.header()} │ " if self.curve_view.header() else "", style="bold")
+        if self.seeds > 1:  # the band and the seeds come first: a narrow legend wraps to a second line
+            legend.append(f"mean, band = min–max over {self.seeds} seeds │ ")
+        self.set_class(self.seeds > 1, "-seeds")
         if self.overlay:
             for i, name in enumerate(self.names):
                 legend.append("■ ", style=color_hex(i))
                 legend.append(f"{name}  ")
         else:
-            legend.append("■ val loss", style="bold")
+            val_name, train_name = self.curve_view.legend()
+            legend.append(f"■ {val_name}", style="bold")
             legend.append(" (variant colour)  ")
-            legend.append("■ train loss", style=TRAIN_GREY)
+            legend.append(f"■ {train_name}" if train_name else "", style=TRAIN_GREY)
         if self.log_y:
             legend.append("  · log y")
+        if self.ghost_label:
+            legend.append(f"  ░ {self.ghost_label}", style="dim")
         self.query_one("#chart-legend", Static).update(legend)
 
 

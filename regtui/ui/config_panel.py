@@ -2,7 +2,8 @@
 
 Data set, sizes and noise; hidden layers and activation; optimizer, lr, batch
 size, epochs and seeds; then one ``VariantEditor`` per variant, with buttons to
-add and remove variants (rename by editing the name).  After every edit the
+add and remove variants (rename by editing the name); last the Sweep section
+(``SweepEditor``, checked after the rest).  After every edit the
 panel rebuilds the ``Experiment`` with ``dataclasses.replace`` so the core's
 validation decides, shows each problem at its field, and posts
 ``ConfigPanel.Changed`` with the experiment (or ``None`` while invalid).
@@ -24,7 +25,9 @@ from regtui.core.config import (
     ACTIVATIONS, DATASETS, OPTIMIZERS, ConfigError, DataConfig, Experiment, ModelConfig,
     TrainConfig, VariantConfig,
 )
+from regtui.ui.data_fields import DataFileFields
 from regtui.ui.fields import ConfigInput, FieldError, format_value
+from regtui.ui.sweep_editor import SweepEditor
 from regtui.ui.variant_editor import LABELS, VariantEditor
 
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, Any], ...]], ...] = (
@@ -47,6 +50,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, Any], ...]], ...] = (
         ("train.batch_size", "batch size", "int"),
         ("train.epochs", "epochs", "int"),
         ("train.seed", "seed", "int"),
+        ("train.seeds", "seeds", "int"),
     )),
 )
 DEFAULTS = {"data": DataConfig(), "model": ModelConfig(), "train": TrainConfig()}
@@ -79,6 +83,8 @@ class ConfigPanel(VerticalScroll):
         self.fields: dict[str, ConfigInput | Select[str]] = {}
         self.error_labels: dict[str, Static] = {}
         self.editors: list[VariantEditor] = []
+        self.file_fields = DataFileFields(experiment.data)  # csv / idx / npz: path, target, task, drop invalid
+        self.sweep_editor = SweepEditor(experiment.sweep, [v.name for v in experiment.variants])
 
     # ------------------------------------------------------------------ layout
 
@@ -100,11 +106,14 @@ class ConfigPanel(VerticalScroll):
                         yield Label(label, classes="flabel")
                         yield widget
                     yield self.error_labels[key]
+                if key == "data.dataset":
+                    yield self.file_fields
         yield Static("Variants  λ · η · p · pᵢₙ", classes="section")
         self.editors = [VariantEditor(v, i) for i, v in enumerate(self.base.variants)]
         with Vertical(id="variants"):
             yield from self.editors
         yield Button("+ add variant", id="add-variant", compact=True)
+        yield self.sweep_editor
         yield Static(id="panel-error", classes="error")
 
     def on_mount(self) -> None:
@@ -117,11 +126,12 @@ class ConfigPanel(VerticalScroll):
         return self.experiment is not None
 
     def first_invalid(self) -> Widget | None:
-        return next(iter(self.errors), None)
+        return next(iter(self.errors), None) or self.sweep_editor.first_invalid()
 
     def load(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field (an opened preset)."""
         self.base = experiment
+        self.file_fields.load(experiment.data)
         for key, widget in self.fields.items():
             value = _get(experiment, key)
             if isinstance(widget, Select):
@@ -132,6 +142,7 @@ class ConfigPanel(VerticalScroll):
             editor.remove()
         self.editors = [VariantEditor(v, i) for i, v in enumerate(experiment.variants)]
         self.query_one("#variants", Vertical).mount(*self.editors)
+        self.sweep_editor.load(experiment.sweep, [v.name for v in experiment.variants])
         self.revalidate()
 
     def add_variant(self) -> VariantEditor | None:
@@ -167,6 +178,7 @@ class ConfigPanel(VerticalScroll):
 
     @on(Input.Changed)
     @on(Select.Changed)
+    @on(DataFileFields.Checked)
     def _field_changed(self, event: Message) -> None:
         event.stop()
         self.revalidate()
@@ -186,7 +198,7 @@ class ConfigPanel(VerticalScroll):
     # ------------------------------------------------------------------ validation
 
     def _widgets(self) -> list[Widget]:
-        out: list[Widget] = list(self.fields.values())
+        out: list[Widget] = list(self.fields.values()) + list(self.file_fields.inputs.values())
         for editor in self.editors:
             out.extend(editor.inputs.values())
         return out
@@ -196,15 +208,18 @@ class ConfigPanel(VerticalScroll):
         for key, widget in self.fields.items():
             section, name = key.split(".")
             changes[section][name] = values[widget]
+        changes["data"].update(self.file_fields.changes(values, changes["data"]["dataset"]))
         variants = tuple(
             replace(e.base, **{f: values[w] for f, w in e.inputs.items()}) for e in self.editors
         )
         b = self.base
         return replace(b, data=replace(b.data, **changes["data"]), model=replace(b.model, **changes["model"]),
-                       train=replace(b.train, **changes["train"]), variants=variants)
+                       train=replace(b.train, **changes["train"]), variants=variants, sweep=())
 
     def _fallback(self, widget: Widget) -> Any:
         """A value that passes validation alone, used while the field is invalid."""
+        if self.file_fields.owns(widget):
+            return self.file_fields.fallback(widget)
         for key, w in self.fields.items():
             if w is widget:
                 section, name = key.split(".")
@@ -218,6 +233,8 @@ class ConfigPanel(VerticalScroll):
     def _widget_for(self, key: str, values: dict[Widget, Any]) -> Widget | None:
         """The field a ``ConfigError`` key points at."""
         key = key.split("[")[0]
+        if key in self.file_fields.inputs:
+            return self.file_fields.inputs[key]
         if key in self.fields:
             return self.fields[key]
         if key == "variants.name":  # an empty name
@@ -255,8 +272,11 @@ class ConfigPanel(VerticalScroll):
                     break
                 errors[widget] = exc.problem
                 values[widget] = self._fallback(widget)
+        self.file_fields.check(values[self.fields["data.dataset"]], experiment if not self.panel_error else None,
+                               errors, lambda key: self._widget_for(key, values))  # loads the file, off the loop
         self.errors = errors
         self.experiment = experiment if not errors and not self.panel_error else None
+        self.experiment = self.sweep_editor.apply(self.experiment)  # the sweep is checked last
         self._show_errors()
         self.post_message(self.Changed(self.experiment, self.error_messages()))
         return self.experiment
@@ -266,9 +286,11 @@ class ConfigPanel(VerticalScroll):
         out = [f"{self._label(widget)}: {msg}" for widget, msg in self.errors.items()]
         if self.panel_error:
             out.append(self.panel_error)
-        return tuple(out)
+        return tuple(out + self.sweep_editor.error_messages())
 
     def _label(self, widget: Widget) -> str:
+        if self.file_fields.owns(widget):
+            return self.file_fields.label(widget) or "data file"
         for key, w in self.fields.items():
             if w is widget:
                 return next(label for _, rows in SECTIONS for k, label, _ in rows if k == key)
@@ -284,6 +306,7 @@ class ConfigPanel(VerticalScroll):
             widget.set_class(bool(message), "-invalid")
             self.error_labels[key].update(message)
             self.error_labels[key].display = bool(message)
+        self.file_fields.show_errors(self.errors)
         for i, editor in enumerate(self.editors):
             editor.set_index(i)
             editor.remove_button.disabled = len(self.editors) <= 1

@@ -22,7 +22,14 @@ HELP = """\
   [b]v[/b]       charts: one per variant / all variants overlaid
   [b]l[/b]       log / linear y-axis     [b]c[/b]       show / hide the config
   [b]ctrl+s[/b]  save a preset           [b]ctrl+o[/b]  open a preset
+  [b]b[/b]       decision maps (2-D data) [b]w[/b]       weights: histograms, norm
+  [b]m[/b]       chart metric: loss → accuracy → gap (val − train loss)
+  [b]s[/b]       smoothing: EMA 0 / 0.6 / 0.9 / 0.99   [b]t[/b] x-axis: epochs / seconds
   [b]ctrl+p[/b]  command palette         [b]?[/b] help  [b]q[/b] quit
+  [b]h[/b]       history: past runs (Enter opens, ^g ghost, ^r re-run, ^d delete)
+  [b]g[/b]       ghost: a past run dimmed under the curves / clear it
+  [b]e[/b]       export the run on screen (JSON, CSV, SVG, Markdown report)
+  [b]k[/b]       sweep view: best val loss against λ, p or n train; [b]r[/b] there runs it
 On a [b]λ[/b] or [b]η[/b] field [b]+[/b]/[b]-[/b] step 0, 1e-5, 3e-5, 1e-4 … 1, 3, 10;
 on a [b]p[/b] field by 0.05. Invalid values turn red with a message and
 block [b]r[/b]. [b]+ add variant[/b] and [b]✕[/b] (Enter) add or remove a variant;
@@ -41,6 +48,23 @@ loss turns up is overfitting; [b]gap[/b] = val − train. A regularized variant
 should keep validation loss lower, even with a higher training loss.
 [b]best@ep[/b]: lowest validation loss and its epoch; ★ marks the best
 variant. [b]✗ diverged[/b]: its loss became NaN/inf; the others go on.
+Smoothing is TensorBoard's debiased moving average; the table stays raw.
+
+[b]Why[/b]: [b]b[/b] shades each variant's predicted class over the input plane
+(dark = unsure; ● a training point, ✕ one it gets wrong): an overfit net
+bends around single points, L2 and Dropout draw smoother boundaries.
+[b]w[/b] bins every weight of every variant on the same bins: L2 pulls them
+toward 0, and ‖w‖ over epochs shows the shrinking. The line under the
+table is a verdict in words, from the same numbers as the table.
+
+[b]Seeds[/b] (Training section): every variant trains once per seed; the
+charts show the mean curve with a band from the min to the max over the
+seeds, and [b]best±std[/b] is the mean ± std of each seed's best val loss.
+[b]Sweep[/b] (the config's Sweep section, then [b]k[/b] and [b]r[/b]): pick a variant,
+one or two knobs and their values (0, 1e-4, 1e-3 …); each value trains
+over the seeds. One knob draws best val loss against it (the U: its
+bottom is the right strength; grey: final train loss; ★ the best point),
+two knobs a heat map (brighter = lower loss).
 """
 
 

@@ -58,3 +58,53 @@ class RunFailed(RunMessage):
     """The run could not start or crashed; ``message`` is one clear line."""
 
     message: str
+
+
+@dataclass
+class InsightReady(RunMessage):
+    """Why the variants differ, computed from the live model in the worker
+    (``regtui.core.insight``), one entry per variant (its first seed's member).
+
+    Sent at most every ``runner.INSIGHT_INTERVAL`` while a view asks for it,
+    and once when the run ends or pauses.
+    """
+
+    epoch: int
+    boundary: Any | None
+    """A ``DecisionMap`` (``[V, rows, cols]``), or None without a 2-D data set."""
+    weights: Any | None
+    """A ``WeightHistogram`` (``[V, bins]``, seeds pooled), or None when not asked."""
+    no_plane: str = ""
+    """Why there is no decision map ("" when there is one)."""
+
+
+@dataclass
+class SweepProgressed(RunMessage):
+    """A sweep's progress: epochs done over all of its trainings (a few times a second)."""
+
+    done_epochs: int
+    total_epochs: int
+
+
+@dataclass
+class SweepPointsFinished(RunMessage):
+    """A sweep's training ended: its grid points (``regtui.core.sweep.SweepPoint``), in grid order."""
+
+    points: tuple[Any, ...]
+
+
+@dataclass
+class RunRecorded(RunMessage):
+    """The run is being recorded in the history as ``history_id`` (None when the
+    store could not be opened); ``data`` is what it trains on (``regtui run --json``'s
+    ``data`` summary)."""
+
+    history_id: int | None
+    data: dict[str, Any]
+
+
+@dataclass
+class HistoryError(RunMessage):
+    """Recording the run in the history failed; the run goes on.  Sent once per run."""
+
+    message: str

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 
 from regtui.core.results import RunHistory, VariantHistory
 from regtui.ui.palette import color_hex
+from regtui.ui.seed_bands import best_over_seeds, seed_count
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "variant"),
@@ -80,9 +81,16 @@ class ResultsTable(DataTable[Text | str]):
         if tuple(h.name for h in history.variants) != self.names:
             self.set_variants([h.name for h in history.variants])
         self.best = history.best_variant()
+        label = "best±std" if seed_count(history) > 1 else "best@ep"  # several seeds: mean±std of their bests
+        if str(self.columns["best"].label) != label:  # type: ignore[index]
+            self.columns["best"].label = Text(label)  # type: ignore[index]
+            self.refresh()
         for i, hist in enumerate(history.variants):
             for key, value in self._row(i, hist).items():
-                self.update_cell(str(i), key, value, update_width=True)
+                # widen a column only when a value outgrows it: every width change relayouts the
+                # screen, and doing that several times a second starved the training thread
+                grow = len(value) > self.columns[key].content_width  # type: ignore[index]
+                self.update_cell(str(i), key, value, update_width=grow)
 
     def _name_cell(self, index: int, name: str, best: bool) -> Text:
         """``■ name`` in the variant's colour; ``★ name`` (bold) for the best variant."""
@@ -96,7 +104,8 @@ class ResultsTable(DataTable[Text | str]):
         epoch = hist.last("epoch")
         acc = hist.last("val_acc")
         best = hist.best
-        best_text = Text(f"{fmt(best.val_loss)}@{best.epoch}" if best else "–",
+        over_seeds = best_over_seeds(hist)  # mean±std over seeds, None with one seed
+        best_text = Text(over_seeds or (f"{fmt(best.val_loss)}@{best.epoch}" if best else "–"),
                          style="bold green" if best_here else "")
         return {
             "name": self._name_cell(index, hist.name, best_here),

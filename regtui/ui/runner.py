@@ -12,13 +12,15 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
+import numpy as np
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
-from regtui.ui.messages import BatchProgress, EpochsEnded, RunFailed, RunFinished, RunStarted
+from regtui.ui.messages import BatchProgress, EpochsEnded, InsightReady, RunFailed, RunFinished, RunStarted
+from regtui.ui.recording import recorded
 
 THREAD_NAME = "regtui-training"
 """The worker thread's name while it trains (tests look for it)."""
@@ -27,7 +29,30 @@ PROGRESS_INTERVAL = 0.1
 FLUSH_INTERVAL = 0.05
 """Epochs that end within this many seconds travel in one ``EpochsEnded``."""
 
+INSIGHT_INTERVAL = 0.5
+"""Seconds between two ``InsightReady`` messages while a view asks for them."""
+
 _gc_frozen = False
+
+
+@dataclass
+class InsightWish:
+    """What the visible insight views ask the worker for (set by the UI thread).
+
+    ``None`` while the view is hidden; the run's end (or a pause) sends both
+    anyway, at the last asked (or the default) size.
+    """
+
+    boundary: tuple[int, int] | None = None
+    """(cols, rows) of the decision-map grid."""
+    bins: int | None = None
+    """Bins of the weight histograms."""
+    last_boundary: tuple[int, int] = (64, 40)
+    last_bins: int = 25
+
+    @property
+    def active(self) -> bool:
+        return self.boundary is not None or self.bins is not None
 
 
 @dataclass
@@ -41,6 +66,8 @@ class RunControl:
     """Set to stop the run for good."""
     done: threading.Event = field(default_factory=threading.Event)
     """Set by the worker when it has left the training loop."""
+    insight: InsightWish = field(default_factory=InsightWish)
+    """What the decision-map / weights views want (the app shares one)."""
 
     def __post_init__(self) -> None:
         self.resume.set()
@@ -133,9 +160,10 @@ def _train(
         post(RunFinished(rid, stopped=True))
         return
     post(RunStarted(rid, training.n_batches))
-    events = training.events()
+    events = recorded(training, post, rid)  # every EpochEnd is written to the run history first
     pending: list[EpochEnd] = []
-    last_flush = last_progress = 0.0
+    last_flush = last_progress = last_insight = 0.0
+    epoch = 0
 
     def flush() -> None:
         nonlocal pending, last_flush
@@ -147,6 +175,7 @@ def _train(
     try:
         for event in events:
             now = time.monotonic()
+            epoch = event.epoch
             if isinstance(event, EpochEnd):
                 pending.append(event)
                 if event.epoch == 0:
@@ -154,13 +183,44 @@ def _train(
             elif now - last_progress >= PROGRESS_INTERVAL:
                 last_progress = now
                 post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
+            if control.insight.active and now - last_insight >= INSIGHT_INTERVAL:
+                last_insight = now
+                post(insight(training, control.insight, rid, epoch))
             if now - last_flush >= FLUSH_INTERVAL or not control.resume.is_set() or control.stop.is_set():
                 flush()
+            if not control.resume.is_set() and not control.stop.is_set():
+                post(insight(training, control.insight, rid, epoch, everything=True))
             if not _may_go_on(control, is_cancelled):
                 flush()
+                post(insight(training, control.insight, rid, epoch, everything=True))
                 post(RunFinished(rid, stopped=True))
                 return
     finally:
         events.close()
     flush()
+    post(insight(training, control.insight, rid, epoch, everything=True))
     post(RunFinished(rid, stopped=False))
+
+
+def insight(training: Any, wish: InsightWish, rid: int, epoch: int, everything: bool = False) -> InsightReady:
+    """Decision maps and weight histograms of the first seed of every variant (worker thread)."""
+    from regtui.core.insight import decision_map, has_plane, weight_histogram
+
+    first = [i for i, m in enumerate(training.members) if m.seed == training.seeds[0]]
+    boundary = weights = None
+    no_plane = ""
+    if not has_plane(training):
+        ds = training.dataset
+        no_plane = f"{ds.task}, {ds.n_features} features: decision maps need 2-D classification data"
+    elif wish.boundary is not None or everything:
+        wish.last_boundary = wish.boundary or wish.last_boundary
+        cols, rows = wish.last_boundary
+        dm = decision_map(training, cols, rows)
+        boundary = replace(dm, prob=dm.prob[first], label=dm.label[first], wrong=dm.wrong[first])
+    if wish.bins is not None or everything:
+        wish.last_bins = wish.bins or wish.last_bins
+        hist = weight_histogram(training, wish.last_bins)
+        by_variant = [hist.counts[[i for i, m in enumerate(training.members) if m.variant_index == v]].sum(0)
+                      for v in range(len(training.experiment.variants))]
+        weights = replace(hist, counts=np.stack(by_variant))
+    return InsightReady(rid, epoch, boundary, weights, no_plane)

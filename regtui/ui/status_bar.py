@@ -48,6 +48,7 @@ class StatusBar(Horizontal):
         self._paused_at: float | None = None
         self._paused_total = 0.0
         self._ended_at: float | None = None
+        self._shown_width = -1
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
@@ -117,5 +118,8 @@ class StatusBar(Horizontal):
         return out
 
     def refresh_text(self) -> None:
-        self.query_one("#status-text", Static).update(self.text())
+        text = self.text()
+        # relayout only when the text's width changes: a relayout 4x a second starved training
+        self.query_one("#status-text", Static).update(text, layout=len(text) != self._shown_width)
+        self._shown_width = len(text)
         self.query_one("#status-progress", ProgressBar).update(total=1.0, progress=self.fraction)

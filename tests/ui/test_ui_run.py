@@ -32,7 +32,7 @@ async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> 
         assert app.run_state == "idle"
         await pilot.press("r")
         await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: not app.charts.pending, 5)
+        await wait_for(pilot, lambda: not app.charts.pending)
         assert app.history is not None and app.history.epoch == tiny.train.epochs
         table = app.table
         assert cell(table, 0, "epoch") == "20"
@@ -65,7 +65,7 @@ async def test_space_pauses_and_resumes(long_run: Any, wait_for: Any) -> None:
         assert "paused" in str(app.status.text())
         await pilot.press("space")
         assert app.run_state == "running"
-        await wait_for(pilot, lambda: app.history.epoch > epoch + 2, 10)
+        await wait_for(pilot, lambda: app.history.epoch > epoch + 2)
         await pilot.press("x")
 
 
@@ -77,7 +77,7 @@ async def test_x_stops_within_a_batch(long_run: Any, wait_for: Any) -> None:
         control = app.control
         await pilot.press("x")
         assert control is not None and control.done.wait(2.0), "the worker left the loop"
-        await wait_for(pilot, lambda: app.run_state == "stopped", 5)
+        await wait_for(pilot, lambda: app.run_state == "stopped")
         await pilot.pause(0.4)
         assert [h.status for h in app.history.variants] == ["stopped"] * 4
         assert cell(app.table, 0, "status") == "stopped"
@@ -136,7 +136,7 @@ async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: A
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         assert "diverged" in charts[1].note
         assert charts[0].note == ""
-        await wait_for(pilot, lambda: not app.charts.pending, 5)
+        await wait_for(pilot, lambda: not app.charts.pending)
         for chart in app.charts.charts():  # nothing non-finite reaches plotext
             assert all(np.isfinite(y).all() for _, y, _ in chart.points())
 

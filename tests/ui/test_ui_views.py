@@ -24,7 +24,7 @@ async def test_v_switches_between_per_variant_and_overlay(tiny: Any, wait_for: A
         await pilot.press("v")
         await pilot.pause()
         assert app.charts.overlay and overlay.display and not grid.display
-        await wait_for(pilot, lambda: not app.charts.pending, 5)
+        await wait_for(pilot, lambda: not app.charts.pending)
         val = app.query_one("#overlay-val", LossChart)
         assert val.draw_count >= 1 and len(val.series) == 4, "one curve per variant"
         assert [s.color for s in val.series] == [s.color for s in app.query_one("#overlay-train", LossChart).series]
@@ -38,14 +38,14 @@ async def test_l_toggles_a_log_y_axis(tiny: Any, wait_for: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: not app.charts.pending, 5)
+        await wait_for(pilot, lambda: not app.charts.pending)
         chart = app.query_one("#per-variant LossChart", LossChart)
         linear = chart.points()
         drawn = chart.draw_count
         await pilot.press("l")
         assert all(c.log_y for c in app.charts.charts())
         assert "log y" in str(app.query_one("#chart-legend").render())
-        await wait_for(pilot, lambda: chart.draw_count > drawn, 5)
+        await wait_for(pilot, lambda: chart.draw_count > drawn)
         for (_, y_lin, _), (_, y_log, _) in zip(linear, chart.points()):
             np.testing.assert_allclose(y_log, np.log10(y_lin))
         # redrawing again (a resize, a theme change) must not take the log twice

@@ -1,0 +1,242 @@
+"""Helpers of the UI benchmarks: time ``Training.events()`` wherever it runs,
+and drive the real lab (``create_app``) headless under ``App.run_test()``.
+
+``TrainingProbe`` wraps ``Training.events`` (the class attribute, so the lab's
+worker picks it up too) and records, for the run it sees: the wall time of
+epochs 1..E as the consumer experiences it (this includes the consumer's own
+work between events: posting messages, GIL waits), the time spent inside the
+generator before each ``BatchEnd`` (the steps), and when it started/ended.
+``require_ui()`` raises ``Skipped`` when the lab is not importable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from _common import Skipped, scratch_home
+
+
+def require_ui(*names: str, app: bool = True) -> None:
+    """Raise ``Skipped`` unless ``regtui.ui.app.create_app`` (when ``app``) and
+    ``names`` of ``regtui.ui.charts`` import."""
+    if app:
+        try:
+            from regtui.ui.app import create_app  # noqa: F401
+        except Exception as exc:  # ImportError, or a half-written module
+            raise Skipped(f"regtui.ui.app.create_app is not importable ({type(exc).__name__}: {exc})") from None
+    if names:
+        try:
+            import regtui.ui.charts as charts
+        except Exception as exc:
+            raise Skipped(f"regtui.ui.charts is not importable ({type(exc).__name__}: {exc})") from None
+        missing = [n for n in names if not hasattr(charts, n)]
+        if missing:
+            raise Skipped(f"regtui.ui.charts lacks {', '.join(missing)}")
+
+
+@dataclass
+class Record:
+    epochs: int = 0
+    batches: int = 0
+    steps_s: float = 0.0
+    wall_s: float = 0.0
+    started: float | None = None
+    """perf_counter when epoch 0 was handed over (training proper starts)."""
+    ended: float | None = None
+    thread: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class TrainingProbe:
+    """Context manager: while active, every ``Training.events()`` is timed."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def __enter__(self) -> "TrainingProbe":
+        from regtui.core import training
+
+        self._cls = training.Training
+        self._orig = orig = training.Training.events
+        probe = self
+
+        def events(self_: Any):
+            from regtui.core.training import BatchEnd
+
+            rec = Record(thread=threading.current_thread().name)
+            probe.records.append(rec)
+            gen = orig(self_)
+            try:
+                first = next(gen)
+                rec.started = time.perf_counter()
+                yield first
+                t_start = time.perf_counter()
+                while True:
+                    t0 = time.perf_counter()
+                    try:
+                        ev = next(gen)
+                    except StopIteration:
+                        break
+                    t1 = time.perf_counter()
+                    if isinstance(ev, BatchEnd):
+                        rec.steps_s += t1 - t0
+                        rec.batches += 1
+                    else:
+                        rec.epochs += 1
+                        rec.wall_s = t1 - t_start
+                        rec.ended = t1
+                    yield ev
+            finally:
+                gen.close()
+                rec.done.set()
+
+        training.Training.events = events
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cls.events = self._orig
+
+    @property
+    def last(self) -> Record:
+        return self.records[-1]
+
+
+def headless_run(experiment, dataset=None) -> Record:
+    """The same training as the lab's worker does, in a plain loop, timed."""
+    from regtui.core.training import Training
+
+    with TrainingProbe() as probe:
+        for _ in Training(experiment, dataset=dataset).events():
+            pass
+    return probe.last
+
+
+@dataclass
+class AppRun:
+    record: Record
+    ticks: list[float]
+    """perf_counter of every timer callback while the app ran."""
+    chart_draws: int = 0
+    costs: dict[str, list[float]] = field(default_factory=dict)
+    """ms per call of the timed UI methods (see ``TIMED``), while the app ran."""
+    pressed: float = 0.0
+    """perf_counter when ``r`` was pressed (the app had been idle ``idle`` s)."""
+
+
+TIMED = {
+    # what: (module, class, method); private Textual names are wrapped only if present
+    "frame (compositor refresh)": ("textual.screen", "Screen", "_compositor_refresh"),
+    "layout reflow": ("textual._compositor", "Compositor", "reflow"),
+    "chart replot": ("regtui.ui.charts", "LossChart", "replot"),
+    "chart render (plotext build)": ("textual_plotext", "PlotextPlot", "render"),
+    "results table render": ("textual.widgets", "DataTable", "render_lines"),
+}
+_COSTS: dict[str, list[float]] = {}
+
+
+def _time_methods() -> dict[str, list[float]]:
+    """Wrap the ``TIMED`` methods (once per process); return fresh lists to fill."""
+    import importlib
+
+    for what, (module, cls_name, method) in TIMED.items():
+        _COSTS[what] = []
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+        except Exception:
+            continue
+        orig = cls.__dict__.get(method)
+        if orig is None or getattr(orig, "_bench_wrapped", False):
+            continue
+
+        def make(orig=orig, what=what):
+            def timed(*args, **kwargs):
+                t = time.perf_counter()
+                try:
+                    return orig(*args, **kwargs)
+                finally:
+                    _COSTS[what].append(1000 * (time.perf_counter() - t))
+            timed._bench_wrapped = True
+            return timed
+
+        setattr(cls, method, make())
+    return _COSTS
+
+
+async def _app_run(experiment, size: tuple[int, int], tick: float, timeout: float, idle: float) -> AppRun:
+    from regtui.ui.app import create_app
+
+    ticks: list[float] = []
+    costs = _time_methods()
+    app = create_app(experiment)
+    with TrainingProbe() as probe:
+        async with app.run_test(size=size) as pilot:
+            app.set_interval(tick, lambda: ticks.append(time.perf_counter()), name="bench lateness probe")
+            await pilot.pause(idle)
+            for values in costs.values():
+                values.clear()  # start-up frames are not what we measure
+            pressed = time.perf_counter()
+            await pilot.press("r")
+            deadline = time.perf_counter() + 5
+            while not probe.records and time.perf_counter() < deadline:
+                await pilot.pause(0.05)
+            if not probe.records and hasattr(app, "action_run"):
+                app.action_run()  # the key did not reach the app's binding
+                deadline = time.perf_counter() + 10
+                while not probe.records and time.perf_counter() < deadline:
+                    await pilot.pause(0.05)
+            if not probe.records:
+                raise RuntimeError("the lab did not start training after r (nor after action_run)")
+            deadline = time.perf_counter() + timeout
+            while (not probe.records or not probe.last.done.is_set()) and time.perf_counter() < deadline:
+                await pilot.pause(0.05)
+            if not probe.last.done.is_set():
+                raise RuntimeError(f"the lab's run did not finish within {timeout:.0f} s")
+            if probe.last.epochs < experiment.train.epochs:
+                await pilot.pause(0.2)
+                why = getattr(app, "failure", "") or getattr(app, "run_state", "?")
+                raise RuntimeError(f"the lab's run ended after {probe.last.epochs} of "
+                                   f"{experiment.train.epochs} epochs: {why}")
+            await pilot.pause(0.3)  # let the last frames draw
+            draws = sum(getattr(c, "draw_count", 0) for c in _charts(app))
+            snapshot = {k: list(v) for k, v in costs.items()}
+        # leaving run_test closes the app
+    return AppRun(probe.last, ticks, draws, snapshot, pressed)
+
+
+def _charts(app) -> list:
+    try:
+        from regtui.ui.charts import LossChart
+    except Exception:
+        return []
+    return list(app.query(LossChart).results(LossChart))
+
+
+def app_run(experiment, size: tuple[int, int] = (120, 40), tick: float = 0.01,
+            timeout: float = 120.0, idle: float = 1.0) -> AppRun:
+    """Open the lab headless at ``size``, press r, wait for the run to end."""
+    scratch_home()
+    return asyncio.run(_app_run(experiment, size, tick, timeout, idle))
+
+
+def lateness_ms(ticks: list[float], period: float, start: float | None = None, end: float | None = None) -> list[float]:
+    """How late each timer tick came: gap to the previous tick minus the period."""
+    out = []
+    for a, b in zip(ticks, ticks[1:]):
+        if start is not None and b < start:
+            continue
+        if end is not None and b > end:
+            break
+        out.append(max(0.0, 1000 * (b - a - period)))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    i = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return s[i]

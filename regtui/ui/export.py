@@ -1,0 +1,133 @@
+"""Exporting a run from the lab (``e``): four files in one folder.
+
+``write_export(folder, history, ...)`` writes
+
+- ``run.json``: ``RunHistory.to_json()`` (the shape of ``regtui run --json``),
+  plus ``data`` (what it trained on) when known;
+- ``run.csv``: ``RunHistory.to_csv()``;
+- ``dashboard.svg``: the screen as it was (``App.export_screenshot()``);
+- ``report.md``: the config (TOML), the results table, the verdict
+  (``regtui.core.verdict``) and the loss charts as text (plotext ``build()``).
+
+``export_folder(run_id)`` names a new folder under ``exports/`` beside the run
+history (``REGTUI_HOME`` respected).  Files are written atomically.  Imports
+the core and plotext (the standalone one, not the widgets' copy); no Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from regtui.core.presets import to_toml, write_atomic
+from regtui.core.results import RunHistory
+from regtui.core.verdict import verdict
+
+FILES = ("run.json", "run.csv", "dashboard.svg", "report.md")
+MARKERS = ("•", "+", "x", "o", "*", "#", "@", "%")
+"""Text charts have no colour: each variant gets its own marker."""
+CHART_SIZE = (78, 20)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def exports_dir() -> Path:
+    """``exports/`` beside the run history (``$REGTUI_HOME`` or the user data folder)."""
+    from regtui.core.store import default_path
+
+    return default_path().parent / "exports"
+
+
+def export_folder(run_id: int | None, now: float | None = None) -> Path:
+    """A folder that does not exist yet: ``run-<id>`` or ``lab-<timestamp>``, then ``-2``, ``-3``…"""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    base = exports_dir() / (f"run-{run_id}" if run_id is not None else f"lab-{stamp}")
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def write_export(folder: Path, history: RunHistory, *, svg: str, title: str,
+                 data: dict[str, Any] | None = None) -> list[Path]:
+    """Write the four files into ``folder`` (created); returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = history.to_json()
+    if data is not None:
+        doc["data"] = data
+    texts = (
+        json.dumps(doc, indent=2, allow_nan=False) + "\n",
+        history.to_csv(),
+        svg,
+        markdown_report(history, title, data),
+    )
+    paths = [folder / name for name in FILES]
+    for path, text in zip(paths, texts):
+        write_atomic(path, text)
+    return paths
+
+
+# --------------------------------------------------------------------------- the report
+
+def _num(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+def results_markdown(history: RunHistory) -> str:
+    """One Markdown row per variant: the numbers of the lab's results table."""
+    best_name = history.best_variant()
+    lines = ["| variant | status | epoch | train loss | val loss | val acc | gap | ‖w‖ | best val loss | best epoch |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for h in history.variants:
+        best = h.best
+        acc = h.last("val_acc")
+        epoch = h.last("epoch")
+        name = f"**{h.name}** ★" if h.name == best_name else h.name
+        lines.append(" | ".join((
+            f"| {name}", str(h.status), "–" if epoch is None else str(int(epoch)),
+            _num(h.last("train_loss")), _num(h.last("val_loss")), "–" if acc is None else f"{100 * acc:.1f} %",
+            _num(h.last("gap")), _num(h.last("weight_norm")),
+            _num(best.val_loss) if best else "–", str(best.epoch) if best else "–",
+        )) + " |")
+    return "\n".join(lines)
+
+
+def text_chart(history: RunHistory, metric: str, title: str, size: tuple[int, int] = CHART_SIZE) -> str:
+    """``metric`` of every variant on one plotext chart, as plain text (no colour codes)."""
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.plot_size(*size)
+    plt.theme("clear")
+    plt.title(title)
+    drawn = False
+    for i, h in enumerate(history.variants):
+        x, y = h.series("epoch"), h.series(metric)
+        keep = [j for j in range(len(y)) if math.isfinite(float(y[j]))]
+        if keep:
+            plt.plot([float(x[j]) for j in keep], [float(y[j]) for j in keep],
+                     marker=MARKERS[i % len(MARKERS)], label=h.name)
+            drawn = True
+    text = plt.build() if drawn else f"{title}: no finite values yet"
+    plt.clear_figure()
+    return "\n".join(line.rstrip() for line in _ANSI.sub("", text).splitlines())
+
+
+def markdown_report(history: RunHistory, title: str, data: dict[str, Any] | None = None) -> str:
+    """The whole report: title, verdict, results, charts, data and config."""
+    exp = history.experiment
+    parts = [f"# {title}", "", f"Experiment **{exp.name}**" + (f": {exp.description}" if exp.description else ""),
+             "", "## Verdict", "", verdict(history), "", "## Results", "", results_markdown(history), ""]
+    for metric, label in (("val_loss", "validation loss"), ("train_loss", "training loss")):
+        parts += [f"## {label.capitalize()}", "", "```text", text_chart(history, metric, label), "```", ""]
+    if data is not None:
+        shown = ", ".join(f"{k} = {v}" for k, v in data.items() if v is not None and k != "classes")
+        parts += ["## Data", "", shown + (f"; classes {', '.join(map(str, data['classes']))}" if data.get("classes") else ""), ""]
+    parts += ["## Config", "", "```toml", to_toml(exp).rstrip(), "```", ""]
+    return "\n".join(parts)

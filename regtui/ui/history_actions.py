@@ -1,0 +1,113 @@
+"""The lab's history, ghost and export actions, mixed into the App (``app.py`` stays a router).
+
+``HistoryActions`` gives the App ``h`` (history screen), ``g`` (pick a ghost
+run, or clear the one shown), ``e`` (export the run on screen: the live one,
+or a past one opened from the history) and the handlers of the worker's
+``RunRecorded`` / ``HistoryError`` messages.  It relies on the App's
+``panel``, ``charts``, ``history``, ``control``, ``load_experiment`` and
+``start_run``.  Imports Textual-free helpers and the history screens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from regtui.core.results import RunHistory
+from regtui.ui.messages import HistoryError, RunRecorded
+
+
+class HistoryActions:
+    """Mixin for ``RegTuiApp``: everything about past runs."""
+
+    recorded_run: tuple[int, int | None] | None = None
+    """(worker run id, history id) of the latest run the worker recorded."""
+    run_data: tuple[int, dict[str, Any]] | None = None
+    """(worker run id, data summary) of the latest run."""
+    ghost_run: Any = None
+    """The ``StoredRun`` drawn as the ghost, or None."""
+    last_export: Path | None = None
+    """The folder of the latest export."""
+
+    # ------------------------------------------------------------------ worker messages
+
+    def on_run_recorded(self, message: RunRecorded) -> None:
+        self.recorded_run = (message.run_id, message.history_id)
+        self.run_data = (message.run_id, message.data)
+
+    def on_history_error(self, message: HistoryError) -> None:
+        self.notify(message.message, title="run history", severity="warning", timeout=8)  # type: ignore[attr-defined]
+
+    def current_history_id(self) -> int | None:
+        """The history id of the run on screen (None before it is recorded)."""
+        control = self.control  # type: ignore[attr-defined]
+        if control is None or self.recorded_run is None or self.recorded_run[0] != control.run_id:
+            return None
+        return self.recorded_run[1]
+
+    # ------------------------------------------------------------------ actions
+
+    def action_history(self) -> None:
+        from regtui.ui.history_screen import HistoryScreen
+
+        self.push_screen(HistoryScreen(), self._history_chosen)  # type: ignore[attr-defined]
+
+    def action_ghost(self) -> None:
+        if self.ghost_run is not None:
+            self.set_ghost(None)
+            self.notify("ghost cleared")  # type: ignore[attr-defined]
+        else:
+            self.action_history()
+
+    def _history_chosen(self, choice: Any) -> None:
+        if choice is None:
+            return
+        from regtui.ui.history_screen import run_label
+
+        label = run_label(choice.run.summary)
+        if choice.kind == "ghost":
+            self.set_ghost(choice.run)
+            self.notify(f"ghost: {label}, dimmed under the curves · g clears it")  # type: ignore[attr-defined]
+            return
+        self.panel.load(choice.run.experiment)  # type: ignore[attr-defined]
+        self.action_run()  # type: ignore[attr-defined]
+        self.notify(f"re-running the config of {label}")  # type: ignore[attr-defined]
+
+    def set_ghost(self, stored: Any) -> None:
+        """Overlay a past run (a ``StoredRun``) on the charts, or clear it (None)."""
+        self.ghost_run = stored
+        charts = self.charts  # type: ignore[attr-defined]
+        if stored is None:
+            charts.set_ghost(None)
+            return
+        if charts.shown is None:  # nothing run yet: the ghost alone, on the panel's variants
+            experiment = self.panel.experiment or self.initial  # type: ignore[attr-defined]
+            charts.show(RunHistory(experiment))
+        charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
+
+    def action_export(self) -> None:
+        from regtui.ui.export import export_folder, write_export
+        from regtui.ui.history_screen import RunViewScreen, run_label
+
+        screen = self.screen  # type: ignore[attr-defined]
+        if isinstance(screen, RunViewScreen):
+            history, data = screen.stored.history, None
+            run_id, title = screen.stored.summary.id, run_label(screen.stored.summary)
+        else:
+            history = self.history  # type: ignore[attr-defined]
+            if history is None or history.epoch < 0:
+                self.notify("nothing to export yet: r runs, h opens a past run", severity="warning")  # type: ignore[attr-defined]
+                return
+            run_id = self.current_history_id()
+            control = self.control  # type: ignore[attr-defined]
+            data = self.run_data[1] if self.run_data and control and self.run_data[0] == control.run_id else None
+            title = f"run #{run_id}" if run_id is not None else "lab run (not recorded)"
+        folder = export_folder(run_id)
+        try:
+            write_export(folder, history, svg=self.export_screenshot(title=f"regtui · {title}"),  # type: ignore[attr-defined]
+                         title=f"regtui {title}", data=data)
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
+            return
+        self.last_export = folder
+        self.notify(f"exported to {folder}", title="export", timeout=10)  # type: ignore[attr-defined]

@@ -1,0 +1,99 @@
+"""The App's routes for the *why* views, kept out of ``app.py`` (a mixin of ``RegTuiApp``).
+
+Keys ``b`` (decision maps), ``w`` (weights), ``m`` (metric: loss → accuracy →
+gap), ``s`` (smoothing 0 / 0.6 / 0.9 / 0.99) and ``t`` (x-axis epochs / seconds);
+the worker's ``InsightReady`` messages; the verdict under the table.  The
+visible view is a CSS class on the app (``-view-boundary`` / ``-view-weights``);
+the views tell the worker what to compute through the shared ``InsightWish``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from regtui.core.results import RunHistory
+from regtui.ui.boundary_view import BoundaryView
+from regtui.ui.messages import InsightReady
+from regtui.ui.runner import InsightWish
+from regtui.ui.smoothing import CurveView
+from regtui.ui.verdict_panel import VerdictPanel
+from regtui.ui.weights_view import WeightsView
+
+if TYPE_CHECKING:
+    from regtui.ui.app import RegTuiApp
+
+VIEWS = ("charts", "boundary", "weights")
+
+
+class InsightRouting:
+    """Mixed into ``RegTuiApp``; every method runs on the UI thread."""
+
+    curve_view: CurveView = CurveView()
+    """What the charts plot (``m``, ``s``, ``t``)."""
+    insight_view: str = "charts"
+    """Which of ``VIEWS`` fills the main area."""
+
+    @property
+    def boundary(self: RegTuiApp) -> BoundaryView:
+        return self.query_one(BoundaryView)
+
+    @property
+    def weights(self: RegTuiApp) -> WeightsView:
+        return self.query_one(WeightsView)
+
+    @property
+    def verdict(self: RegTuiApp) -> VerdictPanel:
+        return self.query_one(VerdictPanel)
+
+    def insight_setup(self: RegTuiApp, names: Sequence[str]) -> None:
+        """On mount: one ``InsightWish`` shared by the views and every run's control."""
+        self.insight_wish = InsightWish()
+        self.boundary.wish = self.weights.wish = self.insight_wish
+        self._show_view("charts")
+        self.insight_variants(names)
+
+    def insight_variants(self: RegTuiApp, names: Sequence[str]) -> None:
+        self.boundary.set_variants(names)
+        self.weights.set_variants(names)
+        self.verdict.clear()
+
+    def insight_refresh(self: RegTuiApp, history: RunHistory, final: bool) -> None:
+        """With the table: the weight norms and the verdict (the verdict throttled)."""
+        self.weights.show(history, self.curve_view)
+        self.verdict.show(history, final)
+
+    def on_insight_ready(self: RegTuiApp, message: InsightReady) -> None:
+        if self.control is not None and message.run_id == self.control.run_id:
+            self.boundary.show_map(message.epoch, message.boundary, message.no_plane)
+            self.weights.show_histogram(message.epoch, message.weights)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_boundary(self: RegTuiApp) -> None:
+        self._show_view("charts" if self.insight_view == "boundary" else "boundary")
+
+    def action_weights(self: RegTuiApp) -> None:
+        self._show_view("charts" if self.insight_view == "weights" else "weights")
+
+    def action_metric(self: RegTuiApp) -> None:
+        self._set_curve_view(self.curve_view.next_metric())
+
+    def action_smooth(self: RegTuiApp) -> None:
+        self._set_curve_view(self.curve_view.next_smoothing())
+
+    def action_time(self: RegTuiApp) -> None:
+        self._set_curve_view(self.curve_view.next_x_axis())
+
+    def _set_curve_view(self: RegTuiApp, view: CurveView) -> None:
+        self.curve_view = view
+        self.charts.set_curve_view(view)
+        if self.history is not None:
+            self.charts.show(self.history)
+            self.weights.show(self.history, view)
+
+    def _show_view(self: RegTuiApp, view: str) -> None:
+        self.insight_view = view
+        for name in VIEWS[1:]:
+            self.set_class(view == name, f"-view-{name}")
+        self.boundary.set_visible(view == "boundary")
+        self.weights.set_visible(view == "weights")

@@ -1,0 +1,73 @@
+"""Pilot tests of ``e``: the run on screen (live, or a past one opened from the
+history) is written as JSON, CSV, an SVG screenshot and a Markdown report into
+a folder under ``$REGTUI_HOME/exports`` that the notification names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from regtui.core.verdict import verdict
+from regtui.ui.app import create_app
+from regtui.ui.export import FILES
+from regtui.ui.history_screen import HistoryScreen, RunViewScreen
+
+SIZE = (80, 24)
+
+
+async def test_e_exports_the_four_files(tiny: Any, wait_for: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.current_history_id() is not None)
+        await pilot.press("e")
+        folder = app.last_export
+        assert folder is not None
+        assert folder == Path(os.environ["REGTUI_HOME"]) / "exports" / f"run-{app.current_history_id()}"
+        assert any(str(folder) in n.message for n in app._notifications)
+        expected_verdict = verdict(app.history)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    doc = json.loads((folder / "run.json").read_text())
+    assert [v["name"] for v in doc["variants"]] == ["baseline", "L2", "Dropout", "L2+Dropout"]
+    assert len(doc["variants"][0]["history"]) == 21 and doc["experiment"]["name"] == "tiny-ui"
+    assert doc["data"] == {"task": "classification", "n_train": 30, "n_val": 50, "n_features": 2,
+                           "n_classes": 2, "classes": None}
+    table = list(csv.DictReader(io.StringIO((folder / "run.csv").read_text())))
+    assert len(table) == 4 * 21 and table[0]["variant"] == "baseline"
+    svg = (folder / "dashboard.svg").read_text()
+    assert svg.lstrip().startswith("<svg") and "baseline" in svg
+    report = (folder / "report.md").read_text()
+    assert "## Verdict" in report and expected_verdict in report
+    assert "| L2+Dropout |" in report or "**L2+Dropout**" in report
+    assert "validation loss" in report and "┤" in report and "\x1b" not in report  # a text chart, no colour codes
+    assert 'dataset = "moons"' in report
+
+
+async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, wait_for: Any) -> None:
+    app = create_app(ui_experiment(epochs=4))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.control is not None and app.control.done.is_set())
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunViewScreen))
+        await pilot.press("e")
+        folder = app.last_export
+    assert folder is not None and folder.name == "run-1"
+    assert "run #1 from" in (folder / "report.md").read_text()
+    assert "read-only" in (folder / "dashboard.svg").read_text()
+
+
+async def test_e_before_any_run_says_so(tiny: Any, wait_for: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert app.last_export is None
+        assert any("nothing to export" in n.message for n in app._notifications)

@@ -1,0 +1,193 @@
+"""Pilot tests of the run history in the lab: every run is recorded (finished or
+stopped), ``h`` lists, filters and opens past runs, a ghost reaches the charts,
+re-run loads the config, delete asks first, a store failure never stops a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from regtui.core.config import DataConfig, Experiment, replace
+from regtui.core.store import RunStore
+from regtui.ui.app import create_app
+from regtui.ui.charts import LossChart
+from regtui.ui.ghost import dim
+from regtui.ui.history_screen import HistoryScreen, RunViewScreen
+from regtui.ui.palette import color_rgb
+from regtui.ui.preset_screens import ConfirmScreen
+from regtui.ui.results_table import ResultsTable
+
+SIZE = (80, 24)
+
+
+def record(experiment: Experiment) -> int:
+    """Train ``experiment`` headless and record it, as ``regtui run`` does; its history id."""
+    from regtui.core.training import Training
+
+    training = Training(experiment)
+    with RunStore.open() as store, store.recorder(experiment, source="cli", preset=experiment.name) as rec:
+        for event in training.events():
+            rec.add(event)
+        rec.finish(training.statuses)
+        return rec.run_id
+
+
+def two_runs(ui_experiment: Any) -> tuple[Experiment, Experiment]:
+    first = replace(ui_experiment(epochs=5), name="alpha")
+    second = replace(ui_experiment(epochs=8), name="beta",
+                     data=DataConfig(dataset="circles", n_train=30, n_val=40, seed=2))
+    record(first)
+    record(second)
+    return first, second
+
+
+def rows(screen: HistoryScreen) -> list[str]:
+    return [str(r.id) for r in screen.runs]
+
+
+async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.control is not None and app.control.done.is_set())
+        history_id = app.current_history_id()
+    assert history_id is not None
+    with RunStore.open() as store:
+        (summary,) = store.list_runs()
+        assert summary.id == history_id
+        assert (summary.source, summary.status, summary.last_epoch) == ("tui", "finished", 20)
+        stored = store.load_run(summary.id)
+    assert stored.experiment == tiny
+    for live, kept in zip(app.history.variants, stored.history.variants):
+        assert len(kept) == 21  # epoch 0..20
+        assert list(kept.series("val_loss")) == list(live.series("val_loss"))
+        assert kept.status == "finished"
+
+
+async def test_a_run_stopped_with_x_is_recorded_as_stopped(long_run: Any, wait_for: Any) -> None:
+    app = create_app(long_run)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 3)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.run_state == "stopped")
+        assert app.control is not None and app.control.done.wait(5)
+        seen = app.history.epoch
+    with RunStore.open() as store:
+        (summary,) = store.list_runs()
+        assert summary.status == "stopped"
+        assert summary.last_epoch >= seen >= 3  # every epoch the screen showed is in the store
+        stored = store.load_run(summary.id)
+    assert {h.status for h in stored.history.variants} == {"stopped"}
+    assert len(stored.history.variants[0]) == summary.last_epoch + 1
+
+
+async def test_q_during_a_run_records_it_as_stopped(long_run: Any, wait_for: Any) -> None:
+    app = create_app(long_run)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
+        await pilot.press("q")
+    with RunStore.open() as store:
+        (summary,) = store.list_runs()
+    assert summary.status == "stopped" and summary.last_epoch >= 2
+
+
+async def test_history_lists_filters_and_opens_a_run(ui_experiment: Any, wait_for: Any) -> None:
+    first, second = two_runs(ui_experiment)
+    app = create_app(ui_experiment())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        screen = app.screen
+        assert rows(screen) == ["2", "1"]  # newest first
+        listed = screen.query_one("#history-list")
+        assert "beta" in str(listed.get_row("2")) and "circles" in str(listed.get_row("2"))
+        await pilot.press(*"moons")
+        await wait_for(pilot, lambda: rows(screen) == ["1"])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunViewScreen))
+        view = app.screen
+        title = str(view.query_one("#run-view-title").render())
+        assert "run #1 from " in title and "read-only" in title
+        table = view.query_one(ResultsTable)
+        assert table.names == ("baseline", "L2", "Dropout", "L2+Dropout")
+        assert str(table.get_cell("0", "epoch")) == "5"
+        charts = list(view.query("#per-variant LossChart").results(LossChart))
+        await wait_for(pilot, lambda: all(c.draw_count for c in charts))
+        assert [s.x.size for s in charts[0].series] == [6, 6]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
+
+
+async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wait_for: Any) -> None:
+    two_runs(ui_experiment)
+    app = create_app(ui_experiment(epochs=3))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("down", "ctrl+g")  # run #1 (alpha, 5 epochs)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
+        assert app.ghost_run is not None and app.ghost_run.summary.id == 1
+        charts = list(app.query("#per-variant LossChart").results(LossChart))
+        ghost = charts[1].series[0]  # under the live curves, in the variant's colour dimmed
+        assert ghost.color == dim(color_rgb(1)) and ghost.x.size == 6
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: len(charts[1].series) == 3 and charts[1].series[1].x.size == 4)
+        overlay = app.query_one("#overlay-val", LossChart)
+        assert sum(s.color == dim(color_rgb(i)) for s in overlay.series for i in range(4)) == 4
+        assert "ghost #1" in str(app.query_one("#chart-legend").render())
+        await pilot.press("g")
+        assert app.ghost_run is None
+        assert len(charts[1].series) == 2
+
+
+async def test_rerun_loads_the_past_config(ui_experiment: Any, wait_for: Any) -> None:
+    first, second = two_runs(ui_experiment)
+    app = create_app(ui_experiment(epochs=50))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("ctrl+r")  # the newest: beta on circles
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        assert app.panel.experiment == second
+        assert app.run_experiment == second
+        assert app.panel.fields["data.dataset"].value == "circles"
+
+
+async def test_delete_asks_first(ui_experiment: Any, wait_for: Any) -> None:
+    two_runs(ui_experiment)
+    app = create_app(ui_experiment())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        history = app.screen
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is history)
+        assert rows(history) == ["2", "1"]
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: rows(history) == ["1"])
+    with RunStore.open() as store:
+        assert [r.id for r in store.list_runs()] == [1]
+
+
+async def test_a_broken_store_never_stops_a_run(tiny: Any, wait_for: Any, tmp_path: Path,
+                                                monkeypatch: Any) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the history folder should be")
+    monkeypatch.setenv("REGTUI_HOME", str(blocker))
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        notes = [n.message for n in app._notifications]
+        assert sum("not recorded" in n for n in notes) == 1
+        assert app.current_history_id() is None
