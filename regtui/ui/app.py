@@ -27,11 +27,24 @@ from regtui.ui import keys, runner
 from regtui.ui.charts import ChartsPane
 from regtui.ui.config_panel import ConfigPanel
 from regtui.ui.history_actions import HistoryActions
-from regtui.ui.insight_actions import BoundaryView, InsightRouting, VerdictPanel, WeightsView
-from regtui.ui.sweep_actions import SweepActions, SweepView
-from regtui.ui.messages import BatchProgress, EpochsEnded, RunFailed, RunFinished, RunMessage, RunStarted
+from regtui.ui.insight_actions import (
+    BoundaryView,
+    InsightRouting,
+    VerdictPanel,
+    WeightsView,
+)
+from regtui.ui.messages import (
+    BatchProgress,
+    EpochsEnded,
+    RunFailed,
+    RunFinished,
+    RunMessage,
+    RunStarted,
+)
+from regtui.ui.preset_actions import PresetActions
 from regtui.ui.results_table import ResultsTable
 from regtui.ui.status_bar import StatusBar
+from regtui.ui.sweep_actions import SweepActions, SweepView
 
 ACTIVE = ("starting", "running", "paused")
 VIEW_REFRESH = 0.25
@@ -40,7 +53,7 @@ QUIT_GRACE = 0.5
 """Seconds ``q`` waits for a training worker to finish its run in the history."""
 
 
-class RegTuiApp(HistoryActions, InsightRouting, SweepActions, App[None]):
+class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App[None]):
     """The regtui lab."""
 
     CSS_PATH = "regtui.tcss"
@@ -270,30 +283,6 @@ class RegTuiApp(HistoryActions, InsightRouting, SweepActions, App[None]):
         from regtui.ui.help_screen import HelpScreen
 
         self.push_screen(HelpScreen())
-
-    def action_save_preset(self) -> None:
-        experiment = self.panel.experiment
-        if experiment is None:
-            self.notify("fix the config before saving it", severity="error")
-            return
-        try:
-            from regtui.ui.preset_screens import SavePresetScreen
-        except ImportError:
-            self.notify("presets dialogs are unavailable", severity="warning")
-            return
-        self.push_screen(SavePresetScreen(experiment, self.presets_dir), self._preset_saved)
-
-    def _preset_saved(self, path: object) -> None:
-        if path is not None:
-            self.notify(f"saved {path}")
-
-    def action_open_preset(self) -> None:
-        try:
-            from regtui.ui.preset_screens import OpenPresetScreen
-        except ImportError:
-            self.notify("presets dialogs are unavailable", severity="warning")
-            return
-        self.push_screen(OpenPresetScreen(self.presets_dir), self.load_experiment)
 
     def load_experiment(self, experiment: Experiment | None) -> None:
         """Put an opened preset in the config panel (a run keeps its own config)."""

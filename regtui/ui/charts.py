@@ -14,7 +14,6 @@ every build (piccolomo/plotext#209), which breaks on each re-render.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -31,7 +30,7 @@ from regtui.ui.downsample import downsample
 from regtui.ui.ghost import ghost_curves
 from regtui.ui.palette import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
 from regtui.ui.seed_bands import seed_band, seed_count
-from regtui.ui.smoothing import CurveView, nice_ticks
+from regtui.ui.smoothing import CurveView, epoch_ticks, log_ticks, nice_ticks  # noqa: F401 (re-exported)
 
 REDRAW_TICK = 0.1
 """Seconds between two scheduler ticks; one chart is redrawn per tick."""
@@ -132,35 +131,6 @@ def _last(y: np.ndarray) -> float | str | None:
         return None
     value = float(y[-1])
     return value if value == value else "nan"
-
-
-def epoch_ticks(last: float, wanted: int = 4) -> list[int]:
-    """Whole-epoch ticks from 0 with a 1-2-5 step, about ``wanted`` of them."""
-    if last <= 0:
-        return [0]
-    raw = last / max(1, wanted)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
-    step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
-    step = max(1, int(step))
-    return list(range(0, int(last) + 1, step))
-
-
-def log_ticks(lo: float, hi: float, wanted: int = 4) -> list[float]:
-    """Tick positions (log10 units) for a log axis spanning ``lo``..``hi``:
-    decades when there are enough, else 1-2-5 steps, else evenly spaced."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return []
-    if hi - lo < 1e-9:
-        return [lo]
-    decades = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]
-    if len(decades) >= 2:
-        step = max(1, math.ceil(len(decades) / (wanted + 1)))
-        return decades[::step]
-    nice = [d + math.log10(m) for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
-    inside = [t for t in nice if lo - 1e-9 <= t <= hi + 1e-9]
-    if 2 <= len(inside) <= wanted + 2:
-        return inside
-    return [float(t) for t in np.linspace(lo, hi, wanted)]
 
 
 class ChartsPane(Vertical):

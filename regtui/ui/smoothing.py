@@ -5,7 +5,8 @@ and the x-axis (epochs or seconds), as one small frozen ``CurveView``.
 (``last = w·last + (1 − w)·y_t``; ``smoothed_t = last / (1 − w^n)`` where ``n``
 counts the finite values so far; non-finite values pass through unsmoothed),
 in numpy without a Python loop per point.  ``nice_ticks`` places x ticks for
-epochs or seconds.  Pure: imports numpy only (no Textual, no torch).
+epochs or seconds; ``epoch_ticks`` and ``log_ticks`` whole-epoch and log-axis
+ticks.  Pure: imports numpy only (no Textual, no torch).
 """
 
 from __future__ import annotations
@@ -140,3 +141,32 @@ class CurveView:
         """The chart header's note: smoothing and x-axis when they are not the default."""
         parts = [f"EMA {self.smoothing:g}" if self.smoothing else "", "x: seconds" if self.x_axis == "seconds" else ""]
         return " · ".join(p for p in parts if p)
+
+
+def epoch_ticks(last: float, wanted: int = 4) -> list[int]:
+    """Whole-epoch ticks from 0 with a 1-2-5 step, about ``wanted`` of them."""
+    if last <= 0:
+        return [0]
+    raw = last / max(1, wanted)
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
+    step = max(1, int(step))
+    return list(range(0, int(last) + 1, step))
+
+
+def log_ticks(lo: float, hi: float, wanted: int = 4) -> list[float]:
+    """Tick positions (log10 units) for a log axis spanning ``lo``..``hi``:
+    decades when there are enough, else 1-2-5 steps, else evenly spaced."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    if hi - lo < 1e-9:
+        return [lo]
+    decades = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]
+    if len(decades) >= 2:
+        step = max(1, math.ceil(len(decades) / (wanted + 1)))
+        return decades[::step]
+    nice = [d + math.log10(m) for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)]
+    inside = [t for t in nice if lo - 1e-9 <= t <= hi + 1e-9]
+    if 2 <= len(inside) <= wanted + 2:
+        return inside
+    return [float(t) for t in np.linspace(lo, hi, wanted)]
