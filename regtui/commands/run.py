@@ -81,7 +81,7 @@ def run_command(args: argparse.Namespace) -> int:
         err.print(_data_line(training.dataset), highlight=False)
     code = EXIT_OK
     events = training.events()
-    store, recorder = _open_recorder(args, experiment, err)
+    store, recorder = _open_recorder(args, experiment, err, training.dataset.summary())
     sinks = [history.add] + ([recorder.add] if recorder is not None else [])
     try:
         _consume(events, sinks, history, experiment, err, quiet=args.quiet)
@@ -108,7 +108,7 @@ def run_command(args: argparse.Namespace) -> int:
     return code
 
 
-def _open_recorder(args: argparse.Namespace, experiment, err):
+def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, Any]):
     """The history recorder, or (None, None) with a warning: history never stops a run."""
     if args.no_history:
         return None, None
@@ -116,7 +116,7 @@ def _open_recorder(args: argparse.Namespace, experiment, err):
 
     try:
         store = RunStore.open()
-        return store, store.recorder(experiment, source="cli", preset=args.preset)
+        return store, store.recorder(experiment, source="cli", preset=args.preset, data=data)
     except StoreError as exc:
         err.print(f"[yellow]history: not recorded: {exc}[/]", highlight=False)
         return None, None
@@ -154,15 +154,8 @@ def _best_text(history) -> str:
 
 
 def data_summary(dataset) -> dict[str, Any]:
-    """What the run trained on, saved beside the history (class names included)."""
-    return {
-        "task": dataset.task,
-        "n_train": int(dataset.x_train.shape[0]),
-        "n_val": int(dataset.x_val.shape[0]),
-        "n_features": dataset.n_features,
-        "n_classes": dataset.n_classes if dataset.task == "classification" else None,
-        "classes": list(dataset.classes) or None,
-    }
+    """What the run trained on (``Dataset.summary()``)."""
+    return dataset.summary()
 
 
 def _data_line(dataset) -> str:

@@ -42,6 +42,17 @@ class Dataset:
     def n_outputs(self) -> int:
         return self.n_classes if self.task == "classification" else 1
 
+    def summary(self) -> dict:
+        """What a run trained on, saved beside its history (class names included)."""
+        return {
+            "task": self.task,
+            "n_train": int(self.x_train.shape[0]),
+            "n_val": int(self.x_val.shape[0]),
+            "n_features": self.n_features,
+            "n_classes": self.n_classes if self.task == "classification" else None,
+            "classes": list(self.classes) or None,
+        }
+
 
 # --------------------------------------------------------------------------- generators
 

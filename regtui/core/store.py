@@ -148,7 +148,12 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
         ) WITHOUT ROWID""")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """What the run trained on (task, sizes, class names) as JSON; NULL for older runs."""
+    db.execute("ALTER TABLE runs ADD COLUMN data_info TEXT")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
 """``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -280,10 +285,15 @@ class StoredRun:
     summary: RunSummary
     experiment: Experiment
     history: RunHistory
+    data: dict[str, Any] | None = None
+    """What the run trained on (``Dataset.summary()``), for runs recorded with it."""
 
     def to_json(self) -> dict[str, Any]:
-        """The shape of ``RunHistory.to_json()`` (what ``regtui run --json`` writes)."""
-        return self.history.to_json()
+        """The shape of ``regtui run --json``: ``RunHistory.to_json()`` plus ``data``."""
+        doc = self.history.to_json()
+        if self.data is not None:
+            doc["data"] = self.data
+        return doc
 
     def to_csv(self) -> str:
         """The CSV of ``RunHistory.to_csv()``."""
@@ -383,21 +393,24 @@ class RunStore:
 
     # ------------------------------------------------------------------ recording
 
-    def recorder(self, experiment: Experiment, *, source: str = "cli", preset: str | None = None) -> "Recorder":
-        """Insert a new ``running`` run and return the ``Recorder`` that fills it."""
+    def recorder(self, experiment: Experiment, *, source: str = "cli", preset: str | None = None,
+                 data: dict[str, Any] | None = None) -> "Recorder":
+        """Insert a new ``running`` run and return the ``Recorder`` that fills it;
+        ``data`` is what it trains on (``Dataset.summary()``), kept for exports."""
         now = time.time()
         row = (
             now, now, RUNNING, source, preset, experiment.name, experiment.data.dataset,
             json.dumps([v.name for v in experiment.variants]), _seeds(experiment), experiment.train.epochs,
             json.dumps(experiment_to_dict(experiment), allow_nan=False),
             _HOST, os.getpid(), _OWN_TOKEN, __version__,
+            None if data is None else json.dumps(data, allow_nan=False),
         )
 
         def insert(db: sqlite3.Connection) -> int:
             cur = db.execute(
                 "INSERT INTO runs (started, heartbeat, status, source, preset, name, dataset, variant_names, "
-                "seeds, epochs, config, host, pid, process_token, regtui_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "seeds, epochs, config, host, pid, process_token, regtui_version, data_info) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             run_id = int(cur.lastrowid)
             db.executemany("INSERT INTO members (run_id, idx, name, status) VALUES (?, ?, ?, ?)",
                            [(run_id, i, name, RUNNING) for i, name in enumerate(_member_names(experiment))])
@@ -444,7 +457,7 @@ class RunStore:
     def load_run(self, run_id: int) -> StoredRun:
         """The run's experiment and its ``RunHistory`` as recorded (statuses, epochs, seconds)."""
         summary = self.summary(run_id)
-        (config,), = self._query("SELECT config FROM runs WHERE id = ?", (run_id,))
+        (config, data_info), = self._query("SELECT config, data_info FROM runs WHERE id = ?", (run_id,))
         try:
             experiment = experiment_from_dict(json.loads(config))
         except (ConfigError, ValueError) as exc:
@@ -463,7 +476,7 @@ class RunStore:
             hist.status = CUT_OFF if cut_off and status == RUNNING else status
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
-        return StoredRun(summary, experiment, history)
+        return StoredRun(summary, experiment, history, json.loads(data_info) if data_info else None)
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run and its epochs; a run still being recorded is refused."""

@@ -4,8 +4,9 @@ Every grid point of a ``variants.NAME.*`` knob becomes a copy of that variant,
 and every (point, seed) pair a member of one stacked model, so a 5-point ×
 5-seed sweep trains as one run.  A ``data.n_train`` knob needs other data, so
 its values run one after another.  ``run_sweep`` is a generator like
-``Training.events()``: it yields ``SweepProgress`` and, after each training,
-the ``SweepPoint`` results it finished (partial results as they come).
+``Training.events()``: it yields ``SweepProgress`` after every batch and epoch
+and, after each training, the ``SweepPoint`` results it finished (so an
+n_train sweep shows its points as they come).
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ class SweepPoint:
 
 @dataclass(frozen=True)
 class SweepProgress:
+    """Yielded after every batch (``batch`` > 0) and every epoch (``batch`` = 0), so a
+    consumer that stops iterating pauses or stops the sweep within one batch."""
+
     done_epochs: int
     total_epochs: int
+    batch: int = 0
+    n_batches: int = 0
 
 
 def point_name(knobs: dict[str, float]) -> str:
@@ -93,7 +99,7 @@ def plan(experiment: Experiment) -> list[tuple[Experiment, list[dict[str, float]
 def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoint]]:
     """Train the whole grid; yields progress per epoch and each training's points."""
     from regtui.core.results import RunHistory
-    from regtui.core.training import EpochEnd, Training
+    from regtui.core.training import BatchEnd, EpochEnd, Training
 
     trainings = plan(experiment)
     per = experiment.train.epochs
@@ -106,6 +112,8 @@ def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoin
                 if isinstance(event, EpochEnd):
                     history.add(event)
                     yield SweepProgress(index * per + event.epoch, total)
+                elif isinstance(event, BatchEnd):
+                    yield SweepProgress(index * per + event.epoch - 1, total, event.batch, event.n_batches)
         finally:
             events.close()
             history.mark_stopped()

@@ -41,9 +41,7 @@ def recordable(experiment: Experiment) -> Experiment:
 
 def data_summary(training: Any) -> dict[str, Any]:
     """What the run trained on, in the shape ``regtui run --json`` writes."""
-    from regtui.commands.run import data_summary as summary
-
-    return summary(training.dataset)
+    return training.dataset.summary()
 
 
 def recorded(training: Any, post: Callable[[Message], object], run_id: int) -> Iterator[Any]:
@@ -53,7 +51,8 @@ def recorded(training: Any, post: Callable[[Message], object], run_id: int) -> I
     store = recorder = None
     try:
         store = RunStore.open()
-        recorder = store.recorder(recordable(training.experiment), source=SOURCE, preset=training.experiment.name)
+        recorder = store.recorder(recordable(training.experiment), source=SOURCE, preset=training.experiment.name,
+                                  data=data_summary(training))
     except StoreError as exc:
         post(HistoryError(run_id, f"this run is not recorded: {exc}"))
         if store is not None:

@@ -5,8 +5,8 @@
 widgets: it only calls ``post`` with messages of ``regtui.ui.messages``
 (``RunStarted``, ``SweepProgressed``, ``SweepPointsFinished``, ``RunFinished``
 or ``RunFailed``), and it shares ``runner.RunControl`` so pause, stop and
-``q`` work as for a plain run.  ``run_sweep`` yields once per epoch, so pause
-and stop take effect between two epochs (not two batches).
+``q`` work as for a plain run.  ``run_sweep`` yields after every batch, so pause
+and stop take effect between two batches.
 """
 
 from __future__ import annotations

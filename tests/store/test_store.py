@@ -320,3 +320,24 @@ def test_recording_is_cheap(store: RunStore, tiny_experiment) -> None:
     print(f"loaded it in {(time.perf_counter() - start) * 1000:.0f} ms")
     assert len(stored.history["L2"]) == 1001
     assert experiment_to_dict(stored.experiment) == experiment_to_dict(exp)
+
+
+def test_a_version_1_file_is_migrated_and_keeps_its_runs(tmp_path: Path, tiny_experiment) -> None:
+    """A history written before runs kept their data summary still opens, whole."""
+    path = tmp_path / "history.sqlite3"
+    training = Training(tiny_experiment())
+    with RunStore.open(path) as s:
+        with s.recorder(training.experiment) as rec:
+            pass
+    with sqlite3.connect(path) as db:  # back to what version 1 wrote
+        db.execute("ALTER TABLE runs DROP COLUMN data_info")
+        db.execute("PRAGMA user_version = 1")
+    with RunStore.open(path) as s:
+        (version,), = s._db.execute("PRAGMA user_version").fetchall()
+        assert version == store_mod.SCHEMA_VERSION >= 2
+        old = s.load_run(rec.run_id)
+        assert old.data is None and "data" not in old.to_json()
+        run_id, history = record(s, training, data=training.dataset.summary())
+        stored = s.load_run(run_id)
+        assert stored.data == training.dataset.summary()
+        assert stored.to_json() == {**history.to_json(), "data": training.dataset.summary()}
