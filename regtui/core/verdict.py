@@ -109,7 +109,7 @@ def _gap_sentence(history: Any, base: Any | None) -> str:
         return (f"{worst.name}'s validation loss rose to {_fmt(worst.last('val_loss'))} by epoch {history.epoch} "
                 f"(gap {_fmt(worst.last('gap'))}), while {steady.name}'s ended at "
                 f"{_fmt(steady.last('val_loss'))} (gap {_fmt(steady.last('gap'))}).")
-    return (f"Final gaps (val − train): {worst.name} {_fmt(worst.last('gap'))}, "
+    return (f"Gaps (val − train) at epoch {history.epoch}: {worst.name} {_fmt(worst.last('gap'))}, "
             f"{steady.name} {_fmt(steady.last('gap'))}.")
 
 
