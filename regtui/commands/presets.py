@@ -9,6 +9,7 @@ no torch.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 from typing import Any
 
@@ -92,14 +93,23 @@ def list_command(args: argparse.Namespace) -> int:
     from regtui.core import presets
 
     table = Table(title="presets", caption=f"user presets: {presets.user_dir(args.presets_dir)}")
-    for col in ("name", "origin", "description"):
+    for col in ("name", "origin", "description and path"):
         table.add_column(col, overflow="fold")
     for entry in presets.list_presets(args.presets_dir):
         # Text, not markup: names and descriptions come from files and may hold "[...]".
         desc = Text(f"broken: {entry.error}", style="red") if entry.broken else Text(entry.description)
+        desc.append(f"\n{_short(entry.path)}", style="dim")
         table.add_row(Text(entry.name), Text(entry.status), desc)
     Console().print(table)
     return EXIT_OK
+
+
+def _short(path: Path) -> str:
+    """The file's path, with the home folder as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def show_command(args: argparse.Namespace) -> int:
