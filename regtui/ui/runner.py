@@ -77,7 +77,7 @@ class RunControl:
         self.resume.set()  # wake a paused worker so it can leave
 
 
-def _freeze_gc_once() -> None:
+def freeze_gc_once() -> None:
     """After torch and the data are loaded: keep them out of full collections."""
     global _gc_frozen
     if not _gc_frozen:
@@ -85,7 +85,7 @@ def _freeze_gc_once() -> None:
         _gc_frozen = True
 
 
-def _may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
+def may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
     """Wait while paused; False once the run is to stop."""
     while not control.resume.is_set():
         if control.stop.is_set() or is_cancelled():
@@ -94,31 +94,65 @@ def _may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
     return not (control.stop.is_set() or is_cancelled())
 
 
-def _set_up(experiment: Experiment, control: RunControl, is_cancelled: Callable[[], bool]):
-    """Import torch and build the ``Training`` in a daemon thread, waiting for it
-    in small steps: a stop (or ``q``) during a multi-second import or data load
-    returns at once instead of holding the app's exit (asyncio joins its
-    executor threads, this worker's included, before ``App.run`` returns)."""
-    box: dict[str, object] = {}
+def in_background(work: Callable[[], Any], control: RunControl, is_cancelled: Callable[[], bool],
+                  name: str = "regtui-setup") -> tuple[bool, Any]:
+    """``(True, work())`` computed in a daemon thread, waited for in small steps, or
+    ``(False, None)`` as soon as the run is stopped: a stop (or ``q``) during a
+    multi-second ``import torch`` or data load returns at once instead of holding
+    the app's exit (asyncio joins its executor threads, this worker's included,
+    before ``App.run`` returns).  An exception in ``work`` is re-raised here."""
+    box: dict[str, Any] = {}
 
-    def build() -> None:
+    def run() -> None:
         try:
-            from regtui.core.training import Training, configure_torch  # slow: torch
-
-            configure_torch()
-            box["training"] = Training(experiment)
+            box["value"] = work()
         except BaseException as exc:  # handed to the worker, which reports it
             box["error"] = exc
 
-    helper = threading.Thread(target=build, name="regtui-setup", daemon=True)
+    helper = threading.Thread(target=run, name=name, daemon=True)
     helper.start()
     while helper.is_alive():
         if control.stop.is_set() or is_cancelled():
-            return None
+            return False, None
         helper.join(0.05)
     if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["training"]
+        raise box["error"]
+    return True, box["value"]
+
+
+def _set_up(experiment: Experiment, control: RunControl, is_cancelled: Callable[[], bool]):
+    """Import torch and build the ``Training`` off the worker (see ``in_background``)."""
+
+    def build() -> Any:
+        from regtui.core.training import Training, configure_torch  # slow: torch
+
+        configure_torch()
+        return Training(experiment)
+
+    return in_background(build, control, is_cancelled)[1]
+
+
+def guarded(
+    body: Callable[[Callable[[Message], object], Experiment, RunControl, Callable[[], bool]], None],
+    post: Callable[[Message], object],
+    experiment: Experiment,
+    control: RunControl,
+    is_cancelled: Callable[[], bool],
+) -> None:
+    """Run a worker ``body`` under the training thread's name; a ``ConfigError`` or
+    a crash becomes a ``RunFailed`` message (never a traceback on screen), and
+    ``control.done`` is set however it ends."""
+    thread = threading.current_thread()
+    old_name, thread.name = thread.name, THREAD_NAME
+    try:
+        body(post, experiment, control, is_cancelled)
+    except ConfigError as exc:
+        post(RunFailed(control.run_id, str(exc)))
+    except Exception as exc:  # a crash is shown, never a traceback on screen
+        post(RunFailed(control.run_id, f"{type(exc).__name__}: {exc}"))
+    finally:
+        thread.name = old_name
+        control.done.set()
 
 
 def train(
@@ -128,18 +162,7 @@ def train(
     is_cancelled: Callable[[], bool],
 ) -> None:
     """Run one experiment to its end, posting what happens."""
-    thread = threading.current_thread()
-    old_name, thread.name = thread.name, THREAD_NAME
-    rid = control.run_id
-    try:
-        _train(post, experiment, control, is_cancelled)
-    except ConfigError as exc:
-        post(RunFailed(rid, str(exc)))
-    except Exception as exc:  # a crash is shown, never a traceback on screen
-        post(RunFailed(rid, f"{type(exc).__name__}: {exc}"))
-    finally:
-        thread.name = old_name
-        control.done.set()
+    guarded(_train, post, experiment, control, is_cancelled)
 
 
 def _train(
@@ -155,8 +178,8 @@ def _train(
         return
     from regtui.core.training import EpochEnd
 
-    _freeze_gc_once()
-    if not _may_go_on(control, is_cancelled):
+    freeze_gc_once()
+    if not may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
         return
     post(RunStarted(rid, training.n_batches))
@@ -190,7 +213,7 @@ def _train(
                 flush()
             if not control.resume.is_set() and not control.stop.is_set():
                 post(insight(training, control.insight, rid, epoch, everything=True))
-            if not _may_go_on(control, is_cancelled):
+            if not may_go_on(control, is_cancelled):
                 flush()
                 post(insight(training, control.insight, rid, epoch, everything=True))
                 post(RunFinished(rid, stopped=True))

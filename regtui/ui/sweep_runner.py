@@ -11,16 +11,14 @@ and stop take effect between two batches.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable, Iterator
 
 from textual.message import Message
 
-from regtui.core.config import ConfigError, Experiment
-from regtui.ui.messages import RunFailed, RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
-from regtui.ui.runner import THREAD_NAME, RunControl
-from regtui.ui.runner import _freeze_gc_once, _may_go_on  # the plain run's pause / gc rules
+from regtui.core.config import Experiment
+from regtui.ui.messages import RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
+from regtui.ui.runner import RunControl, freeze_gc_once, guarded, in_background, may_go_on
 
 PROGRESS_INTERVAL = 0.1
 """Seconds between two ``SweepProgressed`` messages."""
@@ -39,44 +37,20 @@ def sweep(
     is_cancelled: Callable[[], bool],
 ) -> None:
     """Run the whole sweep, posting progress and each training's points."""
-    thread = threading.current_thread()
-    old_name, thread.name = thread.name, THREAD_NAME
-    rid = control.run_id
-    try:
-        _sweep(post, experiment, control, is_cancelled)
-    except ConfigError as exc:
-        post(RunFailed(rid, str(exc)))
-    except Exception as exc:  # a crash is shown, never a traceback on screen
-        post(RunFailed(rid, f"{type(exc).__name__}: {exc}"))
-    finally:
-        thread.name = old_name
-        control.done.set()
+    guarded(_sweep, post, experiment, control, is_cancelled)
 
 
 def _first_item(stream: Iterator[Any], control: RunControl, is_cancelled: Callable[[], bool]) -> tuple[bool, Any]:
-    """The stream's first item, computed in a daemon thread: it imports torch and
-    loads the data (seconds), and a stop or ``q`` meanwhile must return at once.
-    ``(False, None)`` when stopped first; ``(True, None)`` for an empty stream."""
-    box: dict[str, Any] = {}
+    """The stream's first item, computed off the worker (it imports torch and loads
+    the data); ``(False, None)`` when stopped first, ``(True, None)`` for an empty stream."""
 
-    def first() -> None:
-        try:
-            from regtui.core.training import configure_torch  # slow: torch
+    def first() -> Any:
+        from regtui.core.training import configure_torch  # slow: torch
 
-            configure_torch()
-            box["item"] = next(stream, None)
-        except BaseException as exc:  # handed to the worker, which reports it
-            box["error"] = exc
+        configure_torch()
+        return next(stream, None)
 
-    helper = threading.Thread(target=first, name="regtui-sweep-setup", daemon=True)
-    helper.start()
-    while helper.is_alive():
-        if control.stop.is_set() or is_cancelled():
-            return False, None
-        helper.join(0.05)
-    if "error" in box:
-        raise box["error"]
-    return True, box["item"]
+    return in_background(first, control, is_cancelled, name="regtui-sweep-setup")
 
 
 def _sweep(
@@ -93,7 +67,7 @@ def _sweep(
     if not ok:
         post(RunFinished(rid, stopped=True))  # the helper still holds the stream: leave it be
         return
-    _freeze_gc_once()
+    freeze_gc_once()
     post(RunStarted(rid, 0))
     last_progress = 0.0
     try:
@@ -105,7 +79,7 @@ def _sweep(
                     post(SweepProgressed(rid, item.done_epochs, item.total_epochs))
             else:
                 post(SweepPointsFinished(rid, tuple(item)))
-            if not _may_go_on(control, is_cancelled):
+            if not may_go_on(control, is_cancelled):
                 post(RunFinished(rid, stopped=True))
                 return
             item = next(stream, None)
