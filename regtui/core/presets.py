@@ -10,7 +10,8 @@ Safety: a preset name is checked (``check_name``) before it becomes a path;
 writes and deletes happen only in the user folder, never in the bundled one,
 and never through a link that leads outside the user folder; writes are
 atomic (temporary file + rename); nothing in a preset is ever executed, it is
-parsed as TOML data.  ``--set`` overrides are applied here too.
+parsed as TOML data.  ``--set`` overrides live in ``overrides.py`` and atomic
+writes in ``files.py`` (both re-exported here).
 
 Imports only the standard library, tomli-w and platformdirs.
 """
@@ -20,12 +21,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import stat
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +38,8 @@ from regtui.core.config import (
     experiment_from_dict,
     experiment_to_dict,
 )
+from regtui.core.files import write_atomic  # noqa: F401  (re-exported: the CLI writes with it)
+from regtui.core.overrides import parse_assignment, with_overrides  # noqa: F401  (re-exported)
 
 DEFAULT_PRESET = "moons-overfit"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -128,51 +128,6 @@ def to_toml(exp: Experiment) -> str:
     import tomli_w
 
     return tomli_w.dumps(experiment_to_dict(exp, full=True))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so a crash never leaves a half-written file.
-
-    The text goes to a hidden temporary file in the same folder, is flushed to
-    disk, then renamed over ``path`` (``os.replace`` is atomic and replaces a
-    link at ``path`` rather than writing through it).
-    """
-    data = text.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)  # keep an existing file's permissions
-    except OSError:
-        mode = 0o644  # mkstemp's 0o600 would surprise: a preset is not a secret
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (best effort; not every platform can open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -434,72 +389,3 @@ def summary_lines(exp: Experiment) -> list[str]:
     for axis in exp.sweep:
         lines.append(f"sweep     {axis.key}: {', '.join(f'{x:g}' for x in axis.values)}")
     return lines
-
-
-# --------------------------------------------------------------------------- overrides
-
-def parse_assignment(text: str, variant_names: Iterable[str] = ()) -> tuple[list[str], Any]:
-    """Split ``a.b.c=VALUE``; VALUE is TOML (``5``, ``[32]``, ``"x"``) or a bare word.
-
-    ``variants.NAME.KEY=VALUE`` matches the longest of ``variant_names`` first, so
-    names holding ``.`` or ``=`` (``λ=3``, ``p=0.5``) can be addressed."""
-    if "=" not in text:
-        raise ConfigError(text, "an override must look like KEY=VALUE, e.g. train.epochs=5")
-    for name in sorted(variant_names, key=len, reverse=True):
-        prefix = f"variants.{name}."
-        if text.startswith(prefix) and "=" in text[len(prefix):]:
-            field_name, _, value_text = text[len(prefix):].partition("=")
-            return ["variants", name, field_name.strip()], _parse_value(value_text)
-    key, _, value_text = text.partition("=")
-    key = key.strip()
-    parts = key.split(".")
-    if not key or any(not p for p in parts):
-        raise ConfigError(key, "an override key must be dotted names, e.g. variants.L2.l2")
-    return parts, _parse_value(value_text)
-
-
-def _parse_value(value_text: str) -> Any:
-    value_text = value_text.strip()
-    try:
-        return tomllib.loads(f"v = {value_text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return value_text  # a bare word such as moons
-
-
-def with_overrides(exp: Experiment, assignments: Iterable[str], source: str = "--set") -> Experiment:
-    """Apply ``--set`` assignments; ``variants.NAME.key`` addresses a variant by name."""
-    raw = experiment_to_dict(exp, full=False)
-    for text in assignments:
-        try:
-            parts, value = parse_assignment(text, [v["name"] for v in raw["variants"]])
-            _assign(raw, parts, value)
-        except ConfigError as exc:
-            raise exc.with_source(source) from None
-    try:
-        changed = experiment_from_dict(raw)
-    except ConfigError as exc:
-        raise exc.with_source(source) from None
-    return dataclasses.replace(changed, source_dir=exp.source_dir)  # relative data paths keep their anchor
-
-
-def _assign(raw: dict[str, Any], parts: list[str], value: Any) -> None:
-    key = ".".join(parts)
-    if parts[0] == "variants":
-        if len(parts) != 3:
-            raise ConfigError(key, "address a variant as variants.NAME.KEY, e.g. variants.L2.l2=0.01")
-        _, name, field_name = parts
-        for table in raw["variants"]:
-            if table["name"] == name:
-                table[field_name] = value
-                return
-        names = ", ".join(t["name"] for t in raw["variants"])
-        raise ConfigError(key, f"no variant named {name!r}; variants are: {names}")
-    if len(parts) == 1:
-        raw[parts[0]] = value
-    elif len(parts) == 2:
-        table = raw.setdefault(parts[0], {})
-        if not isinstance(table, dict):
-            raise ConfigError(key, f"{parts[0]} is not a table")
-        table[parts[1]] = value
-    else:
-        raise ConfigError(key, "too many dots; keys look like train.epochs or variants.L2.l2")

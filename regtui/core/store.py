@@ -62,35 +62,52 @@ are stored as REAL; NaN becomes NULL (SQLite's own rule) and comes back as
 NaN, infinities are kept, so a ``RunHistory`` is rebuilt exactly.
 
 Imports the standard library, numpy and ``regtui.core.config``/``results``
-only: no torch (listing the history is fast), no UI code.
+only: no torch (listing the history is fast), no UI code.  Beside it:
+``recorder.py`` (``Recorder``), ``run_records.py`` (``RunSummary``,
+``StoredRun``, statuses) and ``liveness.py`` (is a recording process alive?).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import threading
 import time
 from collections import namedtuple
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from regtui import __version__
-from regtui.core.config import ConfigError, Experiment, experiment_from_dict, experiment_to_dict
+from regtui.core.config import (
+    ConfigError,
+    Experiment,
+    experiment_from_dict,
+    experiment_to_dict,
+)
+from regtui.core.liveness import HOST, OWN_TOKEN, STALE_AFTER_S, is_live  # noqa: F401 (STALE_AFTER_S re-exported)
 from regtui.core.results import METRICS, RunHistory
+from regtui.core.run_records import (  # noqa: F401  (re-exported: the store's public API)
+    CUT_OFF,
+    DIVERGED,
+    FINISHED,
+    RUN_STATUSES,
+    RUNNING,
+    STOPPED,
+    RunSummary,
+    StoredRun,
+    _real,
+    run_status,
+)
+
+if TYPE_CHECKING:
+    from regtui.core.recorder import Recorder
 
 HOME_ENV = "REGTUI_HOME"
 FILENAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0
 """How long a writer waits for another process's transaction before failing."""
-STALE_AFTER_S = 3600.0
-"""A run from another host with no epoch for this long is reported as cut off."""
 
-RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF = "running", "finished", "stopped", "diverged", "cut off"
-RUN_STATUSES = (RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF)
 
 
 class StoreError(Exception):
@@ -192,128 +209,6 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("regtui")) / FILENAME
 
 
-# --------------------------------------------------------------------------- liveness
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="ascii", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return None
-
-
-def _process_token(pid: int) -> str | None:
-    """``boot-id:start-time`` of a process (Linux), None where unknown or a zombie."""
-    stat = _read(f"/proc/{pid}/stat")
-    boot = _read("/proc/sys/kernel/random/boot_id")
-    if stat is None or boot is None:
-        return None
-    rest = stat.rsplit(")", 1)[-1].split()
-    if len(rest) < 20 or rest[0] in ("Z", "X"):
-        return None
-    return f"{boot.strip()}:{rest[19]}"
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-_HOST = socket.gethostname()
-_OWN_TOKEN = _process_token(os.getpid())
-
-
-def _is_live(host: str, pid: int, token: str | None, heartbeat: float, now: float) -> bool:
-    """Is the process that recorded a ``running`` run still there?"""
-    if host != _HOST:
-        return now - heartbeat < STALE_AFTER_S
-    if pid == os.getpid():
-        return token == _OWN_TOKEN
-    if token is not None and Path("/proc").is_dir():
-        return _process_token(pid) == token
-    return _pid_exists(pid)
-
-
-# --------------------------------------------------------------------------- results
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One run as listed: no epochs loaded.  Times are Unix seconds."""
-
-    id: int
-    started: float
-    ended: float | None
-    """None while running and for a cut-off run."""
-    updated: float
-    """Time of the last write (the heartbeat)."""
-    status: str
-    """running, finished, stopped, diverged or cut off."""
-    source: str
-    preset: str | None
-    name: str
-    dataset: str
-    variants: tuple[str, ...]
-    seeds: int
-    """Seeds per variant (train.seeds); each variant is trained once per seed."""
-    epochs: int
-    """Planned epochs (train.epochs)."""
-    last_epoch: int
-    """The last epoch recorded; -1 before epoch 0."""
-    seconds: float
-    """Training time at the last epoch (EpochEnd.seconds)."""
-    best_val_loss: float | None
-    best_variant: str | None
-    best_epoch: int | None
-    host: str
-    pid: int
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["variants"] = list(self.variants)
-        return out
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """A run loaded whole: its experiment and its history rebuilt exactly."""
-
-    summary: RunSummary
-    experiment: Experiment
-    history: RunHistory
-    data: dict[str, Any] | None = None
-    """What the run trained on (``Dataset.summary()``), for runs recorded with it."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The shape of ``regtui run --json``: ``RunHistory.to_json()`` plus ``data``."""
-        doc = self.history.to_json()
-        if self.data is not None:
-            doc["data"] = self.data
-        return doc
-
-    def to_csv(self) -> str:
-        """The CSV of ``RunHistory.to_csv()``."""
-        return self.history.to_csv()
-
-
-def run_status(statuses: Sequence[str]) -> str:
-    """A run's status from its members' final statuses."""
-    if any(s in (STOPPED, RUNNING) for s in statuses):
-        return STOPPED
-    if statuses and all(s == DIVERGED for s in statuses):
-        return DIVERGED
-    return FINISHED
-
-
-def _real(value: float | None) -> float | None:
-    """What is stored for a metric: NaN as NULL (SQLite would do it anyway), the rest as is."""
-    return None if value is None or value != value else float(value)
-
-
 # --------------------------------------------------------------------------- the store
 
 class RunStore:
@@ -402,7 +297,7 @@ class RunStore:
             now, now, RUNNING, source, preset, experiment.name, experiment.data.dataset,
             json.dumps([v.name for v in experiment.variants]), _seeds(experiment), experiment.train.epochs,
             json.dumps(experiment_to_dict(experiment), allow_nan=False),
-            _HOST, os.getpid(), _OWN_TOKEN, __version__,
+            HOST, os.getpid(), OWN_TOKEN, __version__,
             None if data is None else json.dumps(data, allow_nan=False),
         )
 
@@ -416,6 +311,8 @@ class RunStore:
                            [(run_id, i, name, RUNNING) for i, name in enumerate(_member_names(experiment))])
             return run_id
 
+        from regtui.core.recorder import Recorder  # it builds on this module
+
         return Recorder(self, self._write(insert), experiment)
 
     # ------------------------------------------------------------------ reading
@@ -423,7 +320,7 @@ class RunStore:
     def _summary(self, row: tuple[Any, ...], now: float) -> RunSummary:
         (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
          last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
-        if status == RUNNING and not _is_live(host, pid, token, heartbeat, now):
+        if status == RUNNING and not is_live(host, pid, token, heartbeat, now):
             status = CUT_OFF
         return RunSummary(
             id=run_id, started=started, ended=ended, updated=heartbeat, status=status, source=source,
@@ -512,97 +409,3 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-
-
-# --------------------------------------------------------------------------- the recorder
-
-class Recorder:
-    """Writes one run as its ``EpochEnd`` events arrive; see the module docstring."""
-
-    def __init__(self, store: RunStore, run_id: int, experiment: Experiment) -> None:
-        self.store = store
-        self.run_id = run_id
-        self.names = tuple(v.name for v in experiment.variants)
-        seeds = _seeds(experiment)
-        self._variant_of = [i // seeds for i in range(len(self.names) * seeds)]
-        """Member index -> variant index (members are variant-major, as in ``plan_members``)."""
-        self.error: StoreError | None = None
-        """The write that failed, if one did; recording stopped there."""
-        self.status: str = RUNNING
-        self._statuses: list[str] = [RUNNING] * len(self._variant_of)
-        self._best: tuple[float, str, int] | None = None
-        self._finished = False
-
-    def add(self, event: Any) -> None:
-        """Write an ``EpochEnd`` in one transaction; any other event is ignored."""
-        metrics = getattr(event, "metrics", None)
-        if metrics is None or self._finished or self.error is not None:
-            return
-        run_id = self.run_id
-        rows = []
-        vals: dict[int, tuple[float, int]] = {}  # variant -> sum and count of finite val losses
-        for i, m in enumerate(metrics):
-            if m is None:
-                continue
-            rows.append((run_id, i, m.epoch) + tuple(_real(getattr(m, c)) for c in _METRIC_COLS))
-            val = m.val_loss
-            if val is not None and val - val == 0:  # finite
-                total, n = vals.get(self._variant_of[i], (0.0, 0))
-                vals[self._variant_of[i]] = (total + float(val), n + 1)
-        best = self._best
-        for v, (total, n) in vals.items():  # the mean over seeds, as RunHistory.best_variant() scores it
-            candidate = (total / n, self.names[v], event.epoch)
-            if best is None or candidate[:2] < best[:2]:
-                best = candidate
-        changed = [(s, run_id, i) for i, s in enumerate(event.statuses) if s != self._statuses[i]]
-        best_row = best if best is not None else (None, None, None)
-
-        def write(db: sqlite3.Connection) -> None:
-            db.executemany(_INSERT_EPOCH, rows)
-            if changed:
-                db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
-            db.execute(
-                "UPDATE runs SET last_epoch = ?, seconds = ?, heartbeat = ?, "
-                "best_val_loss = ?, best_variant = ?, best_epoch = ? WHERE id = ?",
-                (event.epoch, float(event.seconds), time.time(), *best_row, run_id))
-
-        if self._try(write):
-            self._statuses = list(event.statuses)
-            self._best = best
-
-    def finish(self, statuses: Sequence[str] | None = None) -> str:
-        """End the run with the members' final statuses (default: the last event's,
-        with ``running`` read as ``stopped``); returns the run's status."""
-        if self._finished:
-            return self.status
-        final = list(statuses) if statuses is not None else list(self._statuses)
-        final = [STOPPED if s == RUNNING else s for s in final]
-        self.status = run_status(final)
-        run_id = self.run_id
-        changed = [(s, run_id, i) for i, s in enumerate(final) if s != self._statuses[i]]
-
-        def write(db: sqlite3.Connection) -> None:
-            if changed:
-                db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
-            now = time.time()
-            db.execute("UPDATE runs SET status = ?, ended = ?, heartbeat = ? WHERE id = ?",
-                       (self.status, now, now, run_id))
-
-        self._finished = True
-        if self.error is None:
-            self._try(write)
-        return self.status
-
-    def _try(self, work: Callable[[sqlite3.Connection], None]) -> bool:
-        try:
-            self.store._write(work)
-        except StoreError as exc:
-            self.error = exc
-            return False
-        return True
-
-    def __enter__(self) -> "Recorder":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.finish()  # a no-op after finish(); else the last statuses, running read as stopped
