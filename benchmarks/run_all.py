@@ -3,7 +3,7 @@
     python benchmarks/run_all.py [--quick] [--json out.json] [--only NAME ...]
 
 Benchmarks (one script each, also runnable alone with the same options):
-stacking, ui-throughput, ui-latency, charts, startup.  A benchmark whose
+stacking, ui-throughput, ui-latency, charts, startup, long-run.  A benchmark whose
 prerequisites are missing prints "skipped: <why>" and the others still run;
 one that crashes prints "failed: <error>" and the others still run.
 The machine is shared and noisy: every number is a ratio or a percentile
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "ui-latency": "bench_ui_latency",
     "charts": "bench_charts",
     "startup": "bench_startup",
+    "long-run": "bench_long_run",
 }
 
 

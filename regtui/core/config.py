@@ -248,6 +248,7 @@ def validate(exp: Experiment) -> None:
         key = f"variants.{v.name}"
         _check(bool(v.name.strip()), "variants.name", "a variant name cannot be empty")
         _check(len(v.name) <= 40, f"{key}.name", "a variant name has at most 40 characters")
+        _check(v.name.isprintable(), f"{key}.name", "a variant name cannot hold control characters")
         _check(v.name not in seen, f"{key}.name", f"duplicate variant name {v.name!r}")
         seen.add(v.name)
         _check(0.0 <= v.l2 <= 1e6, f"{key}.l2", f"λ must be in [0, 1e6], got {v.l2!r}")

@@ -51,6 +51,10 @@ def resolve_path(cfg: DataConfig, base_dir: str | Path | None) -> Path:
         path = Path(base_dir) / path
     if not path.exists():
         raise ConfigError("data.path", f"no such file or folder: {path}")
+    if cfg.dataset == "idx" and not path.is_dir():
+        raise ConfigError("data.path", f"{path} must be a folder holding the IDX files")
+    if cfg.dataset != "idx" and not path.is_file():  # a FIFO or /dev/zero would hang or fill memory
+        raise ConfigError("data.path", f"{path} is not a regular file")
     return path
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -45,6 +45,7 @@ from regtui.ui.preset_actions import PresetActions
 from regtui.ui.results_table import ResultsTable
 from regtui.ui.status_bar import StatusBar
 from regtui.ui.sweep_actions import SweepActions, SweepView
+from regtui.ui.too_small import CSS_CLASS as TOO_SMALL, TooSmallNotice
 
 ACTIVE = ("starting", "running", "paused")
 VIEW_REFRESH = 0.25
@@ -87,6 +88,7 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         yield VerdictPanel(id="verdict")
         yield StatusBar(self.clock, id="status")
         yield Footer(compact=True)
+        yield TooSmallNotice(id="too-small")
 
     def on_mount(self) -> None:
         names = [v.name for v in self.initial.variants]
@@ -102,6 +104,7 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.set_class(event.size.width >= 160, "-wide")
         self.set_class(event.size.height < 30, "-short")
         self.query_one(Footer).show_command_palette = event.size.width >= 100
+        self.set_class(self.query_one(TooSmallNotice).fit(event.size), TOO_SMALL)
 
     # ------------------------------------------------------------------ parts
 
@@ -155,6 +158,10 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
             self.table.show(self.history)
             self.charts.show(self.history)
             self.insight_refresh(self.history, final=self.run_state not in ACTIVE)
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Notifications carry user text (values, names, paths): plain unless asked for markup."""
+        super().notify(message, markup=markup, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "stop"):

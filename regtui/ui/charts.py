@@ -30,7 +30,7 @@ from regtui.ui.downsample import downsample
 from regtui.ui.ghost import ghost_curves
 from regtui.ui.palette import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
 from regtui.ui.seed_bands import seed_band, seed_count
-from regtui.ui.smoothing import CurveView, epoch_ticks, log_ticks, nice_ticks  # noqa: F401 (re-exported)
+from regtui.ui.smoothing import BIG_Y, CurveView, epoch_ticks, log_ticks, nice_ticks, short_ticks  # noqa: F401 (re-exported)
 
 REDRAW_TICK = 0.1
 """Seconds between two scheduler ticks; one chart is redrawn per tick."""
@@ -111,11 +111,12 @@ class LossChart(PlotextPlot):
         x_hi = max(float(x.max()) for x, _, _ in drawn)
         wanted = max(2, (self.size.width - Y_AXIS_CELLS) // 8)
         plt.xticks(epoch_ticks(x_hi, wanted)) if self.x_unit == "epochs" else plt.xticks(*nice_ticks(x_hi, wanted))
+        lo, hi = min(float(y.min()) for _, y, _ in drawn), max(float(y.max()) for _, y, _ in drawn)
         if self.log_y:
-            lo = min(float(y.min()) for _, y, _ in drawn)
-            hi = max(float(y.max()) for _, y, _ in drawn)
             ticks = log_ticks(lo, hi)
             plt.yticks(ticks, [f"{10 ** t:.2g}" for t in ticks])
+        elif max(abs(lo), abs(hi)) >= BIG_Y:  # a blow-up: labels like 69668298752.0 squeeze out plot and title
+            plt.yticks(*short_ticks(lo, hi))
         self._drawn()
 
     def _drawn(self) -> None:

@@ -100,7 +100,7 @@ class ConfigPanel(VerticalScroll):
                     widget = ConfigInput(value, kind)
                 widget.id = "f-" + key.replace(".", "-").replace("_", "-")
                 self.fields[key] = widget
-                self.error_labels[key] = Static(classes="error")
+                self.error_labels[key] = Static(classes="error", markup=False)  # shows typed text
                 with Vertical(classes="field"):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="flabel")
@@ -114,7 +114,7 @@ class ConfigPanel(VerticalScroll):
             yield from self.editors
         yield Button("+ add variant", id="add-variant", compact=True)
         yield self.sweep_editor
-        yield Static(id="panel-error", classes="error")
+        yield Static(id="panel-error", classes="error", markup=False)
 
     def on_mount(self) -> None:
         self.revalidate()
@@ -232,7 +232,8 @@ class ConfigPanel(VerticalScroll):
 
     def _widget_for(self, key: str, values: dict[Widget, Any]) -> Widget | None:
         """The field a ``ConfigError`` key points at."""
-        key = key.split("[")[0]
+        if not key.startswith("variants."):  # model.hidden[0]; a variant name may hold "["
+            key = key.split("[")[0]
         if key in self.file_fields.inputs:
             return self.file_fields.inputs[key]
         if key in self.fields:

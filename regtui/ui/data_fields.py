@@ -87,8 +87,8 @@ class DataFileFields(Vertical):
         }
         self.inputs["data.target"].placeholder = "last column"  # type: ignore[attr-defined]
         self.rows: dict[str, Vertical] = {}
-        self.errors: dict[str, Static] = {key: Static(classes="error") for key in self.inputs}
-        self.status = Static(HINT, classes="file-status")
+        self.errors: dict[str, Static] = {key: Static(classes="error", markup=False) for key in self.inputs}
+        self.status = Static(HINT, classes="file-status", markup=False)  # file names
         self.result: CheckResult | None = None
         self.pending: CheckKey | None = None
         self._timer: Timer | None = None

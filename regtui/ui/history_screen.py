@@ -23,6 +23,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -112,16 +113,16 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         for run in self.runs:
             table.add_row(*self._cells(run), key=str(run.id))
         title = f"Run history · {len(self.runs)} run(s)" + (f" matching {query!r}" if query else "")
-        self.query_one("#history-dialog").border_title = title
+        self.query_one("#history-dialog").border_title = Content(title)  # the filter is typed text, not markup
 
     @staticmethod
     def _cells(run: RunSummary) -> list[Text | str]:
         return [
             str(run.id),
             time.strftime("%m-%d %H:%M", time.localtime(run.started)),
-            _cut(run.preset or run.name, WIDTHS["preset"]),
-            _cut(run.dataset, WIDTHS["data"]),
-            _cut(", ".join(run.variants), WIDTHS["variants"]),
+            Text(_cut(run.preset or run.name, WIDTHS["preset"])),  # Text: a str cell is read as markup
+            Text(_cut(run.dataset, WIDTHS["data"])),
+            Text(_cut(", ".join(run.variants), WIDTHS["variants"])),
             fmt(run.best_val_loss),
             Text(run.status, style=STATUS_STYLE.get(run.status, "dim")),
         ]

@@ -143,6 +143,16 @@ class CurveView:
         return " · ".join(p for p in parts if p)
 
 
+BIG_Y = 1e4
+"""From this magnitude on, a linear y-axis gets ``short_ticks`` (plotext writes every digit)."""
+
+
+def short_ticks(lo: float, hi: float, n: int = 4) -> tuple[list[float], list[str]]:
+    """``n`` evenly spaced ticks from ``lo`` to ``hi``, labelled in a few characters (``7e+10`` → ``7e10``)."""
+    ticks = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if hi > lo else [lo]
+    return ticks, [f"{t:.2g}".replace("e+", "e") for t in ticks]
+
+
 def epoch_ticks(last: float, wanted: int = 4) -> list[int]:
     """Whole-epoch ticks from 0 with a 1-2-5 step, about ``wanted`` of them."""
     if last <= 0:

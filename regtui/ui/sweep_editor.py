@@ -14,6 +14,7 @@ from typing import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
@@ -60,7 +61,7 @@ class SweepEditor(Vertical):
         self.names: tuple[str, ...] = tuple(names)
         self.errors: dict[Widget, str] = {}
         self.general_error = ""
-        self.variant: Select[str] = Select([(n, n) for n in self.names], allow_blank=False, compact=True,
+        self.variant: Select[str] = Select([(Content(n), n) for n in self.names], allow_blank=False, compact=True,
                                            id="sweep-variant", value=self._variant_of(sweep))
         self.knobs: list[Select[str]] = []
         self.values: list[ConfigInput] = []
@@ -71,7 +72,7 @@ class SweepEditor(Vertical):
             text = ", ".join(f"{v:g}" for v in axis.values) if axis else ""
             self.values.append(ConfigInput(text, "float", id=f"sweep-values-{i + 1}",
                                            tooltip="values to try, separated by commas, e.g. 0, 1e-4, 1e-3, 1e-2"))
-        self.labels: dict[Widget, Static] = {w: Static(classes="error") for w in self.widgets()}
+        self.labels: dict[Widget, Static] = {w: Static(classes="error", markup=False) for w in self.widgets()}
 
     def _variant_of(self, sweep: tuple[SweepAxis, ...]) -> str:
         named = next((a.variant for a in sweep if a.variant), None)
@@ -93,7 +94,7 @@ class SweepEditor(Vertical):
                     yield Label(caption, classes="flabel")
                     yield widget
                 yield self.labels[widget]
-        yield Static(id="sweep-error", classes="error")
+        yield Static(id="sweep-error", classes="error", markup=False)
 
     # ------------------------------------------------------------------ public
 
@@ -119,7 +120,7 @@ class SweepEditor(Vertical):
         else:
             keep = names[0]
         self.names = names
-        self.variant.set_options([(n, n) for n in names])
+        self.variant.set_options([(Content(n), n) for n in names])  # names are plain text, not markup
         self.variant.value = keep
 
     def axes(self) -> list[tuple[SweepAxis, int]]:

@@ -41,7 +41,7 @@ class VariantEditor(Vertical):
                                              tooltip=tip)
         self.marker = Static(classes="variant-marker")
         self.remove_button = Button("✕", classes="remove-variant", compact=True, tooltip="remove this variant")
-        self.errors = Static(classes="error")
+        self.errors = Static(classes="error", markup=False)  # shows typed text
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="variant-head"):

@@ -4,8 +4,8 @@ overfit variant drifted, whether the ranking holds over seeds).
 
 Recomputed at most every ``VERDICT_INTERVAL`` seconds while a run goes on and
 once when it ends; wrapped to the width.  On a short terminal only the whole
-sentences that fit in ``-short`` lines are kept (the winner first), so the
-charts keep their rows.
+sentences that fit in ``-short`` lines are kept (the winner first, then any
+divergence in short), so the charts keep their rows.
 """
 
 from __future__ import annotations
@@ -43,6 +43,17 @@ def fit_sentences(text: str, width: int, lines: int) -> str:
     return kept
 
 
+def divergence_second(text: str) -> str:
+    """``text`` with its "Diverged: …" sentence, without the explanation in brackets,
+    moved right after the first sentence (the table and the charts mark them too)."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+    diverged = [s for s in sentences if s.startswith("Diverged:")]
+    if not diverged:
+        return text
+    rest = [s for s in sentences if not s.startswith("Diverged:")]
+    return " ".join(rest[:1] + [re.sub(r"\s*\(.*\)\.$", ".", diverged[0])] + rest[1:])
+
+
 class VerdictPanel(Static):
     """One to three sentences about the run on screen."""
 
@@ -75,5 +86,8 @@ class VerdictPanel(Static):
         if not self.text:
             return
         lines = SHORT_LINES if self.app.has_class("-short") else TALL_LINES
-        self.shown = fit_sentences(self.text, (self.size.width or 80) - 2, lines)
+        width = (self.size.width or 80) - 2
+        self.shown = fit_sentences(self.text, width, lines)
+        if self.shown != self.text.strip():  # too long: a divergence still shows, in short
+            self.shown = fit_sentences(divergence_second(self.text), width, lines)
         self.update(Text.assemble(("▸ ", "bold"), self.shown))

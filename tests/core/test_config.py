@@ -168,7 +168,7 @@ def test_to_toml_writes_every_key():
 # --------------------------------------------------------------------------- round trips (hypothesis)
 
 finite = dict(allow_nan=False, allow_infinity=False)
-names = st.text(min_size=1, max_size=40).filter(lambda s: s.strip())
+names = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() and s.isprintable())
 probability = st.floats(0.0, 1.0, exclude_max=True, **finite)
 
 
@@ -312,3 +312,11 @@ def test_a_variant_with_a_dot_in_its_name_can_be_swept():
     e = Experiment(variants=(VariantConfig("p=0.5", dropout=0.5),),
                    sweep=(SweepAxis("variants.p=0.5.dropout", (0.1, 0.2)),))
     assert e.sweep[0].variant == "p=0.5"
+
+
+def test_variant_names_cannot_hold_control_characters() -> None:
+    from regtui.core.config import ConfigError, Experiment, VariantConfig
+
+    with pytest.raises(ConfigError) as info:
+        Experiment(variants=(VariantConfig("a\x1b[31mred"),))
+    assert "control characters" in str(info.value) and "\x1b" not in str(info.value)

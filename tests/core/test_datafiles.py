@@ -186,3 +186,13 @@ def test_a_csv_preset_trains_end_to_end_and_saves_the_class_mapping(tmp_path: Pa
     out = tmp_path / "r.json"
     assert main(["run", str(tmp_path / "p.toml"), "--json", str(out), "--no-history", "--quiet"]) == 0
     assert json.loads(out.read_text())["data"]["classes"] == ["setosa", "versicolor", "virginica"]
+
+
+def test_a_path_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(ConfigError) as info:
+        data_of(csv_preset(), tmp_path)
+    assert "is not a regular file" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        data_of('[data]\ndataset = "csv"\npath = "/dev/zero"\n', tmp_path)
+    assert "/dev/zero is not a regular file" in str(info.value)

@@ -72,7 +72,7 @@ model_configs = st.builds(
     hidden=st.lists(st.integers(1, 65_536), max_size=16).map(tuple),
     activation=st.sampled_from(ACTIVATIONS),
 )
-variant_names = st.text(min_size=1, max_size=40).filter(lambda s: bool(s.strip()))
+variant_names = st.text(min_size=1, max_size=40).filter(lambda s: bool(s.strip()) and s.isprintable())
 variant_configs = st.builds(
     VariantConfig,
     name=variant_names,

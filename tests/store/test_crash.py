@@ -65,7 +65,7 @@ def test_sigkill_keeps_every_committed_epoch_and_reads_as_cut_off(tmp_path: Path
 
 def test_two_writers_at_once_both_complete(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
-    go, epochs = tmp_path / "go", 1000
+    go, epochs = tmp_path / "go", 3000  # long enough to overlap even on a loaded machine
     children = [start_child(path, epochs=epochs, sleep=0.0, go=go) for _ in range(2)]
     run_ids = []
     for child in children:  # both have created their run and wait for the start signal
