@@ -141,21 +141,28 @@ def list_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_run(action: str, run_id: int):
+    """The stored run, or the exit code after a one-line error."""
+    from regtui.core.store import StoreError
+
+    store = _open(action)
+    if isinstance(store, int):
+        return store
+    with store:
+        try:
+            return store.load_run(run_id)
+        except StoreError as exc:
+            return _fail(action, exc)
+
+
 def show_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from regtui.commands.report import results_table
     from regtui.core.presets import summary_lines
-    from regtui.core.store import StoreError
-
-    store = _open("show")
-    if isinstance(store, int):
-        return store
-    with store:
-        try:
-            run = store.load_run(args.run_id)
-        except StoreError as exc:
-            return _fail("show", exc)
+    run = _load_run("show", args.run_id)
+    if isinstance(run, int):
+        return run
     s = run.summary
     lines = [
         f"run       {s.id}: {s.preset or s.name} ({s.source}), {s.status}",
@@ -170,16 +177,9 @@ def show_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     from regtui.core.presets import write_atomic
-    from regtui.core.store import StoreError
-
-    store = _open("export")
-    if isinstance(store, int):
-        return store
-    with store:
-        try:
-            run = store.load_run(args.run_id)
-        except StoreError as exc:
-            return _fail("export", exc)
+    run = _load_run("export", args.run_id)
+    if isinstance(run, int):
+        return run
     if args.json_path:
         target, text = args.json_path, json.dumps(run.to_json(), indent=2, allow_nan=False) + "\n"
     else:

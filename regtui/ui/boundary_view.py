@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from regtui.ui.charts import fill_row_grid
 from regtui.ui.palette import color_hex, hex_to_rgb
 
 CLASS_COLORS: tuple[str, ...] = ("#F28E2B", "#4E79A7", "#59A14F", "#E15759", "#B07AA1", "#EDC948",
@@ -134,13 +135,9 @@ class BoundaryView(Vertical):
             return
         self.names = names
         self.epoch = None
-        grid = self.query_one("#boundary-grid", Grid)
-        grid.remove_children()
-        columns = max(1, min(len(names), MAX_COLUMNS))
-        grid.styles.grid_size_columns = columns
-        grid.styles.grid_size_rows = max(1, -(-len(names) // columns))
-        grid.mount(*[Vertical(Static(self._title(i, None), classes="map-title"), BoundaryMap(classes="map"),
-                              classes="map-cell") for i in range(len(names))])
+        fill_row_grid(self.query_one("#boundary-grid", Grid),
+                      [Vertical(Static(self._title(i, None), classes="map-title"), BoundaryMap(classes="map"),
+                                classes="map-cell") for i in range(len(names))], MAX_COLUMNS)
         self._show_note("")
         self._update_legend()
 

@@ -22,6 +22,7 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
@@ -294,3 +295,13 @@ def grid_columns(n: int) -> int:
     if n <= 9:
         return 3
     return 4
+
+
+def fill_row_grid(grid: Grid, cells: Sequence[Widget], max_columns: int = 4) -> None:
+    """Replace ``grid``'s children by ``cells``, up to ``max_columns`` a row (the
+    decision-map and weight views put every variant side by side this way)."""
+    grid.remove_children()
+    columns = max(1, min(len(cells), max_columns))
+    grid.styles.grid_size_columns = columns
+    grid.styles.grid_size_rows = max(1, -(-len(cells) // columns))
+    grid.mount(*cells)

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from regtui.core.results import RunHistory
-from regtui.ui.charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series
+from regtui.ui.charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series, fill_row_grid
 from regtui.ui.palette import color_hex, color_rgb
 from regtui.ui.results_table import fmt
 from regtui.ui.smoothing import CurveView
@@ -107,13 +107,10 @@ class WeightsView(Vertical):
         if names == self.names:
             return
         self.names, self.edges, self.epoch = names, None, None
-        grid = self.query_one("#weights-grid", Grid)
-        grid.remove_children()
-        columns = max(1, min(len(names), MAX_COLUMNS))
-        grid.styles.grid_size_columns = columns
-        grid.styles.grid_size_rows = max(1, -(-len(names) // columns))
-        grid.mount(*[Vertical(Static(Text(n, style=f"bold {color_hex(i)}"), classes="bars-title"),
-                              WeightBars(i, classes="bars"), classes="bars-cell") for i, n in enumerate(names)])
+        fill_row_grid(self.query_one("#weights-grid", Grid),
+                      [Vertical(Static(Text(n, style=f"bold {color_hex(i)}"), classes="bars-title"),
+                                WeightBars(i, classes="bars"), classes="bars-cell") for i, n in enumerate(names)],
+                      MAX_COLUMNS)
         self.norm_chart.set_series(())
         self._update_legend()
 
