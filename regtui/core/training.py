@@ -5,24 +5,28 @@ of one ``StackedMLP``; ``Training.events()`` yields ``EpochEnd`` for epoch 0
 (the initial weights) and after every epoch, and a ``BatchEnd`` after every
 batch, so a consumer that stops iterating pauses or stops within one batch.
 
-Regularization follows SEMANTICS.md: coupled L2 adds ``2λw`` to the gradient
-(the penalty ``λΣw²`` is part of the reported objective), decoupled decay
-scales ``w ← w − lr·η·w``; both per member, weights only unless l2_biases.
-Batches come from a seeded ``randperm`` that dropout never touches.  A member
-whose loss turns NaN/inf, or exceeds ``BLOWUP`` × its epoch-0 loss, is marked
-diverged and frozen; the others go on.
+One step (``Training._step``) reads top to bottom: the data loss per member,
+the divergence guard, backward, the regularizers, the optimizer, the frozen
+members held in place.  Its two named pieces live here too:
+``Regularizers`` holds each member's coefficients (coupled L2 adds ``2λw`` to
+the gradient and ``λΣw²`` to the reported objective; decoupled decay scales
+``w ← w − lr·η·w`` before the update, as ``torch.optim.AdamW`` does) and
+``DivergenceGuard`` the limit, the alive mask and the frozen copy (a member
+whose loss turns NaN/inf or exceeds ``BLOWUP`` × its epoch-0 loss stops; the
+others go on).  Batches come from a seeded ``randperm`` that dropout never
+touches.  What every knob and metric means: docs/semantics.md.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor
 
-from regtui.core.config import Experiment
+from regtui.core.config import Experiment, VariantConfig
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
 
@@ -34,7 +38,7 @@ training loss (floored at 0.01): lr = 100 explodes without ever reaching NaN."""
 
 @dataclass(frozen=True, slots=True)
 class EpochMetrics:
-    """What one variant achieved at the end of one epoch (SEMANTICS.md)."""
+    """What one variant achieved at the end of one epoch (docs/semantics.md)."""
 
     epoch: int
     train_loss: float
@@ -125,6 +129,131 @@ def plan_members(experiment: Experiment) -> list[Member]:
     ]
 
 
+# --------------------------------------------------------------------------- the step's pieces
+
+Coefficients = tuple[Tensor | None, ...]
+"""One ``[K, 1, 1]`` column per layer (a coefficient per member), or None for a
+layer whose tensors no member regularizes."""
+
+
+class Regularizers:
+    """Each member's coupled L2 (λ) and decoupled decay (η), per layer's weights and biases.
+
+    Built once from the members' variants; a tensor no member regularizes is
+    skipped, so a run without L2 or decay pays nothing for them.  Layers with
+    the same coefficients share one column, so the penalty sums their squares
+    first and multiplies once.
+    """
+
+    def __init__(self, variants: Sequence[VariantConfig], n_layers: int, device: torch.device) -> None:
+        columns: dict[tuple[float, ...], Tensor] = {}
+
+        def column(values: list[float]) -> Tensor | None:
+            if not any(values):
+                return None
+            key = tuple(values)
+            if key not in columns:
+                columns[key] = torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
+            return columns[key]
+
+        def per_layer(strength: str, biases: bool) -> Coefficients:
+            return tuple(
+                column([getattr(v, strength) if (v.l2_biases or not biases) else 0.0 for v in variants])
+                for _ in range(n_layers)
+            )
+
+        self.l2_weights = per_layer("l2", biases=False)
+        self.l2_biases = per_layer("l2", biases=True)
+        self.decay_weights = per_layer("weight_decay", biases=False)
+        self.decay_biases = per_layer("weight_decay", biases=True)
+        twice = {id(c): 2 * c for c in columns.values()}
+        self._l2_gradient_weights = tuple(None if c is None else twice[id(c)] for c in self.l2_weights)
+        self._l2_gradient_biases = tuple(None if c is None else twice[id(c)] for c in self.l2_biases)
+        self.any_l2 = any(c is not None for c in self.l2_weights + self.l2_biases)
+        self.any_decay = any(c is not None for c in self.decay_weights + self.decay_biases)
+
+    @torch.no_grad()
+    def penalty(self, model: StackedMLP) -> Tensor:
+        """``λ·Σw²`` per member ``[K]`` over the tensors its variant penalizes (zeros without L2)."""
+        squares: dict[int, tuple[Tensor, list[Tensor]]] = {}
+        for coefs, params in ((self.l2_weights, model.weights), (self.l2_biases, model.biases)):
+            for c, p in zip(coefs, params):
+                if c is not None:
+                    squares.setdefault(id(c), (c, []))[1].append((p * p).sum((1, 2)))
+        terms = [sum(sums) * c.view(-1) for c, sums in squares.values()]
+        return sum(terms[1:], terms[0]) if terms else torch.zeros(model.k, device=model.weights[0].device)
+
+    @torch.no_grad()
+    def add_l2_gradient(self, model: StackedMLP) -> None:
+        """``grad += 2λ·w``: the penalty's gradient, added instead of differentiating it."""
+        for coefs, params in ((self._l2_gradient_weights, model.weights), (self._l2_gradient_biases, model.biases)):
+            for c, p in zip(coefs, params):
+                if c is not None:
+                    p.grad.add_(p * c)
+
+    @torch.no_grad()
+    def decay(self, model: StackedMLP, lr: float) -> None:
+        """``w ← w − lr·η·w`` on the pre-update weights (the optimizer's step follows)."""
+        for coefs, params in ((self.decay_weights, model.weights), (self.decay_biases, model.biases)):
+            for c, p in zip(coefs, params):
+                if c is not None:
+                    p.mul_(1 - lr * c)
+
+
+class DivergenceGuard:
+    """Which members still train, and what stops one (docs/semantics.md, divergence).
+
+    ``limit``: per member, the loss above which it counts as diverged
+    (``BLOWUP`` × its epoch-0 training loss, floored at 0.01; infinite until
+    epoch 0 is measured).  ``alive``: the members still training; a stopped
+    member's loss is left out of backward.  The frozen copy: the weights of
+    the moment a member stopped, put back after every step, because the
+    optimizer (momentum, Adam's moments, decay) would move it on without a
+    gradient.
+    """
+
+    def __init__(self, k: int, device: torch.device) -> None:
+        self.alive = torch.ones(k, dtype=torch.bool, device=device)
+        self.limit = torch.full((k,), float("inf"), device=device)
+        self.diverged_at: dict[int, int] = {}
+        """Member index -> the epoch in which it diverged."""
+        self._frozen: list[Tensor] | None = None
+
+    def set_limit(self, initial_train_loss: Tensor) -> None:
+        self.limit = BLOWUP * torch.clamp(initial_train_loss, min=0.01)
+
+    def exceeded(self, loss: Tensor, *also_finite: Tensor) -> Tensor:
+        """``[K]`` bool: live members whose ``loss`` is NaN/inf or above the limit,
+        or one of ``also_finite`` is NaN/inf."""
+        bad = ~torch.isfinite(loss) | (loss > self.limit)
+        for values in also_finite:
+            bad |= ~torch.isfinite(values)
+        return bad & self.alive
+
+    def stop(self, bad: Tensor, epoch: int, params: Sequence[Tensor]) -> list[int]:
+        """Stop the ``bad`` members, frozen at ``params`` as they are now; returns their indices."""
+        stopped = torch.nonzero(bad).flatten().tolist()
+        for k in stopped:
+            self.diverged_at[k] = epoch
+        self.alive &= ~bad
+        self._frozen = [p.detach().clone() for p in params]
+        return stopped
+
+    def only_alive(self, loss: Tensor) -> Tensor:
+        return torch.where(self.alive, loss, torch.zeros_like(loss))
+
+    @torch.no_grad()
+    def hold_frozen(self, params: Sequence[Tensor]) -> None:
+        """Put the stopped members' weights back to their frozen copy."""
+        if self._frozen is None:
+            return
+        dead = ~self.alive
+        for p, frozen in zip(params, self._frozen):
+            p.copy_(torch.where(dead.view((-1,) + (1,) * (p.dim() - 1)), frozen, p))
+
+
+# --------------------------------------------------------------------------- the run
+
 class Training:
     """One comparison, set up and ready to step; ``events()`` runs it."""
 
@@ -134,7 +263,6 @@ class Training:
         self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data, exp.source_dir or None)
         self.members = members = plan_members(exp)
         self.names = tuple(m.name for m in members)
-        k = len(members)
         self.x_train = torch.from_numpy(ds.x_train).to(dev)
         self.y_train = torch.from_numpy(ds.y_train).to(dev)
         self.x_val = torch.from_numpy(ds.x_val).to(dev)
@@ -147,29 +275,21 @@ class Training:
             [[(w.to(dev), b.to(dev)) for w, b in init[m.seed]] for m in members], exp.model.activation,
             [v.dropout for v in variants], [v.input_dropout for v in variants], gens,
         )
+        self.params = list(self.model.parameters())
+        self.regularizers = Regularizers(variants, len(self.model.weights), dev)
+        self.guard = DivergenceGuard(len(members), dev)
         self.shuffles = {s: torch.Generator().manual_seed(s) for s in self.seeds}
         self.member_seed_row = torch.tensor([self.seeds.index(m.seed) for m in members], device=dev)
-        col = lambda values: torch.tensor(values, dtype=torch.float32, device=dev).view(k, 1, 1)  # noqa: E731
-        self.l2_w = col([v.l2 for v in variants])
-        self.l2_b = col([v.l2 if v.l2_biases else 0.0 for v in variants])
-        self.wd_w = col([v.weight_decay for v in variants])
-        self.wd_b = col([v.weight_decay if v.l2_biases else 0.0 for v in variants])
-        self.l2_w2, self.l2_b2 = 2 * self.l2_w, 2 * self.l2_b
-        self.any_l2 = any(v.l2 for v in variants)
-        self.any_wd = any(v.weight_decay for v in variants)
-        self.any_bias_reg = any(v.l2_biases and (v.l2 or v.weight_decay) for v in variants)
         t = exp.train
-        self.optimizer = make_optimizer(list(self.model.parameters()), t.optimizer, t.lr, t.momentum)
+        self.optimizer = make_optimizer(self.params, t.optimizer, t.lr, t.momentum)
         self.batch_size = min(t.batch_size, ds.x_train.shape[0])
         self.n_batches = -(-ds.x_train.shape[0] // self.batch_size)
-        self.alive = torch.ones(k, dtype=torch.bool, device=dev)
-        self.statuses = ["running"] * k
-        self.diverged_at: dict[int, int] = {}
+        self.statuses = ["running"] * len(members)
+
+    @property
+    def diverged_at(self) -> dict[int, int]:
         """Member index -> the epoch in which it diverged."""
-        self._epoch = 0
-        self._frozen: list[Tensor] | None = None
-        self.limit = torch.full((k,), float("inf"), device=dev)
-        """Per member: the loss above which it counts as diverged (set at epoch 0)."""
+        return self.guard.diverged_at
 
     def _epoch_order(self) -> Tensor:
         """This epoch's sample order: ``[n]`` with one seed, ``[K, n]`` per member with several."""
@@ -179,8 +299,6 @@ class Training:
             return orders[0]
         return torch.stack(orders)[self.member_seed_row]
 
-    # ------------------------------------------------------------------ pieces
-
     def _data_loss(self, out: Tensor, y: Tensor) -> Tensor:
         """Per-member mean data loss: ``out [K, B, C]`` -> ``[K]``."""
         k, b = out.shape[0], out.shape[1]
@@ -189,14 +307,6 @@ class Training:
             flat = torch.nn.functional.cross_entropy(out.reshape(k * b, -1), flat_y, reduction="none")
             return flat.view(k, b).mean(1)
         return ((out.squeeze(-1) - y) ** 2).mean(1)
-
-    def _penalty(self) -> Tensor:
-        """``λ·Σw²`` per member (weights; biases too where l2_biases)."""
-        m = self.model
-        total = sum((w * w).sum((1, 2)) for w in m.weights) * self.l2_w.view(-1)
-        if self.any_bias_reg:
-            total = total + sum((b * b).sum((1, 2)) for b in m.biases) * self.l2_b.view(-1)
-        return total
 
     @torch.no_grad()
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -215,82 +325,46 @@ class Training:
         acc = torch.stack(correct).sum(0) / n if correct else None
         return torch.stack(losses).sum(0) / n, acc
 
-    def _step(self, xb: Tensor, yb: Tensor) -> Tensor:
-        """One optimizer step for every live member; returns the objective ``[K]``."""
-        opt = self.optimizer
-        opt.zero_grad(set_to_none=True)
-        data = self._data_loss(self.model(xb), yb)
-        bad = (~torch.isfinite(data) | (data > self.limit)) & self.alive
+    def _stop_diverged(self, bad: Tensor, epoch: int) -> None:
         if bool(bad.any()):
-            self._diverge(bad)
-        torch.where(self.alive, data, torch.zeros_like(data)).sum().backward()
-        m = self.model
-        with torch.no_grad():
-            objective = data.detach()
-            if self.any_l2:
-                objective = objective + self._penalty()
-                for w in m.weights:
-                    w.grad.add_(w * self.l2_w2)
-                if self.any_bias_reg:
-                    for b in m.biases:
-                        b.grad.add_(b * self.l2_b2)
-            if self.any_wd:
-                lr = opt.param_groups[0]["lr"]
-                for w in m.weights:
-                    w.mul_(1 - lr * self.wd_w)
-                if self.any_bias_reg:
-                    for b in m.biases:
-                        b.mul_(1 - lr * self.wd_b)
-        opt.step()
-        if self._frozen is not None:
-            self._restore_frozen()
+            for k in self.guard.stop(bad, epoch, self.params):
+                self.statuses[k] = "diverged"
+
+    def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
+        """One optimizer step for every live member; returns what each minimized ``[K]``."""
+        model, reg = self.model, self.regularizers
+        self.optimizer.zero_grad(set_to_none=True)
+        data = self._data_loss(model(xb), yb)
+        self._stop_diverged(self.guard.exceeded(data), epoch)  # frozen at the weights that did it
+        self.guard.only_alive(data).sum().backward()
+        objective = data.detach() + reg.penalty(model) if reg.any_l2 else data.detach()  # before the update
+        reg.add_l2_gradient(model)
+        reg.decay(model, self.optimizer.param_groups[0]["lr"])
+        self.optimizer.step()
+        self.guard.hold_frozen(self.params)
         return objective
 
-    def _diverge(self, bad: Tensor, epoch: int | None = None) -> None:
-        """Mark members diverged and freeze them at their current weights."""
-        for k in torch.nonzero(bad).flatten().tolist():
-            self.statuses[k] = "diverged"
-            self.diverged_at[k] = self._epoch if epoch is None else epoch
-        self.alive &= ~bad
-        self._frozen = [p.detach().clone() for p in self.model.parameters()]
-
-    def _restore_frozen(self) -> None:
-        with torch.no_grad():
-            dead = ~self.alive
-            for p, frozen in zip(self.model.parameters(), self._frozen):
-                shape = (-1,) + (1,) * (p.dim() - 1)
-                p.copy_(torch.where(dead.view(shape), frozen, p))
-
     @torch.no_grad()
-    def _metrics(self, epoch: int, objective: Tensor | None, seconds: float) -> EpochEnd:
+    def _epoch_end(self, epoch: int, objective: Tensor | None, seconds: float) -> EpochEnd:
+        """Measure every member on both splits, stop the diverged ones, report."""
         train_loss, train_acc = self.evaluate(self.x_train, self.y_train)
         val_loss, val_acc = self.evaluate(self.x_val, self.y_val)
-        penalty = self._penalty() if self.any_l2 else torch.zeros_like(train_loss)
+        penalty = self.regularizers.penalty(self.model)
         if objective is None:  # epoch 0: no batch yet, the objective without dropout
             objective = train_loss + penalty
         norm = torch.sqrt(sum((w * w).sum((1, 2)) for w in self.model.weights))
-        rows = torch.stack([train_loss, val_loss, objective, penalty, norm]).T.tolist()
-        if train_acc is not None:
-            accs = torch.stack([train_acc, val_acc]).T.tolist()
-        else:
-            accs = [[None, None]] * len(rows)
         if epoch == 0:
-            self.limit = BLOWUP * torch.clamp(train_loss, min=0.01)
-        limit = self.limit.tolist()
-        bad = torch.tensor([not all(map(_finite, r[:3])) or r[0] > lim for r, lim in zip(rows, limit)],
-                           device=self.device)
-        bad &= self.alive
-        if bool(bad.any()):
-            self._diverge(bad, epoch)
+            self.guard.set_limit(train_loss)
+        self._stop_diverged(self.guard.exceeded(train_loss, val_loss, objective), epoch)
+        rows = torch.stack([train_loss, val_loss, objective, penalty, norm]).T.tolist()
+        accs = torch.stack([train_acc, val_acc]).T.tolist() if train_acc is not None else [[None, None]] * len(rows)
         metrics: list[EpochMetrics | None] = []
-        for k, (tl, vl, obj, pen, wn) in enumerate(rows):
-            if self.diverged_at.get(k, epoch) < epoch:  # reported once, when it diverged
+        for k, ((tl, vl, obj, pen, wn), (ta, va)) in enumerate(zip(rows, accs)):
+            if self.guard.diverged_at.get(k, epoch) < epoch:  # reported once, when it diverged
                 metrics.append(None)
             else:
-                metrics.append(EpochMetrics(epoch, tl, vl, accs[k][0], accs[k][1], obj, pen, wn, vl - tl, seconds))
+                metrics.append(EpochMetrics(epoch, tl, vl, ta, va, obj, pen, wn, vl - tl, seconds))
         return EpochEnd(epoch, tuple(metrics), tuple(self.statuses), seconds)
-
-    # ------------------------------------------------------------------ the loop
 
     def events(self) -> Iterator[Event]:
         """Epoch 0, then per batch ``BatchEnd`` and per epoch ``EpochEnd``."""
@@ -299,22 +373,19 @@ class Training:
         bs = self.batch_size
         if epochs == 0:
             self.statuses = ["finished"] * len(self.names)
-        self.model.eval()
-        yield self._metrics(0, None, 0.0)
-        self.model.train()
+        yield self._epoch_end(0, None, 0.0)
         try:
             for epoch in range(1, epochs + 1):
-                self._epoch = epoch
                 order = self._epoch_order()
                 total = torch.zeros(len(self.names), device=self.device)
                 for i in range(self.n_batches):
                     idx = order[..., i * bs:(i + 1) * bs]
-                    total += self._step(self.x_train[idx], self.y_train[idx])
+                    total += self._step(self.x_train[idx], self.y_train[idx], epoch)
                     yield BatchEnd(epoch, i + 1, self.n_batches)
                 if epoch == epochs:
                     self.statuses = ["finished" if s == "running" else s for s in self.statuses]
-                yield self._metrics(epoch, total / self.n_batches, time.perf_counter() - start)
-                if not bool(self.alive.any()):
+                yield self._epoch_end(epoch, total / self.n_batches, time.perf_counter() - start)
+                if not bool(self.guard.alive.any()):
                     return
         finally:
             self.statuses = ["stopped" if s == "running" else s for s in self.statuses]
@@ -322,12 +393,3 @@ class Training:
     def state_dict(self, variant: str) -> dict[str, Tensor]:
         """A member's current weights in ``nn.Sequential`` layout (see ``plain_mlp``)."""
         return self.model.member_state_dict(self.names.index(variant))
-
-
-def _finite(value: float) -> bool:
-    return value == value and value not in (float("inf"), float("-inf"))
-
-
-def train(experiment: Experiment) -> Iterator[Event]:
-    """Shortcut: ``Training(experiment).events()``."""
-    return Training(experiment).events()
