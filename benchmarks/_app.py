@@ -22,7 +22,7 @@ from _common import Skipped, scratch_home
 
 def require_ui(*names: str, app: bool = True) -> None:
     """Raise ``Skipped`` unless ``regtui.ui.app.create_app`` (when ``app``) and
-    ``names`` of ``regtui.ui.charts`` import."""
+    ``names`` of ``regtui.ui.widgets.loss_charts`` import."""
     if app:
         try:
             from regtui.ui.app import create_app  # noqa: F401
@@ -30,12 +30,12 @@ def require_ui(*names: str, app: bool = True) -> None:
             raise Skipped(f"regtui.ui.app.create_app is not importable ({type(exc).__name__}: {exc})") from None
     if names:
         try:
-            import regtui.ui.charts as charts
+            import regtui.ui.widgets.loss_charts as charts
         except Exception as exc:
-            raise Skipped(f"regtui.ui.charts is not importable ({type(exc).__name__}: {exc})") from None
+            raise Skipped(f"regtui.ui.widgets.loss_charts is not importable ({type(exc).__name__}: {exc})") from None
         missing = [n for n in names if not hasattr(charts, n)]
         if missing:
-            raise Skipped(f"regtui.ui.charts lacks {', '.join(missing)}")
+            raise Skipped(f"regtui.ui.widgets.loss_charts lacks {', '.join(missing)}")
 
 
 @dataclass
@@ -131,7 +131,7 @@ TIMED = {
     # what: (module, class, method); private Textual names are wrapped only if present
     "frame (compositor refresh)": ("textual.screen", "Screen", "_compositor_refresh"),
     "layout reflow": ("textual._compositor", "Compositor", "reflow"),
-    "chart replot": ("regtui.ui.charts", "LossChart", "replot"),
+    "chart replot": ("regtui.ui.widgets.loss_charts", "LossChart", "replot"),
     "chart render (plotext build)": ("textual_plotext", "PlotextPlot", "render"),
     "results table render": ("textual.widgets", "DataTable", "render_lines"),
 }
@@ -209,7 +209,7 @@ async def _app_run(experiment, size: tuple[int, int], tick: float, timeout: floa
 
 def _charts(app) -> list:
     try:
-        from regtui.ui.charts import LossChart
+        from regtui.ui.widgets.loss_charts import LossChart
     except Exception:
         return []
     return list(app.query(LossChart).results(LossChart))

@@ -45,8 +45,8 @@ async def _measure(quick: bool) -> tuple[dict[int, list[float]], dict[int, list[
     from textual.containers import Vertical
     from textual_plotext import PlotextPlot
 
-    from regtui.ui.charts import LossChart, Series
-    from regtui.ui.palette import TRAIN_GREY, color_rgb, hex_to_rgb
+    from regtui.ui.widgets.loss_charts import LossChart, Series
+    from regtui.ui.plotting.colors import TRAIN_GREY, color_rgb, hex_to_rgb
 
     class RawChart(PlotextPlot):
         """textual-plotext without downsampling: every point handed to plotext."""

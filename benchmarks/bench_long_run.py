@@ -82,7 +82,7 @@ async def _run(epochs: int, timeout: float) -> LongRun:
     from textual_plotext import PlotextPlot
 
     from regtui.ui.app import create_app
-    from regtui.ui.charts import LossChart
+    from regtui.ui.widgets.loss_charts import LossChart
 
     out = LongRun(epochs)
     app = create_app(experiment(epochs))

@@ -10,7 +10,7 @@ consumer sees it); runs are interleaved, medians compared.
 Reported: throughput ratio = headless time / in-lab time (target ≥ 0.85),
 and the same ratio for the time spent inside the training steps alone (a
 drop there means the UI thread holds the GIL while the trainer needs it).
-Where the lab records runs (``regtui.ui.recording.recorded``), the cost of
+Where the lab records runs (``regtui.ui.worker.recording.recorded``), the cost of
 that recording alone is measured headless too (recorded / plain loop).
 
     python benchmarks/bench_ui_throughput.py [--quick] [--json out.json]
@@ -63,7 +63,7 @@ def run(quick: bool) -> list[C.Result]:
 def recording_cost(exp, reps: int) -> tuple[float, float] | None:
     """(recorded / plain time, extra ms per epoch) of the lab's run recording, headless."""
     try:
-        from regtui.ui.recording import recorded
+        from regtui.ui.worker.recording import recorded
     except Exception:
         return None
     import time

@@ -54,8 +54,8 @@ def main() -> int:
     A.require_ui("ChartsPane")
     from regtui.core.training import configure_torch
     from regtui.ui.app import RegTuiApp
-    from regtui.ui import charts
-    from regtui.ui.charts import ChartsPane
+    from regtui.ui.widgets import loss_charts as charts
+    from regtui.ui.widgets.loss_charts import ChartsPane
 
     configure_torch()
     reps = 1 if args.quick else 3

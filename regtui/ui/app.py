@@ -23,17 +23,18 @@ from textual.worker import get_current_worker
 
 from regtui.core.config import Experiment
 from regtui.core.results import RunHistory
-from regtui.ui import keys, runner
-from regtui.ui.charts import ChartsPane
-from regtui.ui.config_panel import ConfigPanel
-from regtui.ui.history_actions import HistoryActions
-from regtui.ui.insight_actions import (
+from regtui.ui import keys
+from regtui.ui.mixins.history_actions import HistoryActions
+from regtui.ui.widgets.config.panel import ConfigPanel
+from regtui.ui.widgets.loss_charts import ChartsPane
+from regtui.ui.worker import runner
+from regtui.ui.mixins.insight_actions import (
     BoundaryView,
     InsightRouting,
     VerdictPanel,
     WeightsView,
 )
-from regtui.ui.messages import (
+from regtui.ui.worker.messages import (
     BatchProgress,
     EpochsEnded,
     RunFailed,
@@ -41,11 +42,11 @@ from regtui.ui.messages import (
     RunMessage,
     RunStarted,
 )
-from regtui.ui.preset_actions import PresetActions
-from regtui.ui.results_table import ResultsTable
-from regtui.ui.status_bar import StatusBar
-from regtui.ui.sweep_actions import SweepActions, SweepView
-from regtui.ui.too_small import CSS_CLASS as TOO_SMALL, TooSmallNotice
+from regtui.ui.mixins.preset_actions import PresetActions
+from regtui.ui.mixins.sweep_actions import SweepActions, SweepView
+from regtui.ui.widgets.results_table import ResultsTable
+from regtui.ui.widgets.status_bar import StatusBar
+from regtui.ui.widgets.too_small import CSS_CLASS as TOO_SMALL, TooSmallNotice
 
 ACTIVE = ("starting", "running", "paused")
 VIEW_REFRESH = 0.25
@@ -287,7 +288,7 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.table.focus()
 
     def action_help(self) -> None:
-        from regtui.ui.help_screen import HelpScreen
+        from regtui.ui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 

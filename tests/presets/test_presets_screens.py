@@ -12,7 +12,9 @@ from textual.widgets import Input, OptionList, Static
 
 from regtui.core import presets
 from regtui.core.config import Experiment, replace
-from regtui.ui.preset_screens import ConfirmScreen, OpenPresetScreen, SavePresetScreen
+from regtui.ui.screens.confirm import ConfirmScreen
+from regtui.ui.screens.preset_open import OpenPresetScreen
+from regtui.ui.screens.preset_save import SavePresetScreen
 
 SIZE = (80, 24)
 

@@ -8,7 +8,7 @@ from typing import Any
 from textual.widgets import Static
 
 from regtui.ui.app import create_app
-from regtui.ui.fields import ConfigInput
+from regtui.ui.widgets.config.fields import ConfigInput
 
 SIZE = (80, 24)
 

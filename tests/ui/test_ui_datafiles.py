@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from regtui.ui.app import create_app
-from regtui.ui.data_fields import DataFileFields
+from regtui.ui.widgets.config.data_fields import DataFileFields
 
 SIZE = (80, 24)
 

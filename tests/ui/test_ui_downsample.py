@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from regtui.ui.charts import epoch_ticks, log_ticks
-from regtui.ui.downsample import downsample
+from regtui.ui.plotting.downsample import downsample
+from regtui.ui.plotting.ticks import epoch_ticks, log_ticks
 
 
 def columns_of(x: np.ndarray, lo: float, hi: float, width: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 from regtui.core.verdict import verdict
 from regtui.ui.app import create_app
 from regtui.ui.export import FILES
-from regtui.ui.history_screen import HistoryScreen, RunViewScreen
+from regtui.ui.screens.history import HistoryScreen, RunViewScreen
 
 SIZE = (80, 24)
 

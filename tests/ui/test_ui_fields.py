@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regtui.ui.fields import LADDER, FieldError, ladder_step, p_step, parse_float, parse_hidden, parse_int
+from regtui.ui.widgets.config.fields import LADDER, FieldError, ladder_step, p_step, parse_float, parse_hidden, parse_int
 
 
 def test_ladder_walks_up_and_down() -> None:

@@ -23,15 +23,15 @@ from textual.widgets import Select
 
 from regtui.core.config import VariantConfig, replace, validate
 from regtui.core.store import RunStore
-from regtui.ui import runner
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
-from regtui.ui.fields import ConfigInput
-from regtui.ui.help_screen import HelpScreen
-from regtui.ui.history_screen import HistoryScreen
-from regtui.ui.messages import RunFinished, RunStarted
-from regtui.ui.runner import THREAD_NAME
-from regtui.ui.sweep_editor import parse_values
+from regtui.ui.screens.help import HelpScreen
+from regtui.ui.screens.history import HistoryScreen
+from regtui.ui.widgets.config.fields import ConfigInput
+from regtui.ui.widgets.config.sweep_editor import parse_values
+from regtui.ui.widgets.loss_charts import LossChart
+from regtui.ui.worker import runner
+from regtui.ui.worker.messages import RunFinished, RunStarted
+from regtui.ui.worker.runner import THREAD_NAME
 
 SIZE = (80, 24)
 SEED = 20240610

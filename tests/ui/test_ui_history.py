@@ -10,12 +10,12 @@ from typing import Any
 from regtui.core.config import DataConfig, Experiment, replace
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
-from regtui.ui.ghost import dim
-from regtui.ui.history_screen import HistoryScreen, RunViewScreen
-from regtui.ui.palette import color_rgb
-from regtui.ui.preset_screens import ConfirmScreen
-from regtui.ui.results_table import ResultsTable
+from regtui.ui.plotting.colors import color_rgb
+from regtui.ui.plotting.ghost import dim
+from regtui.ui.screens.confirm import ConfirmScreen
+from regtui.ui.screens.history import HistoryScreen, RunViewScreen
+from regtui.ui.widgets.loss_charts import LossChart
+from regtui.ui.widgets.results_table import ResultsTable
 
 SIZE = (80, 24)
 

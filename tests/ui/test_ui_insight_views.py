@@ -10,11 +10,11 @@ import numpy as np
 
 from regtui.core.config import DataConfig, VariantConfig
 from regtui.core.verdict import verdict
-from regtui.ui import runner
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
-from regtui.ui.messages import InsightReady
-from regtui.ui.smoothing import ema
+from regtui.ui.plotting.smoothing import ema
+from regtui.ui.widgets.loss_charts import LossChart
+from regtui.ui.worker import runner
+from regtui.ui.worker.messages import InsightReady
 
 SIZE = (80, 24)
 TWO = (VariantConfig("baseline"), VariantConfig("L2", l2=0.03))

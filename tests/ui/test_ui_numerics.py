@@ -19,7 +19,7 @@ import pytest
 from regtui.core.config import VariantConfig
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
+from regtui.ui.widgets.loss_charts import LossChart
 
 SIZE = (80, 24)
 

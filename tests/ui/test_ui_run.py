@@ -11,9 +11,9 @@ import numpy as np
 
 from regtui.core.config import DataConfig, VariantConfig, replace
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
-from regtui.ui.results_table import ResultsTable
-from regtui.ui.runner import THREAD_NAME
+from regtui.ui.widgets.loss_charts import LossChart
+from regtui.ui.widgets.results_table import ResultsTable
+from regtui.ui.worker.runner import THREAD_NAME
 
 SIZE = (80, 24)
 
@@ -158,7 +158,7 @@ def test_opening_the_lab_imports_no_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, regtui.ui.app, regtui.ui.charts, regtui.ui.runner; "
+    code = ("import sys, regtui.ui.app, regtui.ui.widgets.loss_charts, regtui.ui.worker.runner; "
             "bad = [m for m in ('torch', 'sklearn') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -11,8 +11,8 @@ from textual.widgets import Static
 
 from regtui.core.results import SeedGroup
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
-from regtui.ui.fields import ConfigInput
+from regtui.ui.widgets.config.fields import ConfigInput
+from regtui.ui.widgets.loss_charts import LossChart
 
 SIZE = (80, 24)
 

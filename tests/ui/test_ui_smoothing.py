@@ -1,4 +1,4 @@
-"""Unit tests of ``regtui.ui.smoothing``: TensorBoard's debiased EMA against
+"""Unit tests of ``regtui.ui.plotting.smoothing``: TensorBoard's debiased EMA against
 hand-computed values and a plain loop, the ``m``/``s``/``t`` cycles, and x ticks."""
 
 from __future__ import annotations
@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from regtui.ui.smoothing import CurveView, ema, nice_ticks
+from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.plotting.smoothing import ema
+from regtui.ui.plotting.ticks import nice_ticks
 
 
 def tensorboard_loop(values: list[float], weight: float) -> list[float]:

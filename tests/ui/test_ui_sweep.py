@@ -15,8 +15,8 @@ from regtui.core import presets
 from regtui.core.config import SweepAxis, experiment_to_dict, replace
 from regtui.core.sweep import best_point
 from regtui.ui.app import create_app
-from regtui.ui.sweep_chart import SweepChart, cell_value, log_axis, positions
-from regtui.ui.sweep_editor import parse_values
+from regtui.ui.widgets.config.sweep_editor import parse_values
+from regtui.ui.widgets.sweep_chart import SweepChart, cell_value, log_axis, positions
 
 SIZE = (80, 24)
 

@@ -24,8 +24,8 @@ from textual.widgets import Footer
 
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
-from regtui.ui.charts import Y_AXIS_CELLS, LossChart
-from regtui.ui.too_small import CSS_CLASS, MIN_HEIGHT, MIN_WIDTH, TooSmallNotice
+from regtui.ui.widgets.loss_charts import Y_AXIS_CELLS, LossChart
+from regtui.ui.widgets.too_small import CSS_CLASS, MIN_HEIGHT, MIN_WIDTH, TooSmallNotice
 
 SIZES = ((200, 60), (120, 40), (80, 24), (MIN_WIDTH, MIN_HEIGHT), (MIN_WIDTH - 1, MIN_HEIGHT),
          (MIN_WIDTH, MIN_HEIGHT - 1), (40, 12), (1, 1), (61, 22), (120, 40), (200, 60))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from regtui.ui.app import create_app
-from regtui.ui.charts import LossChart
+from regtui.ui.widgets.loss_charts import LossChart
 
 SIZE = (80, 24)
 
@@ -71,7 +71,7 @@ async def test_c_hides_and_shows_the_config_panel(tiny: Any) -> None:
 
 
 async def test_help_lists_keys_and_explains_l2_and_dropout(tiny: Any) -> None:
-    from regtui.ui.help_screen import HELP, HelpScreen
+    from regtui.ui.screens.help import HELP, HelpScreen
 
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
@@ -105,7 +105,8 @@ async def test_pause_and_stop_are_disabled_when_nothing_runs(tiny: Any) -> None:
 
 
 async def test_preset_dialogs_open(tiny: Any, tmp_path: Any) -> None:
-    from regtui.ui.preset_screens import OpenPresetScreen, SavePresetScreen
+    from regtui.ui.screens.preset_open import OpenPresetScreen
+    from regtui.ui.screens.preset_save import SavePresetScreen
 
     app = create_app(tiny, presets_dir=str(tmp_path))
     async with app.run_test(size=SIZE) as pilot:

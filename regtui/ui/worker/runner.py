@@ -2,7 +2,7 @@
 
 ``train(post, experiment, control, is_cancelled)`` is what the app's
 ``@work(thread=True)`` method calls.  It never touches widgets: it only calls
-``post`` with the messages of ``regtui.ui.messages``.  Torch is imported here,
+``post`` with the messages of ``regtui.ui.worker.messages``.  Torch is imported here,
 in the worker thread, so the first screen paints before it loads.  Pause,
 stop and restart take effect between two batches.
 """
@@ -19,8 +19,8 @@ import numpy as np
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
-from regtui.ui.messages import BatchProgress, EpochsEnded, InsightReady, RunFailed, RunFinished, RunStarted
-from regtui.ui.recording import recorded
+from regtui.ui.worker.messages import BatchProgress, EpochsEnded, InsightReady, RunFailed, RunFinished, RunStarted
+from regtui.ui.worker.recording import recorded
 
 THREAD_NAME = "regtui-training"
 """The worker thread's name while it trains (tests look for it)."""

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 from textual.message import Message
 
 from regtui.core.config import DATASETS_FILE, Experiment
-from regtui.ui.messages import HistoryError, RunRecorded
+from regtui.ui.worker.messages import HistoryError, RunRecorded
 
 SOURCE = "tui"
 

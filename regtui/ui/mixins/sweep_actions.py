@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from regtui.core.config import Experiment
-from regtui.ui import runner, sweep_runner
-from regtui.ui.messages import SweepProgressed
-from regtui.ui.sweep_view import SweepView
+from regtui.ui.widgets.views.sweep import SweepView
+from regtui.ui.worker import runner, sweep_runner
+from regtui.ui.worker.messages import SweepProgressed
 
 if TYPE_CHECKING:
     from regtui.ui.app import RegTuiApp

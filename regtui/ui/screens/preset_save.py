@@ -1,12 +1,11 @@
-"""The lab's preset dialogs: save the current experiment, open (or delete) a preset.
+"""The save-preset dialog (``ctrl+s``): name and description, checked as you type.
 
 ``SavePresetScreen`` dismisses with the written ``Path`` (or None on Escape);
-``OpenPresetScreen`` dismisses with the loaded ``Experiment`` (or None).
-``ConfirmScreen`` is the small yes/no dialog both use before replacing or
-deleting a user preset.  All file work goes through ``regtui.core.presets``
-(name checks, atomic writes, the bundled folder never written); this module
-only asks and shows.  Text from preset files is shown as plain text, never as
-markup.  Everything works from the keyboard at 80×24.
+it asks ``ConfirmScreen`` before replacing a user preset.  All file work goes
+through ``regtui.core.presets`` (name checks, atomic writes, the bundled
+folder never written); this module only asks and shows.  Text from preset
+files is shown as plain text, never as markup.  Everything works from the
+keyboard at 80×24.  The picker (``ctrl+o``) is ``preset_open``.
 
 Imports Textual and the core; no torch.
 """
@@ -28,7 +27,7 @@ from regtui.core import presets
 from regtui.core.config import ConfigError, Experiment
 
 
-from regtui.ui.confirm import ConfirmScreen
+from regtui.ui.screens.confirm import ConfirmScreen
 
 
 class SavePresetScreen(ModalScreen[Path | None]):
@@ -137,8 +136,3 @@ class SavePresetScreen(ModalScreen[Path | None]):
             self._update_hint(name)
             return
         self.dismiss(path)
-
-
-from regtui.ui.preset_open import OpenPresetScreen  # noqa: E402  (re-exported; it imports ConfirmScreen)
-
-__all__ = ["ConfirmScreen", "OpenPresetScreen", "SavePresetScreen"]

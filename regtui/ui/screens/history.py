@@ -6,7 +6,7 @@ run in a ``RunViewScreen`` (its charts and table as they were, labelled
 "run #N from DATE"); ``ctrl+g`` picks it as the ghost, ``ctrl+r`` re-runs its
 config, ``ctrl+d`` deletes it after a yes/no question.  Both dismiss with a
 ``HistoryChoice`` (``ghost`` or ``rerun`` and the ``StoredRun``), or None; the
-app acts on it (``regtui.ui.history_actions``).  The store is opened on the
+app acts on it (``regtui.ui.mixins.history_actions``).  The store is opened on the
 UI thread: listing and loading are SQLite reads of a few milliseconds.
 
 Imports Textual, the core's store and the lab's chart and table widgets; no torch.
@@ -28,8 +28,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from regtui.core.store import RunStore, RunSummary, StoredRun, StoreError
-from regtui.ui.charts import ChartsPane
-from regtui.ui.results_table import STATUS_STYLE, ResultsTable, fmt
+from regtui.ui.widgets.loss_charts import ChartsPane
+from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable, fmt
 
 LIST_LIMIT = 500
 COLUMNS = (("id", "#"), ("date", "date"), ("preset", "preset"), ("data", "data"),
@@ -188,7 +188,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         summary = self.highlighted()
         if summary is None or self.store is None:
             return
-        from regtui.ui.preset_screens import ConfirmScreen
+        from regtui.ui.screens.confirm import ConfirmScreen
 
         def confirmed(yes: bool | None) -> None:
             if not yes or self.store is None:

@@ -24,10 +24,11 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from regtui.core.results import RunHistory
-from regtui.ui.charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series, fill_row_grid
-from regtui.ui.palette import color_hex, color_rgb
-from regtui.ui.results_table import fmt
-from regtui.ui.smoothing import CurveView
+from regtui.ui.plotting.colors import color_hex, color_rgb
+from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.widgets.loss_charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series
+from regtui.ui.widgets.results_table import fmt
+from regtui.ui.widgets.row_grid import fill_row_grid
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 MAX_COLUMNS = 4

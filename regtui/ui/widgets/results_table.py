@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from regtui.core.results import RunHistory, VariantHistory
-from regtui.ui.palette import color_hex
-from regtui.ui.seed_bands import best_over_seeds, seed_count
+from regtui.ui.plotting.bands import best_over_seeds, seed_count
+from regtui.ui.plotting.colors import color_hex
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "variant"),

@@ -25,8 +25,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from regtui.ui.charts import fill_row_grid
-from regtui.ui.palette import color_hex, hex_to_rgb
+from regtui.ui.plotting.colors import color_hex, hex_to_rgb
+from regtui.ui.widgets.row_grid import fill_row_grid
 
 CLASS_COLORS: tuple[str, ...] = ("#F28E2B", "#4E79A7", "#59A14F", "#E15759", "#B07AA1", "#EDC948",
                                  "#76B7B2", "#FF9DA7", "#9C755F", "#BAB0AC")

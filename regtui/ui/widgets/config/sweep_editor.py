@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
 from regtui.core.config import ConfigError, Experiment, SweepAxis, replace
-from regtui.ui.fields import ConfigInput, FieldError, parse_float
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, parse_float
 
 N_TRAIN = "data.n_train"
 KNOBS: tuple[tuple[str, str], ...] = (

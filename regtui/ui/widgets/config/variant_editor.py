@@ -13,8 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
 from regtui.core.config import VariantConfig
-from regtui.ui.fields import ConfigInput
-from regtui.ui.palette import color_hex
+from regtui.ui.plotting.colors import color_hex
+from regtui.ui.widgets.config.fields import ConfigInput
 
 VARIANT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     # field, label, kind, tooltip

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from regtui.core.results import RunHistory
-from regtui.ui.messages import HistoryError, RunRecorded
+from regtui.ui.worker.messages import HistoryError, RunRecorded
 
 
 class HistoryActions:
@@ -48,7 +48,7 @@ class HistoryActions:
     # ------------------------------------------------------------------ actions
 
     def action_history(self) -> None:
-        from regtui.ui.history_screen import HistoryScreen
+        from regtui.ui.screens.history import HistoryScreen
 
         self.push_screen(HistoryScreen(), self._history_chosen)  # type: ignore[attr-defined]
 
@@ -62,7 +62,7 @@ class HistoryActions:
     def _history_chosen(self, choice: Any) -> None:
         if choice is None:
             return
-        from regtui.ui.history_screen import run_label
+        from regtui.ui.screens.history import run_label
 
         label = run_label(choice.run.summary)
         if choice.kind == "ghost":
@@ -87,7 +87,7 @@ class HistoryActions:
 
     def action_export(self) -> None:
         from regtui.ui.export import export_folder, write_export
-        from regtui.ui.history_screen import RunViewScreen, run_label
+        from regtui.ui.screens.history import RunViewScreen, run_label
 
         screen = self.screen  # type: ignore[attr-defined]
         if isinstance(screen, RunViewScreen):

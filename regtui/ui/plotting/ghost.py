@@ -4,7 +4,7 @@
 of the ghost run's variant called ``name`` (none when the ghost has no such
 variant), in the live variant's colour blended toward the background, so
 "did raising λ help compared with yesterday?" is one glance.  The charts
-(``regtui.ui.charts``) plot these first, under the live series.  Imports
+(``regtui.ui.widgets.loss_charts``) plot these first, under the live series.  Imports
 numpy and the palette only.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from regtui.core.results import RunHistory
-from regtui.ui.palette import color_rgb
+from regtui.ui.plotting.colors import color_rgb
 
 DIM = 0.4
 """How much of the variant's colour a ghost keeps (the rest is the background)."""

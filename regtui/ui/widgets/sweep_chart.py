@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from regtui.ui.palette import TRAIN_GREY, color_hex, hex_to_rgb
+from regtui.ui.plotting.colors import TRAIN_GREY, color_hex, hex_to_rgb
 
 VAL_COLOR = hex_to_rgb(color_hex(0))
 BAND_COLOR = (40, 90, 120)

@@ -22,13 +22,13 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from regtui.core.config import Experiment, SweepAxis
-from regtui.ui import sweep_runner
-from regtui.ui.messages import RunFinished, RunStarted, SweepPointsFinished
-from regtui.ui.palette import TRAIN_GREY, color_hex
-from regtui.ui.results_table import fmt
-from regtui.ui.runner import RunControl
-from regtui.ui.sweep_chart import PointStats, SweepChart, best_index, heat_map
-from regtui.ui.sweep_editor import KNOB_SYMBOL, knob_of
+from regtui.ui.plotting.colors import TRAIN_GREY, color_hex
+from regtui.ui.widgets.config.sweep_editor import KNOB_SYMBOL, knob_of
+from regtui.ui.widgets.results_table import fmt
+from regtui.ui.widgets.sweep_chart import PointStats, SweepChart, best_index, heat_map
+from regtui.ui.worker import sweep_runner
+from regtui.ui.worker.messages import RunFinished, RunStarted, SweepPointsFinished
+from regtui.ui.worker.runner import RunControl
 
 HINT = ("No sweep defined. In the config panel's Sweep section pick a variant and a knob "
         "(λ, η, p, pᵢₙ, or n train), type values such as 0, 1e-4, 1e-3, 1e-2, then press r here.")

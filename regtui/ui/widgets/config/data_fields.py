@@ -31,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
 from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment
-from regtui.ui.fields import ConfigInput
+from regtui.ui.widgets.config.fields import ConfigInput
 
 FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # config key, label, which data sets show it

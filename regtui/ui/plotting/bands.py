@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from regtui.ui.ghost import dim
-from regtui.ui.smoothing import ema
+from regtui.ui.plotting.ghost import dim
+from regtui.ui.plotting.smoothing import ema
 
 BAND_KEEP = 0.55
 """How much of the variant's colour the band keeps (a ghost keeps 0.4)."""

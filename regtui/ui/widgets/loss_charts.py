@@ -27,11 +27,13 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from regtui.core.results import RunHistory
-from regtui.ui.downsample import downsample
-from regtui.ui.ghost import ghost_curves
-from regtui.ui.palette import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
-from regtui.ui.seed_bands import seed_band, seed_count
-from regtui.ui.smoothing import BIG_Y, CurveView, epoch_ticks, log_ticks, nice_ticks, short_ticks  # noqa: F401 (re-exported)
+from regtui.ui.plotting.bands import seed_band, seed_count
+from regtui.ui.plotting.colors import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
+from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.plotting.downsample import downsample
+from regtui.ui.plotting.ghost import ghost_curves
+from regtui.ui.plotting.ticks import BIG_Y, epoch_ticks, log_ticks, nice_ticks, short_ticks
+from regtui.ui.widgets.row_grid import grid_columns
 
 REDRAW_TICK = 0.1
 """Seconds between two scheduler ticks; one chart is redrawn per tick."""
@@ -144,13 +146,13 @@ class ChartsPane(Vertical):
         self.log_y = False
         self.names: tuple[str, ...] = ()
         self.ghost: RunHistory | None = None
-        """A past run drawn dimmed under the live curves (``regtui.ui.ghost``)."""
+        """A past run drawn dimmed under the live curves (``regtui.ui.plotting.ghost``)."""
         self.ghost_label = ""
         self.shown: RunHistory | None = None
         self.curve_view = CurveView()
         self.seeds = 1
         """Seeds per variant of the run shown: with more than one, mean curves with a band."""
-        """Metric, smoothing and x-axis of every chart (``regtui.ui.smoothing``)."""
+        """Metric, smoothing and x-axis of every chart (``regtui.ui.plotting.smoothing``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="chart-legend")
@@ -284,24 +286,3 @@ class ChartsPane(Vertical):
         if self.ghost_label:
             legend.append(f"  ░ {self.ghost_label}", style="dim")
         self.query_one("#chart-legend", Static).update(legend)
-
-
-def grid_columns(n: int) -> int:
-    """Columns of the per-variant grid: 2×2 for four, 3 wide for five to nine."""
-    if n <= 2:
-        return max(1, n)
-    if n <= 4:
-        return 2
-    if n <= 9:
-        return 3
-    return 4
-
-
-def fill_row_grid(grid: Grid, cells: Sequence[Widget], max_columns: int = 4) -> None:
-    """Replace ``grid``'s children by ``cells``, up to ``max_columns`` a row (the
-    decision-map and weight views put every variant side by side this way)."""
-    grid.remove_children()
-    columns = max(1, min(len(cells), max_columns))
-    grid.styles.grid_size_columns = columns
-    grid.styles.grid_size_rows = max(1, -(-len(cells) // columns))
-    grid.mount(*cells)

@@ -25,10 +25,10 @@ from regtui.core.config import (
     ACTIVATIONS, DATASETS, OPTIMIZERS, ConfigError, DataConfig, Experiment, ModelConfig,
     TrainConfig, VariantConfig,
 )
-from regtui.ui.data_fields import DataFileFields
-from regtui.ui.fields import ConfigInput, FieldError, format_value
-from regtui.ui.sweep_editor import SweepEditor
-from regtui.ui.variant_editor import LABELS, VariantEditor
+from regtui.ui.widgets.config.data_fields import DataFileFields
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, format_value
+from regtui.ui.widgets.config.sweep_editor import SweepEditor
+from regtui.ui.widgets.config.variant_editor import LABELS, VariantEditor
 
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, Any], ...]], ...] = (
     ("Data", (

@@ -3,7 +3,7 @@
 ``ctrl+s`` opens the save dialog on the config panel's experiment (refused,
 with a message, while the config is invalid); ``ctrl+o`` opens the picker and
 hands the chosen experiment to the App's ``load_experiment``.  The dialogs
-themselves live in ``preset_screens`` / ``preset_open``.
+themselves live in ``regtui.ui.screens.preset_save`` / ``preset_open``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class PresetActions:
         if experiment is None:
             self.notify("fix the config before saving it", severity="error")
             return
-        from regtui.ui.preset_screens import SavePresetScreen
+        from regtui.ui.screens.preset_save import SavePresetScreen
 
         self.push_screen(SavePresetScreen(experiment, self.presets_dir), self._preset_saved)
 
@@ -31,6 +31,6 @@ class PresetActions:
             self.notify(f"saved {path}")
 
     def action_open_preset(self) -> None:
-        from regtui.ui.preset_screens import OpenPresetScreen
+        from regtui.ui.screens.preset_open import OpenPresetScreen
 
         self.push_screen(OpenPresetScreen(self.presets_dir), self.load_experiment)

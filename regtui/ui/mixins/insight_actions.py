@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from regtui.core.results import RunHistory
-from regtui.ui.boundary_view import BoundaryView
-from regtui.ui.messages import InsightReady
-from regtui.ui.runner import InsightWish
-from regtui.ui.smoothing import CurveView
-from regtui.ui.verdict_panel import VerdictPanel
-from regtui.ui.weights_view import WeightsView
+from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.widgets.verdict_panel import VerdictPanel
+from regtui.ui.widgets.views.boundary import BoundaryView
+from regtui.ui.widgets.views.weights import WeightsView
+from regtui.ui.worker.messages import InsightReady
+from regtui.ui.worker.runner import InsightWish
 
 if TYPE_CHECKING:
     from regtui.ui.app import RegTuiApp

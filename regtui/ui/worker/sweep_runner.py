@@ -2,7 +2,7 @@
 
 ``sweep(post, experiment, control, is_cancelled)`` is what the sweep view's
 ``@work(thread=True)`` method calls.  Like ``runner.train`` it never touches
-widgets: it only calls ``post`` with messages of ``regtui.ui.messages``
+widgets: it only calls ``post`` with messages of ``regtui.ui.worker.messages``
 (``RunStarted``, ``SweepProgressed``, ``SweepPointsFinished``, ``RunFinished``
 or ``RunFailed``), and it shares ``runner.RunControl`` so pause, stop and
 ``q`` work as for a plain run.  ``run_sweep`` yields after every batch, so pause
@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterator
 from textual.message import Message
 
 from regtui.core.config import Experiment
-from regtui.ui.messages import RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
-from regtui.ui.runner import RunControl, freeze_gc_once, guarded, in_background, may_go_on
+from regtui.ui.worker.messages import RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
+from regtui.ui.worker.runner import RunControl, freeze_gc_once, guarded, in_background, may_go_on
 
 PROGRESS_INTERVAL = 0.1
 """Seconds between two ``SweepProgressed`` messages."""

@@ -22,7 +22,7 @@ from regtui.core import presets
 from regtui.core.config import ConfigError, Experiment
 
 
-from regtui.ui.confirm import ConfirmScreen
+from regtui.ui.screens.confirm import ConfirmScreen
 
 
 class OpenPresetScreen(ModalScreen[Experiment | None]):

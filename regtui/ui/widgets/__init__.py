@@ -1,0 +1,1 @@
+"""The widgets the lab screen is built of: config panel, charts, results table, status bar, verdict, views."""
