@@ -65,7 +65,7 @@ class TrainingProbe:
         probe = self
 
         def events(self_: Any):
-            from regtui.core.training import BatchEnd
+            from regtui.core.run_types import BatchEnd
 
             rec = Record(thread=threading.current_thread().name)
             probe.records.append(rec)

@@ -43,7 +43,7 @@ NETS = {
 
 def _events_timing(training) -> tuple[float, float]:
     """Run ``training.events()``; return (step seconds, whole-epoch seconds), epoch 0 excluded."""
-    from regtui.core.training import BatchEnd
+    from regtui.core.run_types import BatchEnd
 
     gen = training.events()
     next(gen)  # epoch 0: the initial evaluation, not timed

@@ -76,7 +76,8 @@ def _fail(action: str, exc: Exception | str) -> int:
 
 def _open(action: str):
     """The store, or the exit code of a one-line error."""
-    from regtui.core.store import RunStore, StoreError
+    from regtui.core.run_records import StoreError
+    from regtui.core.store import RunStore
 
     try:
         return RunStore.open()
@@ -103,7 +104,7 @@ def list_command(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from regtui.commands.report import STATUS_STYLE
-    from regtui.core.store import StoreError
+    from regtui.core.run_records import StoreError
 
     store = _open("list")
     if isinstance(store, int):
@@ -143,7 +144,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 def _load_run(action: str, run_id: int):
     """The stored run, or the exit code after a one-line error."""
-    from regtui.core.store import StoreError
+    from regtui.core.run_records import StoreError
 
     store = _open(action)
     if isinstance(store, int):
@@ -196,7 +197,7 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def delete_command(args: argparse.Namespace) -> int:
-    from regtui.core.store import StoreError
+    from regtui.core.run_records import StoreError
 
     store = _open("delete")
     if isinstance(store, int):

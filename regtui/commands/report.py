@@ -11,8 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from regtui.core.results import RunHistory
+from regtui.core.run_types import RunStatus
 
-STATUS_STYLE = {"finished": "green", "diverged": "bold red", "stopped": "yellow", "running": "cyan"}
+STATUS_STYLE = {RunStatus.FINISHED: "green", RunStatus.DIVERGED: "bold red", RunStatus.STOPPED: "yellow",
+                RunStatus.RUNNING: "cyan"}
 
 
 def _num(value: float | None, fmt: str = ".4f") -> str:
@@ -56,6 +58,6 @@ def results_table(history: RunHistory) -> Table:
             _num(h.last("train_loss")), _num(h.last("val_loss")),
             "—" if acc is None else f"{acc:.1%}",
             _num(h.last("gap"), "+.3f"), _num(h.last("weight_norm"), ".1f"),
-            Text(h.status, style=STATUS_STYLE.get(h.status, "")),
+            Text(h.status_label, style=STATUS_STYLE.get(h.status_label, "")),
         )
     return table

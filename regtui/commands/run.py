@@ -112,7 +112,8 @@ def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, An
     """The history recorder, or (None, None) with a warning: history never stops a run."""
     if args.no_history:
         return None, None
-    from regtui.core.store import RunStore, StoreError
+    from regtui.core.run_records import StoreError
+    from regtui.core.store import RunStore
 
     try:
         store = RunStore.open()
@@ -123,7 +124,7 @@ def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, An
 
 
 def _consume(events, sinks, history, experiment, err, *, quiet: bool) -> None:
-    from regtui.core.training import EpochEnd
+    from regtui.core.run_types import EpochEnd
 
     if quiet:
         for event in events:

@@ -11,51 +11,54 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from regtui.core.config import Experiment
-from regtui.core.store import (
-    _INSERT_EPOCH,
-    _METRIC_COLS,
-    RUNNING,
-    STOPPED,
-    RunStore,
-    StoreError,
-    _real,
-    _seeds,
-    run_status,
+from regtui.core.run_records import METRIC_COLUMNS, StoreError
+from regtui.core.run_types import EpochEnd, RunStatus, plan_members, run_status, stopped_if_running
+
+Write = Callable[[Callable[[sqlite3.Connection], None]], None]
+"""Runs its argument in one write transaction of the store; raises ``StoreError``."""
+
+_INSERT_EPOCH = (
+    f"INSERT INTO epochs (run_id, member, epoch, {', '.join(METRIC_COLUMNS)}) "
+    f"VALUES (?, ?, ?, {', '.join('?' * len(METRIC_COLUMNS))})"
 )
+
+
+def _real(value: float | None) -> float | None:
+    """What is stored for a metric: NaN as NULL (SQLite would do it anyway), the rest as is."""
+    return None if value is None or value != value else float(value)
 
 
 class Recorder:
     """Writes one run as its ``EpochEnd`` events arrive; see the module docstring."""
 
-    def __init__(self, store: RunStore, run_id: int, experiment: Experiment) -> None:
-        self.store = store
+    def __init__(self, write: Write, run_id: int, experiment: Experiment) -> None:
+        self._write = write
         self.run_id = run_id
         self.names = tuple(v.name for v in experiment.variants)
-        seeds = _seeds(experiment)
-        self._variant_of = [i // seeds for i in range(len(self.names) * seeds)]
-        """Member index -> variant index (members are variant-major, as in ``plan_members``)."""
+        self._variant_of = tuple(m.variant_index for m in plan_members(experiment))
+        """Member index -> variant index."""
         self.error: StoreError | None = None
         """The write that failed, if one did; recording stopped there."""
-        self.status: str = RUNNING
-        self._statuses: list[str] = [RUNNING] * len(self._variant_of)
+        self.status = RunStatus.RUNNING
+        self._statuses: tuple[RunStatus, ...] = (RunStatus.RUNNING,) * len(self._variant_of)
         self._best: tuple[float, str, int] | None = None
         self._finished = False
 
-    def add(self, event: Any) -> None:
+    def add(self, event: object) -> None:
         """Write an ``EpochEnd`` in one transaction; any other event is ignored."""
-        metrics = getattr(event, "metrics", None)
-        if metrics is None or self._finished or self.error is not None:
+        if not isinstance(event, EpochEnd) or self._finished or self.error is not None:
             return
+        metrics = event.metrics
         run_id = self.run_id
         rows = []
         vals: dict[int, tuple[float, int]] = {}  # variant -> sum and count of finite val losses
         for i, m in enumerate(metrics):
             if m is None:
                 continue
-            rows.append((run_id, i, m.epoch) + tuple(_real(getattr(m, c)) for c in _METRIC_COLS))
+            rows.append((run_id, i, m.epoch) + tuple(_real(getattr(m, c)) for c in METRIC_COLUMNS))
             val = m.val_loss
             if val is not None and val - val == 0:  # finite
                 total, n = vals.get(self._variant_of[i], (0.0, 0))
@@ -78,16 +81,15 @@ class Recorder:
                 (event.epoch, float(event.seconds), time.time(), *best_row, run_id))
 
         if self._try(write):
-            self._statuses = list(event.statuses)
+            self._statuses = tuple(RunStatus(s) for s in event.statuses)
             self._best = best
 
-    def finish(self, statuses: Sequence[str] | None = None) -> str:
+    def finish(self, statuses: Sequence[RunStatus] | None = None) -> RunStatus:
         """End the run with the members' final statuses (default: the last event's,
         with ``running`` read as ``stopped``); returns the run's status."""
         if self._finished:
             return self.status
-        final = list(statuses) if statuses is not None else list(self._statuses)
-        final = [STOPPED if s == RUNNING else s for s in final]
+        final = stopped_if_running(statuses if statuses is not None else self._statuses)
         self.status = run_status(final)
         run_id = self.run_id
         changed = [(s, run_id, i) for i, s in enumerate(final) if s != self._statuses[i]]
@@ -106,7 +108,7 @@ class Recorder:
 
     def _try(self, work: Callable[[sqlite3.Connection], None]) -> bool:
         try:
-            self.store._write(work)
+            self._write(work)
         except StoreError as exc:
             self.error = exc
             return False

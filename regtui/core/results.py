@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from regtui.core.config import Experiment, experiment_to_dict
+from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus, plan_members
 
 METRICS = (
     "epoch", "train_loss", "val_loss", "train_acc", "val_acc",
@@ -37,14 +38,19 @@ class VariantHistory:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.status = "running"
+        self.status = RunStatus.RUNNING
         self._rows = np.full((64, len(METRICS)), np.nan)
         self._n = 0
 
     def __len__(self) -> int:
         return self._n
 
-    def append(self, metrics: Any) -> None:
+    @property
+    def status_label(self) -> str:
+        """The status as the table and the exports show it."""
+        return self.status.value
+
+    def append(self, metrics: EpochMetrics) -> None:
         if self._n == len(self._rows):
             grown = np.full((2 * len(self._rows), len(METRICS)), np.nan)
             grown[: self._n] = self._rows
@@ -141,18 +147,27 @@ class SeedGroup:
         """Each seed's best validation loss (NaN where a seed never had one)."""
         return np.array([m.best.val_loss if m.best else np.nan for m in self.members])
 
-    @property
-    def status(self) -> str:
+    def _status(self) -> tuple[RunStatus, int]:
+        """The most telling status of the seeds and how many seeds have it."""
         statuses = [m.status for m in self.members]
-        for severe in ("running", "diverged", "stopped"):
-            count = statuses.count(severe)
-            if count == len(statuses):
-                return severe
-            if count and severe != "running":
-                return f"{severe} {count}/{len(statuses)}"
-            if count:
-                return "running"
-        return "finished"
+        for severe in (RunStatus.RUNNING, RunStatus.CUT_OFF, RunStatus.DIVERGED, RunStatus.STOPPED):
+            if count := statuses.count(severe):
+                return severe, count
+        return RunStatus.FINISHED, len(statuses)
+
+    @property
+    def status(self) -> RunStatus:
+        """Running while any seed runs; else cut off, diverged or stopped when any
+        seed is (see ``status_label`` for how many); else finished."""
+        return self._status()[0]
+
+    @property
+    def status_label(self) -> str:
+        """``status``, with the count when only some seeds have it: ``diverged 1/3``."""
+        status, count = self._status()
+        if status is RunStatus.RUNNING or count == len(self.members):
+            return status.value
+        return f"{status.value} {count}/{len(self.members)}"
 
     def records(self) -> list[dict[str, Any]]:
         cols = {m: self.series(m) for m in METRICS}
@@ -167,18 +182,14 @@ class RunHistory:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
-        seeds = [experiment.train.seed + i for i in range(experiment.train.seeds)]
-        self.seeds = seeds
-        self.members: list[VariantHistory] = []
+        planned = plan_members(experiment)
+        self.seeds = sorted({m.seed for m in planned})
+        self.members: list[VariantHistory] = [VariantHistory(m.name) for m in planned]
+        """One history per member, in ``plan_members`` order (``EpochEnd.metrics``'s)."""
         self.variants: list[VariantHistory | SeedGroup] = []
-        for v in experiment.variants:
-            if len(seeds) == 1:
-                group = [VariantHistory(v.name)]
-                self.variants.append(group[0])
-            else:
-                group = [VariantHistory(f"{v.name} · seed {s}") for s in seeds]
-                self.variants.append(SeedGroup(v.name, group))
-            self.members.extend(group)
+        for i, v in enumerate(experiment.variants):
+            group = [h for h, m in zip(self.members, planned) if m.variant_index == i]
+            self.variants.append(group[0] if len(self.seeds) == 1 else SeedGroup(v.name, group))
         self.epoch = -1
         self.seconds = 0.0
 
@@ -188,19 +199,20 @@ class RunHistory:
                 return v
         raise KeyError(name)
 
-    def add(self, event: Any) -> None:
+    def add(self, event: EpochEnd) -> None:
         """Record an ``EpochEnd`` (its metrics are per member, in ``plan_members`` order)."""
         self.epoch = event.epoch
         self.seconds = event.seconds
         for hist, metrics, status in zip(self.members, event.metrics, event.statuses):
             if metrics is not None:
                 hist.append(metrics)
-            hist.status = status
+            hist.status = RunStatus(status)
 
     def mark_stopped(self) -> None:
+        """The run ended: members still running become stopped."""
         for hist in self.members:
-            if hist.status == "running":
-                hist.status = "stopped"
+            if hist.status is RunStatus.RUNNING:
+                hist.status = RunStatus.STOPPED
 
     def best_variant(self) -> str | None:
         """The variant with the lowest best validation loss (of the mean curve over seeds)."""
@@ -212,7 +224,7 @@ class RunHistory:
         best = h.best
         return {
             "name": h.name,
-            "status": h.status,
+            "status": h.status_label,
             "history": h.records(),
             "best": {"epoch": best.epoch, "val_loss": best.val_loss} if best else None,
         }
@@ -240,5 +252,5 @@ class RunHistory:
         writer.writerow(("variant", "status") + METRICS)
         for h in self.members:
             for rec in h.records():
-                writer.writerow([h.name, h.status] + ["" if rec[m] is None else rec[m] for m in METRICS])
+                writer.writerow([h.name, h.status_label] + ["" if rec[m] is None else rec[m] for m in METRICS])
         return buf.getvalue()

@@ -1,21 +1,30 @@
-"""What the history store hands out: a run's summary row and a whole stored run.
+"""What the history store hands out: a run's summary row, a whole stored run, its errors.
 
 ``RunSummary`` is one line of ``regtui history list`` / the lab's history
 screen; ``StoredRun`` is a run loaded whole (its experiment, its
-``RunHistory`` rebuilt exactly, and what it trained on); ``run_status`` turns
-the members' final statuses into the run's.  Re-exported by ``regtui.core.store``.
+``RunHistory`` rebuilt exactly, and what it trained on).  Statuses are
+``regtui.core.run_types.RunStatus``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from regtui.core.config import Experiment
-from regtui.core.results import RunHistory
+from regtui.core.results import METRICS, RunHistory
+from regtui.core.run_types import RunStatus
 
-RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF = "running", "finished", "stopped", "diverged", "cut off"
-RUN_STATUSES = (RUNNING, FINISHED, STOPPED, DIVERGED, CUT_OFF)
+METRIC_COLUMNS = tuple(m for m in METRICS if m != "epoch")
+"""The metrics stored per member and epoch (one REAL column each), in ``METRICS`` order."""
+
+
+class StoreError(Exception):
+    """The run history cannot be read or written; ``str()`` is one line naming the file."""
+
+
+class RunNotFoundError(StoreError):
+    """No run with the asked id."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class RunSummary:
     """None while running and for a cut-off run."""
     updated: float
     """Time of the last write (the heartbeat)."""
-    status: str
+    status: RunStatus
     """running, finished, stopped, diverged or cut off."""
     source: str
     preset: str | None
@@ -52,6 +61,7 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["variants"] = list(self.variants)
+        out["status"] = self.status.value
         return out
 
 
@@ -76,16 +86,3 @@ class StoredRun:
         """The CSV of ``RunHistory.to_csv()``."""
         return self.history.to_csv()
 
-
-def run_status(statuses: Sequence[str]) -> str:
-    """A run's status from its members' final statuses."""
-    if any(s in (STOPPED, RUNNING) for s in statuses):
-        return STOPPED
-    if statuses and all(s == DIVERGED for s in statuses):
-        return DIVERGED
-    return FINISHED
-
-
-def _real(value: float | None) -> float | None:
-    """What is stored for a metric: NaN as NULL (SQLite would do it anyway), the rest as is."""
-    return None if value is None or value != value else float(value)

@@ -19,7 +19,7 @@ API (everything a consumer needs)::
     stored.to_json() / stored.to_csv()     -> the shapes of RunHistory.to_json() / to_csv()
 
 Errors are ``StoreError`` (``str()`` is one line naming the file); a missing
-run is ``RunNotFoundError``, a subclass.  ``open``, ``recorder`` and the
+run is ``RunNotFoundError``, a subclass (both in ``regtui.core.run_records``).  ``open``, ``recorder`` and the
 readers raise it; ``Recorder.add`` and ``finish`` never do (see below).
 
 Recording.  ``recorder()`` inserts the run (resolved config as the JSON of
@@ -61,10 +61,11 @@ newer regtui is refused with a ``StoreError`` naming both versions.  Metrics
 are stored as REAL; NaN becomes NULL (SQLite's own rule) and comes back as
 NaN, infinities are kept, so a ``RunHistory`` is rebuilt exactly.
 
-Imports the standard library, numpy and ``regtui.core.config``/``results``
-only: no torch (listing the history is fast), no UI code.  Beside it:
-``recorder.py`` (``Recorder``), ``run_records.py`` (``RunSummary``,
-``StoredRun``, statuses) and ``liveness.py`` (is a recording process alive?).
+Imports the standard library, numpy and torch-free core modules only: no
+torch (listing the history is fast), no UI code.  Beside it: ``recorder.py``
+(``Recorder``), ``run_records.py`` (``RunSummary``, ``StoredRun``, the errors),
+``run_types.py`` (``RunStatus``, members) and ``liveness.py`` (is a recording
+process alive?).
 """
 
 from __future__ import annotations
@@ -76,46 +77,21 @@ import threading
 import time
 from collections import namedtuple
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from regtui import __version__
-from regtui.core.config import (
-    ConfigError,
-    Experiment,
-    experiment_from_dict,
-    experiment_to_dict,
-)
-from regtui.core.liveness import HOST, OWN_TOKEN, STALE_AFTER_S, is_live  # noqa: F401 (STALE_AFTER_S re-exported)
+from regtui.core.config import ConfigError, Experiment, experiment_from_dict, experiment_to_dict
+from regtui.core.liveness import HOST, OWN_TOKEN, is_live
+from regtui.core.recorder import Recorder
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.run_records import (  # noqa: F401  (re-exported: the store's public API)
-    CUT_OFF,
-    DIVERGED,
-    FINISHED,
-    RUN_STATUSES,
-    RUNNING,
-    STOPPED,
-    RunSummary,
-    StoredRun,
-    _real,
-    run_status,
-)
-
-if TYPE_CHECKING:
-    from regtui.core.recorder import Recorder
+from regtui.core.run_records import METRIC_COLUMNS, RunNotFoundError, RunSummary, StoredRun, StoreError
+from regtui.core.run_types import RunStatus, plan_members
 
 HOME_ENV = "REGTUI_HOME"
 FILENAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0
 """How long a writer waits for another process's transaction before failing."""
 
-
-
-class StoreError(Exception):
-    """The run history cannot be read or written; ``str()`` is one line naming the file."""
-
-
-class RunNotFoundError(StoreError):
-    """No run with the asked id."""
 
 
 # --------------------------------------------------------------------------- schema
@@ -174,29 +150,11 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,
 """``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_METRIC_COLS = tuple(m for m in METRICS if m != "epoch")
-_INSERT_EPOCH = (
-    f"INSERT INTO epochs (run_id, member, epoch, {', '.join(_METRIC_COLS)}) "
-    f"VALUES (?, ?, ?, {', '.join('?' * len(_METRIC_COLS))})"
-)
 _SUMMARY_COLS = (
     "id, started, ended, heartbeat, status, source, preset, name, dataset, variant_names, seeds, epochs, "
     "last_epoch, seconds, best_val_loss, best_variant, best_epoch, host, pid, process_token"
 )
 _Row = namedtuple("_Row", METRICS)  # type: ignore[misc]  # what VariantHistory.append reads
-
-
-def _seeds(experiment: Experiment) -> int:
-    return int(getattr(experiment.train, "seeds", 1))
-
-
-def _members(history: RunHistory) -> list[Any]:
-    """The histories that ``EpochEnd.metrics`` index: one per variant and seed."""
-    return list(getattr(history, "members", history.variants))
-
-
-def _member_names(experiment: Experiment) -> list[str]:
-    return [h.name for h in _members(RunHistory(experiment))]
 
 
 def default_path() -> Path:
@@ -294,8 +252,8 @@ class RunStore:
         ``data`` is what it trains on (``Dataset.summary()``), kept for exports."""
         now = time.time()
         row = (
-            now, now, RUNNING, source, preset, experiment.name, experiment.data.dataset,
-            json.dumps([v.name for v in experiment.variants]), _seeds(experiment), experiment.train.epochs,
+            now, now, RunStatus.RUNNING.value, source, preset, experiment.name, experiment.data.dataset,
+            json.dumps([v.name for v in experiment.variants]), experiment.train.seeds, experiment.train.epochs,
             json.dumps(experiment_to_dict(experiment), allow_nan=False),
             HOST, os.getpid(), OWN_TOKEN, __version__,
             None if data is None else json.dumps(data, allow_nan=False),
@@ -308,20 +266,20 @@ class RunStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             run_id = int(cur.lastrowid)
             db.executemany("INSERT INTO members (run_id, idx, name, status) VALUES (?, ?, ?, ?)",
-                           [(run_id, i, name, RUNNING) for i, name in enumerate(_member_names(experiment))])
+                           [(run_id, i, m.name, RunStatus.RUNNING.value)
+                            for i, m in enumerate(plan_members(experiment))])
             return run_id
 
-        from regtui.core.recorder import Recorder  # it builds on this module
-
-        return Recorder(self, self._write(insert), experiment)
+        return Recorder(self._write, self._write(insert), experiment)
 
     # ------------------------------------------------------------------ reading
 
     def _summary(self, row: tuple[Any, ...], now: float) -> RunSummary:
         (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
          last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
-        if status == RUNNING and not is_live(host, pid, token, heartbeat, now):
-            status = CUT_OFF
+        status = RunStatus(status)
+        if status is RunStatus.RUNNING and not is_live(host, pid, token, heartbeat, now):
+            status = RunStatus.CUT_OFF
         return RunSummary(
             id=run_id, started=started, ended=ended, updated=heartbeat, status=status, source=source,
             preset=preset, name=name, dataset=dataset, variants=tuple(json.loads(names)), seeds=seeds, epochs=epochs,
@@ -361,16 +319,16 @@ class RunStore:
             raise StoreError(f"{self.path}: run {run_id}: its stored config no longer loads: {exc}") from None
         statuses = dict(self._query("SELECT idx, status FROM members WHERE run_id = ?", (run_id,)))
         rows = self._query(
-            f"SELECT member, epoch, {', '.join(_METRIC_COLS)} FROM epochs WHERE run_id = ? ORDER BY member, epoch",
+            f"SELECT member, epoch, {', '.join(METRIC_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY member, epoch",
             (run_id,))
         history = RunHistory(experiment)
-        members = _members(history)
+        members = history.members
         for member, *values in rows:
             members[member].append(_Row._make(values))
-        cut_off = summary.status == CUT_OFF
+        cut_off = summary.status is RunStatus.CUT_OFF
         for i, hist in enumerate(members):
-            status = statuses.get(i, RUNNING)
-            hist.status = CUT_OFF if cut_off and status == RUNNING else status
+            status = RunStatus(statuses.get(i, RunStatus.RUNNING))
+            hist.status = RunStatus.CUT_OFF if cut_off and status is RunStatus.RUNNING else status
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
         return StoredRun(summary, experiment, history, json.loads(data_info) if data_info else None)
@@ -378,7 +336,7 @@ class RunStore:
     def delete_run(self, run_id: int) -> None:
         """Delete a run and its epochs; a run still being recorded is refused."""
         summary = self.summary(run_id)
-        if summary.status == RUNNING:
+        if summary.status is RunStatus.RUNNING:
             raise StoreError(
                 f"{self.path}: run {run_id} is still being recorded (pid {summary.pid} on {summary.host})")
         self._write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)))

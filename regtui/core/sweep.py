@@ -20,6 +20,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from regtui.core.config import Experiment, SweepAxis, VariantConfig
+from regtui.core.results import RunHistory, VariantHistory
+from regtui.core.run_types import BatchEnd, EpochEnd, RunStatus, plan_members
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class SweepPoint:
     """Per seed; NaN where a seed diverged before any finite value."""
     final_train_loss: tuple[float, ...]
     final_val_loss: tuple[float, ...]
-    statuses: tuple[str, ...]
+    statuses: tuple[RunStatus, ...]
 
     @staticmethod
     def _stats(values: tuple[float, ...]) -> tuple[float | None, float | None]:
@@ -98,8 +100,7 @@ def plan(experiment: Experiment) -> list[tuple[Experiment, list[dict[str, float]
 
 def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoint]]:
     """Train the whole grid; yields progress per epoch and each training's points."""
-    from regtui.core.results import RunHistory
-    from regtui.core.training import BatchEnd, EpochEnd, Training
+    from regtui.core.training import Training  # torch: only when a sweep runs
 
     trainings = plan(experiment)
     per = experiment.train.epochs
@@ -120,12 +121,14 @@ def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoin
         yield [_point(knobs, group) for knobs, group in zip(points, _groups(history))]
 
 
-def _groups(history: Any) -> list[list[Any]]:
-    n = len(history.seeds)
-    return [history.members[i:i + n] for i in range(0, len(history.members), n)]
+def _groups(history: RunHistory) -> list[list[VariantHistory]]:
+    """Each variant's members (one per seed), in variant order."""
+    planned = plan_members(history.experiment)
+    return [[h for h, m in zip(history.members, planned) if m.variant_index == i]
+            for i in range(len(history.experiment.variants))]
 
 
-def _point(knobs: dict[str, float], members: list[Any]) -> SweepPoint:
+def _point(knobs: dict[str, float], members: list[VariantHistory]) -> SweepPoint:
     nan = float("nan")
     return SweepPoint(
         knobs,

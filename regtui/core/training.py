@@ -20,7 +20,6 @@ touches.  What every knob and metric means: docs/semantics.md.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import torch
@@ -29,47 +28,12 @@ from torch import Tensor
 from regtui.core.config import Experiment, VariantConfig
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
+from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics, Event, RunStatus, dropout_seed, plan_members
 
 EVAL_CHUNK = 8192
 BLOWUP = 1000.0
 """A member diverges when its loss turns NaN/inf or exceeds BLOWUP × its epoch-0
 training loss (floored at 0.01): lr = 100 explodes without ever reaching NaN."""
-
-
-@dataclass(frozen=True, slots=True)
-class EpochMetrics:
-    """What one variant achieved at the end of one epoch (docs/semantics.md)."""
-
-    epoch: int
-    train_loss: float
-    val_loss: float
-    train_acc: float | None
-    val_acc: float | None
-    objective: float
-    penalty: float
-    weight_norm: float
-    gap: float
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class BatchEnd:
-    epoch: int
-    batch: int
-    n_batches: int
-
-
-@dataclass(frozen=True, slots=True)
-class EpochEnd:
-    epoch: int
-    metrics: tuple[EpochMetrics | None, ...]
-    """One entry per variant; None for a variant that stopped earlier (diverged)."""
-    statuses: tuple[str, ...]
-    """"running", "finished" or "diverged" per variant, after this epoch."""
-    seconds: float
-
-
-Event = BatchEnd | EpochEnd
 
 
 def configure_torch() -> None:
@@ -98,35 +62,6 @@ def make_optimizer(params: list[Tensor], name: str, lr: float, momentum: float) 
         return kind(params, fused=True, **options)
     except (RuntimeError, TypeError, ValueError):  # pragma: no cover
         return kind(params, **options)
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One trained network of the stack: a variant at one seed."""
-
-    name: str
-    """The variant's name, with `` · seed N`` when the run has several seeds."""
-    variant: str
-    variant_index: int
-    seed: int
-
-
-def dropout_seed(seed: int, variant_index: int) -> int:
-    """Seed of a member's own dropout generator, independent of every other member's."""
-    import numpy as np
-
-    return int(np.random.SeedSequence([seed, variant_index, 0xD50]).generate_state(1, np.uint64)[0] >> 1)
-
-
-def plan_members(experiment: Experiment) -> list[Member]:
-    """Variant-major: every seed of the first variant, then of the next, ..."""
-    t = experiment.train
-    seeds = [t.seed + i for i in range(t.seeds)]
-    return [
-        Member(v.name if len(seeds) == 1 else f"{v.name} · seed {s}", v.name, i, s)
-        for i, v in enumerate(experiment.variants)
-        for s in seeds
-    ]
 
 
 # --------------------------------------------------------------------------- the step's pieces
@@ -284,7 +219,7 @@ class Training:
         self.optimizer = make_optimizer(self.params, t.optimizer, t.lr, t.momentum)
         self.batch_size = min(t.batch_size, ds.x_train.shape[0])
         self.n_batches = -(-ds.x_train.shape[0] // self.batch_size)
-        self.statuses = ["running"] * len(members)
+        self.statuses = [RunStatus.RUNNING] * len(members)
 
     @property
     def diverged_at(self) -> dict[int, int]:
@@ -328,7 +263,7 @@ class Training:
     def _stop_diverged(self, bad: Tensor, epoch: int) -> None:
         if bool(bad.any()):
             for k in self.guard.stop(bad, epoch, self.params):
-                self.statuses[k] = "diverged"
+                self.statuses[k] = RunStatus.DIVERGED
 
     def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
         """One optimizer step for every live member; returns what each minimized ``[K]``."""
@@ -372,7 +307,7 @@ class Training:
         epochs = self.experiment.train.epochs
         bs = self.batch_size
         if epochs == 0:
-            self.statuses = ["finished"] * len(self.names)
+            self.statuses = [RunStatus.FINISHED] * len(self.names)
         yield self._epoch_end(0, None, 0.0)
         try:
             for epoch in range(1, epochs + 1):
@@ -383,12 +318,12 @@ class Training:
                     total += self._step(self.x_train[idx], self.y_train[idx], epoch)
                     yield BatchEnd(epoch, i + 1, self.n_batches)
                 if epoch == epochs:
-                    self.statuses = ["finished" if s == "running" else s for s in self.statuses]
+                    self.statuses = [RunStatus.FINISHED if s == RunStatus.RUNNING else s for s in self.statuses]
                 yield self._epoch_end(epoch, total / self.n_batches, time.perf_counter() - start)
                 if not bool(self.guard.alive.any()):
                     return
         finally:
-            self.statuses = ["stopped" if s == "running" else s for s in self.statuses]
+            self.statuses = [RunStatus.STOPPED if s == RunStatus.RUNNING else s for s in self.statuses]
 
     def state_dict(self, variant: str) -> dict[str, Tensor]:
         """A member's current weights in ``nn.Sequential`` layout (see ``plain_mlp``)."""

@@ -14,6 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from regtui.core.run_types import RunStatus
+
 ALPHA = 0.05
 CLOSE = 0.01
 """With one seed, best losses within 1 % of each other are called too close."""
@@ -74,7 +76,7 @@ def _per_seed_best(h: Any) -> list[float]:
 def verdict(history: Any) -> str:
     """One to three sentences about the run in ``history`` (a ``RunHistory``)."""
     ranked = sorted((h for h in history.variants if h.best is not None), key=lambda h: h.best.val_loss)
-    diverged = [h.name for h in history.variants if str(h.status).startswith("diverged")]
+    diverged = [h.name for h in history.variants if h.status == RunStatus.DIVERGED]
     if not ranked:
         return "No variant produced a finite validation loss yet." + _diverged_text(diverged)
     if len(history.variants) == 1:

@@ -90,7 +90,7 @@ def results_markdown(history: RunHistory) -> str:
         epoch = h.last("epoch")
         name = f"**{h.name}** ★" if h.name == best_name else h.name
         lines.append(" | ".join((
-            f"| {name}", str(h.status), "–" if epoch is None else str(int(epoch)),
+            f"| {name}", h.status_label, "–" if epoch is None else str(int(epoch)),
             _num(h.last("train_loss")), _num(h.last("val_loss")), "–" if acc is None else f"{100 * acc:.1f} %",
             _num(h.last("gap")), _num(h.last("weight_norm")),
             _num(best.val_loss) if best else "–", str(best.epoch) if best else "–",

@@ -118,7 +118,8 @@ def test_divergence_is_a_result_exit_0_and_json_has_nulls(capsys, tiny_preset_fi
 
 def test_interrupt_writes_partial_results_and_exits_130(capsys, tiny_preset_file, tmp_path, monkeypatch):
     """Ctrl+C (a KeyboardInterrupt out of the event stream) after epoch 1."""
-    from regtui.core.training import EpochEnd, Training
+    from regtui.core.run_types import EpochEnd
+    from regtui.core.training import Training
 
     original = Training.events
 

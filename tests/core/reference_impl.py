@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from regtui.core.config import Experiment, VariantConfig
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import initial_layers, plain_mlp
-from regtui.core.training import dropout_seed
+from regtui.core.run_types import dropout_seed
 
 
 def member_generator(train_seed: int, index: int) -> torch.Generator:
@@ -151,7 +151,8 @@ def reference_run(exp: Experiment, index: int, dataset: Dataset | None = None) -
 
 def run_stacked(exp: Experiment, dataset: Dataset | None = None):
     """Run ``Training`` to the end; return it and its ``EpochEnd`` events."""
-    from regtui.core.training import EpochEnd, Training
+    from regtui.core.run_types import EpochEnd
+    from regtui.core.training import Training
 
     training = Training(exp, dataset)
     ends = [e for e in training.events() if isinstance(e, EpochEnd)]

@@ -143,7 +143,8 @@ def test_every_shipped_preset_loads_and_round_trips(path):
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_every_shipped_preset_trains_one_epoch(path):
-    from regtui.core.training import EpochEnd, Training
+    from regtui.core.run_types import EpochEnd
+    from regtui.core.training import Training
 
     e = presets.load_file(path)
     e = dataclasses.replace(e, train=dataclasses.replace(e.train, epochs=1, device="cpu"))

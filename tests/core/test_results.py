@@ -11,7 +11,7 @@ import pytest
 
 from regtui.core.config import Experiment, VariantConfig
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.training import EpochEnd, EpochMetrics
+from regtui.core.run_types import EpochEnd, EpochMetrics
 
 NAN, INF = float("nan"), float("inf")
 

@@ -14,7 +14,8 @@ from regtui.core import presets
 from regtui.core.config import ConfigError, SweepAxis, replace
 from regtui.core.results import METRICS, RunHistory
 from regtui.core.sweep import SweepPoint, SweepProgress, best_point, plan, run_sweep
-from regtui.core.training import EpochEnd, Training
+from regtui.core.run_types import EpochEnd
+from regtui.core.training import Training
 
 
 def _points(experiment) -> list[SweepPoint]:

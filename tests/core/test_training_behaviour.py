@@ -15,7 +15,8 @@ from regtui.core.config import VariantConfig
 from regtui.core.data import make_dataset
 from regtui.core.model import initial_layers, plain_mlp
 from regtui.core.results import RunHistory
-from regtui.core.training import BatchEnd, EpochEnd, EpochMetrics, Training
+from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics
+from regtui.core.training import Training
 
 NUMERIC = ("train_loss", "val_loss", "train_acc", "val_acc", "objective", "penalty", "weight_norm", "gap")
 FOUR = (

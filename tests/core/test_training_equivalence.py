@@ -17,7 +17,8 @@ from reference_impl import linears, member_generator, metric_rows, reference_run
 from regtui.core.config import VariantConfig
 from regtui.core.data import make_dataset
 from regtui.core.model import initial_layers, plain_mlp
-from regtui.core.training import BatchEnd, Training
+from regtui.core.run_types import BatchEnd
+from regtui.core.training import Training
 
 ATOL = 1e-5
 RTOL = 1e-5

@@ -12,7 +12,7 @@ from scipy import stats
 
 from regtui.core.config import Experiment, TrainConfig, VariantConfig
 from regtui.core.results import RunHistory
-from regtui.core.training import EpochMetrics
+from regtui.core.run_types import EpochMetrics
 from regtui.core.verdict import paired_test, verdict
 
 

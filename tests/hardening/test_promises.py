@@ -17,7 +17,7 @@ import pytest
 
 from regtui.cli import main
 from regtui.core.results import RunHistory
-from regtui.core.training import EpochMetrics
+from regtui.core.run_types import EpochMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 

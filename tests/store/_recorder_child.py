@@ -5,9 +5,8 @@ Usage: ``python _recorder_child.py PATH EPOCHS SLEEP [GO]``.  Records
 epoch number after its transaction committed, then finishes the run and prints ``done FIRST LAST`` (the times of the first
 and the last epoch's commit).  With GO,
 waits after ``run ID`` until the file GO exists, so several children write at
-the same time.  Events are stand-ins
-with the fields of ``EpochEnd``/``EpochMetrics``: importing the real ones would
-import torch and make each child start seconds slower.
+the same time.  Events are the real ``EpochEnd``/``EpochMetrics``
+(``regtui.core.run_types`` is torch-free, so each child starts fast).
 """
 
 from __future__ import annotations
@@ -15,20 +14,17 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import namedtuple
 
 from regtui.core.config import DataConfig, Experiment, ModelConfig, TrainConfig, VariantConfig
+from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus
 from regtui.core.store import RunStore
-
-Metrics = namedtuple("Metrics", "epoch train_loss val_loss train_acc val_acc objective penalty weight_norm gap seconds")
-Event = namedtuple("Event", "epoch metrics statuses seconds")
 
 VARIANTS = ("baseline", "L2", "Dropout", "L2+Dropout")
 
 
-def metrics(epoch: int, k: int) -> Metrics:
+def metrics(epoch: int, k: int) -> EpochMetrics:
     loss = 1.0 / (epoch + 1) + 0.01 * k
-    return Metrics(epoch, loss, loss + 0.1, 0.5, 0.4, loss + 0.02, 0.01 * k, 1.0 + epoch, 0.1, 0.001 * epoch)
+    return EpochMetrics(epoch, loss, loss + 0.1, 0.5, 0.4, loss + 0.02, 0.01 * k, 1.0 + epoch, 0.1, 0.001 * epoch)
 
 
 def main() -> int:
@@ -47,8 +43,8 @@ def main() -> int:
             time.sleep(0.002)
     first = 0.0
     for epoch in range(epochs + 1):
-        status = "finished" if epoch == epochs else "running"
-        rec.add(Event(epoch, tuple(metrics(epoch, k) for k in range(len(VARIANTS))), (status,) * len(VARIANTS), 0.001 * epoch))
+        status = RunStatus.FINISHED if epoch == epochs else RunStatus.RUNNING
+        rec.add(EpochEnd(epoch, tuple(metrics(epoch, k) for k in range(len(VARIANTS))), (status,) * len(VARIANTS), 0.001 * epoch))
         if rec.error is not None:
             print(f"error {rec.error}", flush=True)
             return 1
@@ -57,7 +53,7 @@ def main() -> int:
         if sleep:
             time.sleep(sleep)
     last = time.time()
-    rec.finish(("finished",) * len(VARIANTS))
+    rec.finish((RunStatus.FINISHED,) * len(VARIANTS))
     print(f"done {first!r} {last!r}" if rec.error is None else f"error {rec.error}", flush=True)
     return 0 if rec.error is None else 1
 

@@ -13,7 +13,7 @@ import pytest
 
 from regtui.core.config import Experiment, TrainConfig, VariantConfig
 from regtui.core.store import RunStore
-from regtui.core.training import EpochEnd, EpochMetrics
+from regtui.core.run_types import EpochEnd, EpochMetrics
 
 CHILD = Path(__file__).with_name("_recorder_child.py")
 N_VARIANTS = 4

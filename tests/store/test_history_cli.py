@@ -14,7 +14,8 @@ from regtui.cli import main
 from regtui.core import store as store_mod
 from regtui.core.results import RunHistory
 from regtui.core.store import RunStore
-from regtui.core.training import EpochEnd, Training
+from regtui.core.run_types import EpochEnd
+from regtui.core.training import Training
 
 
 @pytest.fixture

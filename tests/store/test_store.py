@@ -15,11 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from regtui.core import liveness
 from regtui.core import store as store_mod
 from regtui.core.config import VariantConfig, experiment_to_dict
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.store import RunNotFoundError, RunStore, StoreError
-from regtui.core.training import EpochEnd, EpochMetrics, Training
+from regtui.core.run_records import RunNotFoundError, StoreError
+from regtui.core.store import RunStore
+from regtui.core.run_types import EpochEnd, EpochMetrics
+from regtui.core.training import Training
 
 
 @pytest.fixture
@@ -222,7 +225,7 @@ def test_liveness_uses_pid_token_and_heartbeat(store: RunStore, tiny_experiment)
     assert store.load_run(rec.run_id).history["a"].status == "cut off"
     db.execute("UPDATE runs SET host = 'elsewhere', heartbeat = ? WHERE id = ?", (time.time(), rec.run_id))
     assert store.summary(rec.run_id).status == "running"  # another host, heard from recently
-    db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time() - 2 * store_mod.STALE_AFTER_S, rec.run_id))
+    db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time() - 2 * liveness.STALE_AFTER_S, rec.run_id))
     assert store.summary(rec.run_id).status == "cut off"
 
 

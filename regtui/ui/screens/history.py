@@ -27,7 +27,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from regtui.core.store import RunStore, RunSummary, StoredRun, StoreError
+from regtui.core.run_records import RunSummary, StoredRun, StoreError
+from regtui.core.store import RunStore
 from regtui.ui.widgets.loss_charts import ChartsPane
 from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable, fmt
 

@@ -27,6 +27,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from regtui.core.results import RunHistory
+from regtui.core.run_types import RunStatus
 from regtui.ui.plotting.bands import seed_band, seed_count
 from regtui.ui.plotting.colors import TRAIN_GREY, color_hex, color_rgb, hex_to_rgb
 from regtui.ui.plotting.curve_view import CurveView
@@ -236,7 +237,7 @@ class ChartsPane(Vertical):
             val_series.append(Series(x, val, color))
             train_series.extend(train)
             if i < len(per_variant):
-                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status == "diverged" else "") if n)
+                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status_label == RunStatus.DIVERGED else "") if n)
                 per_variant[i].set_series(ghost(hist.name, val_col, i) + band(hist, val_col, i) + tuple(Series(t.x, t.y, grey) for t in train)
                                           + (Series(x, val, color),), note)
         self.query_one("#overlay-val", LossChart).set_series(val_series)

@@ -116,5 +116,5 @@ class ResultsTable(DataTable[Text | str]):
             "gap": fmt(hist.last("gap")),
             "norm": fmt(hist.last("weight_norm")),
             "best": best_text,
-            "status": Text(hist.status, style=STATUS_STYLE.get(hist.status, "")),
+            "status": Text(hist.status_label, style=STATUS_STYLE.get(hist.status_label, "")),
         }

@@ -12,6 +12,8 @@ from typing import Any
 
 from textual.message import Message
 
+from regtui.core.run_types import EpochEnd
+
 
 @dataclass
 class RunMessage(Message):
@@ -34,7 +36,7 @@ class EpochsEnded(RunMessage):
     the UI a thousand times a second.
     """
 
-    events: tuple[Any, ...]
+    events: tuple[EpochEnd, ...]
 
 
 @dataclass

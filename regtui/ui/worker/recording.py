@@ -46,7 +46,8 @@ def data_summary(training: Any) -> dict[str, Any]:
 
 def recorded(training: Any, post: Callable[[Message], object], run_id: int) -> Iterator[Any]:
     """``training.events()``, recorded in the history as it goes."""
-    from regtui.core.store import RunStore, StoreError
+    from regtui.core.run_records import StoreError
+    from regtui.core.store import RunStore
 
     store = recorder = None
     try:

@@ -176,7 +176,7 @@ def _train(
     if training is None:
         post(RunFinished(rid, stopped=True))
         return
-    from regtui.core.training import EpochEnd
+    from regtui.core.run_types import EpochEnd
 
     freeze_gc_once()
     if not may_go_on(control, is_cancelled):
