@@ -143,3 +143,33 @@ def test_saved_models_load_with_weights_only(tmp_path: Path) -> None:
     state = torch.load(tmp_path / "m" / "L2.pt", weights_only=True)
     assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
     assert np.isfinite(state["0.weight"].numpy()).all()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("d.csv", "a,y\n" + "".join(f"{i},{i * 0.5 + 0.25}\n" for i in range(20)) + "3,nan\n"),
+    ("d.csv", "a,a,y\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20))),
+    ("d.csv", "y\n1\n0\n"),
+    ("d.csv", "a,y\n1," + "x" * 200_000 + "\n"),
+    ("d.npz", None),
+], ids=["nan-target", "duplicate-header", "one-column", "long-field", "npz-promising-8TB"])
+def test_a_data_file_is_read_never_trusted(tmp_path: Path, capsys, name: str, content: str | None) -> None:
+    """README: a data file's problem is one line naming the file, exit 2, nothing coerced."""
+    path = tmp_path / name
+    if content is None:  # an npz whose header promises 8 TB
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as zf:
+            for key in ("X", "y"):
+                import io
+
+                buf = io.BytesIO()
+                np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False,
+                                                           "shape": (10 ** 12,)})
+                zf.writestr(f"{key}.npy", buf.getvalue())
+    else:
+        path.write_text(content)
+    kind = "npz" if name.endswith(".npz") else "csv"
+    (tmp_path / "p.toml").write_text(f'[data]\ndataset = "{kind}"\npath = "{name}"\n[train]\nepochs = 1\n')
+    assert main(["run", str(tmp_path / "p.toml"), "--no-history", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(path) in err, err
