@@ -22,6 +22,9 @@ DATASETS = DATASETS_2D + ("regression",) + DATASETS_REAL + DATASETS_FILE
 TASKS = ("auto", "classification", "regression")
 ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid")
 OPTIMIZERS = ("sgd", "adam", "adamw")
+INITS = ("torch", "glorot_uniform")
+ADAM_FORMULAS = ("torch", "keras")
+LAYER_SETS = ("all", "hidden")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -87,6 +90,10 @@ class ModelConfig:
     """Hidden layer widths; empty gives a linear / logistic model."""
     activation: str = "relu"
     """Hidden activation: relu, tanh, gelu or sigmoid."""
+    init: str = "torch"
+    """Initial weights: torch (PyTorch's nn.Linear default, weights and biases
+    U(±1/√fan_in)) or glorot_uniform (Keras's Dense default: weights
+    U(±√(6/(fan_in+fan_out))), biases zero)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ class TrainConfig:
     """Repeat every variant over this many seeds: seed, seed+1, …, seed+seeds−1."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
+    adam_epsilon: float = 1e-8
+    """Adam's ε (adam / adamw only): PyTorch's default 1e-8; Keras's is 1e-7."""
+    adam_formula: str = "torch"
+    """Where Adam adds ε (adam / adamw only): torch adds it to the bias-corrected
+    √v̂ (torch.optim.Adam), keras to the uncorrected √v (keras.optimizers.Adam)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,13 @@ class VariantConfig:
     input_dropout: float = 0.0
     """Drop probability of input features."""
     l2_biases: bool = False
-    """Also penalize / decay biases."""
+    """Also penalize / decay biases (of the layers the penalty / decay covers)."""
+    l2_layers: str | tuple[int, ...] = "all"
+    """Which layers the L2 penalty covers: all, hidden (every layer but the output
+    layer, as the article's Keras program) or a list of layer indices (0 = the
+    first hidden layer, len(model.hidden) = the output layer)."""
+    weight_decay_layers: str | tuple[int, ...] = "all"
+    """Which layers decoupled decay covers, as l2_layers."""
 
     @property
     def is_baseline(self) -> bool:
@@ -132,14 +150,32 @@ class VariantConfig:
         """Short text such as ``λ=1e-3 drop p=0.5`` (``no regularization`` for a baseline)."""
         parts = []
         if self.l2:
-            parts.append(f"λ={self.l2:g}")
+            parts.append(f"λ={self.l2:g}" + _layers_text(self.l2_layers))
         if self.weight_decay:
-            parts.append(f"decay η={self.weight_decay:g}")
+            parts.append(f"decay η={self.weight_decay:g}" + _layers_text(self.weight_decay_layers))
         if self.dropout:
             parts.append(f"drop p={self.dropout:g}")
         if self.input_dropout:
             parts.append(f"input drop p={self.input_dropout:g}")
         return " ".join(parts) or "no regularization"
+
+
+def _layers_text(layers: str | tuple[int, ...]) -> str:
+    if layers == "all":
+        return ""
+    if layers == "hidden":
+        return " (hidden layers)"
+    return " (layers " + ",".join(map(str, layers)) + ")"
+
+
+def covered_layers(layers: str | tuple[int, ...], n_layers: int) -> frozenset[int]:
+    """The indices of the layers an ``l2_layers`` / ``weight_decay_layers`` value covers
+    in a model of ``n_layers`` layers (``len(model.hidden) + 1``; the last is the output)."""
+    if layers == "all":
+        return frozenset(range(n_layers))
+    if layers == "hidden":
+        return frozenset(range(n_layers - 1))
+    return frozenset(layers)
 
 
 SWEEP_VARIANT_KEYS = ("l2", "weight_decay", "dropout", "input_dropout")
@@ -230,9 +266,13 @@ def validate(exp: Experiment) -> None:
     for i, width in enumerate(m.hidden):
         _check(1 <= width <= 65_536, f"model.hidden[{i}]", f"a layer width must be in [1, 65536], got {width}")
     _check(m.activation in ACTIVATIONS, "model.activation", f"unknown activation {m.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    _check(m.init in INITS, "model.init", f"unknown initialization {m.init!r}; choose one of {', '.join(INITS)}")
     _check(t.optimizer in OPTIMIZERS, "train.optimizer", f"unknown optimizer {t.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     _check(0.0 < t.lr <= 1e6, "train.lr", f"must be positive (and at most 1e6), got {t.lr!r}")
     _check(0.0 <= t.momentum < 1.0, "train.momentum", f"must be in [0, 1), got {t.momentum!r}")
+    _check(0.0 < t.adam_epsilon <= 1.0, "train.adam_epsilon", f"must be in (0, 1], got {t.adam_epsilon!r}")
+    _check(t.adam_formula in ADAM_FORMULAS, "train.adam_formula",
+           f"unknown Adam formula {t.adam_formula!r}; choose one of {', '.join(ADAM_FORMULAS)}")
     _check(1 <= t.batch_size <= 10_000_000, "train.batch_size", f"must be in [1, 10000000], got {t.batch_size}")
     _check(0 <= t.epochs <= 10_000_000, "train.epochs", f"must be in [0, 10000000], got {t.epochs}")
     _check(t.device in DEVICES, "train.device", f"unknown device {t.device!r}; choose one of {', '.join(DEVICES)}")
@@ -255,6 +295,19 @@ def validate(exp: Experiment) -> None:
         _check(0.0 <= v.weight_decay <= 1e6, f"{key}.weight_decay", f"must be in [0, 1e6], got {v.weight_decay!r}")
         _check_p(v.dropout, f"{key}.dropout")
         _check_p(v.input_dropout, f"{key}.input_dropout")
+        _check_layers(v.l2_layers, f"{key}.l2_layers", len(m.hidden) + 1)
+        _check_layers(v.weight_decay_layers, f"{key}.weight_decay_layers", len(m.hidden) + 1)
+
+
+def _check_layers(layers: str | tuple[int, ...], key: str, n_layers: int) -> None:
+    if isinstance(layers, str):
+        _check(layers in LAYER_SETS, key, f"unknown layer set {layers!r}; choose all, hidden or a list of layer indices")
+        return
+    _check(len(layers) > 0, key, "an empty list covers no layer; list layer indices, or all or hidden")
+    for i, index in enumerate(layers):
+        _check(0 <= index < n_layers, f"{key}[{i}]",
+               f"no layer {index}: the model has {n_layers} layers, 0 to {n_layers - 1} (the last is the output layer)")
+    _check(len(set(layers)) == len(layers), key, "a layer index appears twice")
 
 
 def _validate_sweep(exp: Experiment) -> None:

@@ -33,17 +33,29 @@ def layer_sizes(n_in: int, hidden: Sequence[int], n_out: int) -> list[tuple[int,
     return list(zip(sizes[:-1], sizes[1:]))
 
 
-def initial_layers(n_in: int, hidden: Sequence[int], n_out: int, seed: int) -> list[tuple[Tensor, Tensor]]:
-    """PyTorch's default ``nn.Linear`` init, U(±1/√fan_in), from its own generator.
+def initial_layers(
+    n_in: int, hidden: Sequence[int], n_out: int, seed: int, init: str = "torch",
+) -> list[tuple[Tensor, Tensor]]:
+    """The initial weights of one seed, drawn from their own generator.
 
-    Returns ``(W [in, out], b [out])`` per layer; every member of a seed starts here.
+    ``init = "torch"``: PyTorch's default ``nn.Linear`` init, weights and biases
+    U(±1/√fan_in).  ``init = "glorot_uniform"``: Keras's ``Dense`` default,
+    weights U(±√(6/(fan_in+fan_out))) and zero biases.  Returns
+    ``(W [in, out], b [out])`` per layer; every member of a seed starts here.
     """
     gen = torch.Generator().manual_seed(seed)
     out = []
     for fan_in, fan_out in layer_sizes(n_in, hidden, n_out):
-        bound = 1.0 / math.sqrt(fan_in)
-        w = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
-        b = (torch.rand(fan_out, generator=gen) * 2 - 1) * bound
+        if init == "glorot_uniform":
+            bound = math.sqrt(6.0 / (fan_in + fan_out))
+            w = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
+            b = torch.zeros(fan_out)
+        elif init == "torch":
+            bound = 1.0 / math.sqrt(fan_in)
+            w = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
+            b = (torch.rand(fan_out, generator=gen) * 2 - 1) * bound
+        else:
+            raise ValueError(f"unknown init {init!r}")
         out.append((w, b))
     return out
 

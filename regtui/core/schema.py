@@ -27,6 +27,14 @@ def _type_name(value: Any) -> str:
 
 def _coerce(value: Any, default: Any, key: str) -> Any:
     """Return ``value`` as the type of ``default`` or raise ``ConfigError``."""
+    if key.endswith("_layers"):  # variants.*.l2_layers, weight_decay_layers: a name or layer indices
+        if isinstance(value, str):
+            return value
+        _check(isinstance(value, (list, tuple)), key, f"must be all, hidden or a list of layer indices, got {value!r}")
+        for i, item in enumerate(value):
+            ok = isinstance(item, int) and not isinstance(item, bool)
+            _check(ok, f"{key}[{i}]", f"a layer index must be an integer, got {item!r}")
+        return tuple(value)
     if isinstance(default, bool):
         _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
         return value
@@ -138,7 +146,7 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
         for f in fields(v):
             value = getattr(v, f.name)
             if f.name != "name" and (full or value != f.default):
-                table[f.name] = value
+                table[f.name] = list(value) if isinstance(value, tuple) else value
         variants.append(table)
     out["variants"] = variants
     if exp.sweep:

@@ -25,9 +25,10 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from regtui.core.config import Experiment, VariantConfig
+from regtui.core.config import Experiment, VariantConfig, covered_layers
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
+from regtui.core.optimizers import make_optimizer
 from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics, Event, RunStatus, dropout_seed, plan_members
 
 EVAL_CHUNK = 8192
@@ -54,16 +55,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_optimizer(params: list[Tensor], name: str, lr: float, momentum: float) -> torch.optim.Optimizer:
-    """The base optimizer, without weight decay: regularizers are applied per member."""
-    kind = torch.optim.SGD if name == "sgd" else torch.optim.Adam
-    options = {"lr": lr, "momentum": momentum} if name == "sgd" else {"lr": lr}
-    try:  # fused kernels are faster; not every build and device has them
-        return kind(params, fused=True, **options)
-    except (RuntimeError, TypeError, ValueError):  # pragma: no cover
-        return kind(params, **options)
-
-
 # --------------------------------------------------------------------------- the step's pieces
 
 Coefficients = tuple[Tensor | None, ...]
@@ -73,6 +64,10 @@ layer whose tensors no member regularizes."""
 
 class Regularizers:
     """Each member's coupled L2 (λ) and decoupled decay (η), per layer's weights and biases.
+
+    A member's coefficient is its variant's λ (η) on the layers its
+    ``l2_layers`` (``weight_decay_layers``) cover, on biases only with
+    ``l2_biases``, and 0 elsewhere.
 
     Built once from the members' variants; a tensor no member regularizes is
     skipped, so a run without L2 or decay pays nothing for them.  Layers with
@@ -91,16 +86,19 @@ class Regularizers:
                 columns[key] = torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
             return columns[key]
 
-        def per_layer(strength: str, biases: bool) -> Coefficients:
+        def per_layer(strength: str, layers: str, biases: bool) -> Coefficients:
+            """Per layer: each member's coefficient where its variant covers that tensor, else 0."""
+            covered = [covered_layers(getattr(v, layers), n_layers) for v in variants]
             return tuple(
-                column([getattr(v, strength) if (v.l2_biases or not biases) else 0.0 for v in variants])
-                for _ in range(n_layers)
+                column([getattr(v, strength) if i in cover and (v.l2_biases or not biases) else 0.0
+                        for v, cover in zip(variants, covered)])
+                for i in range(n_layers)
             )
 
-        self.l2_weights = per_layer("l2", biases=False)
-        self.l2_biases = per_layer("l2", biases=True)
-        self.decay_weights = per_layer("weight_decay", biases=False)
-        self.decay_biases = per_layer("weight_decay", biases=True)
+        self.l2_weights = per_layer("l2", "l2_layers", biases=False)
+        self.l2_biases = per_layer("l2", "l2_layers", biases=True)
+        self.decay_weights = per_layer("weight_decay", "weight_decay_layers", biases=False)
+        self.decay_biases = per_layer("weight_decay", "weight_decay_layers", biases=True)
         twice = {id(c): 2 * c for c in columns.values()}
         self._l2_gradient_weights = tuple(None if c is None else twice[id(c)] for c in self.l2_weights)
         self._l2_gradient_biases = tuple(None if c is None else twice[id(c)] for c in self.l2_biases)
@@ -203,7 +201,7 @@ class Training:
         self.x_val = torch.from_numpy(ds.x_val).to(dev)
         self.y_val = torch.from_numpy(ds.y_val).to(dev)
         self.seeds = sorted({m.seed for m in members})
-        init = {s: initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, s) for s in self.seeds}
+        init = {s: initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, s, exp.model.init) for s in self.seeds}
         variants = [exp.variants[m.variant_index] for m in members]
         gens = [torch.Generator(device=dev).manual_seed(dropout_seed(m.seed, m.variant_index)) for m in members]
         self.model = StackedMLP(
@@ -216,7 +214,7 @@ class Training:
         self.shuffles = {s: torch.Generator().manual_seed(s) for s in self.seeds}
         self.member_seed_row = torch.tensor([self.seeds.index(m.seed) for m in members], device=dev)
         t = exp.train
-        self.optimizer = make_optimizer(self.params, t.optimizer, t.lr, t.momentum)
+        self.optimizer = make_optimizer(self.params, t)
         self.batch_size = min(t.batch_size, ds.x_train.shape[0])
         self.n_batches = -(-ds.x_train.shape[0] // self.batch_size)
         self.statuses = [RunStatus.RUNNING] * len(members)

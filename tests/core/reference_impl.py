@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from regtui.core.config import Experiment, VariantConfig
+from regtui.core.config import Experiment, VariantConfig, covered_layers
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import initial_layers, plain_mlp
 from regtui.core.run_types import dropout_seed
@@ -43,11 +43,18 @@ def data_loss(out: Tensor, y: Tensor, task: str) -> Tensor:
     return ((out.squeeze(-1) - y) ** 2).mean()
 
 
+def covered(net: nn.Sequential, layers) -> list[nn.Linear]:
+    """The Linear layers an ``l2_layers`` / ``weight_decay_layers`` value names."""
+    lins = linears(net)
+    return [lins[i] for i in sorted(covered_layers(layers, len(lins)))]
+
+
 def penalty(net: nn.Sequential, v: VariantConfig) -> Tensor:
-    """``λ·Σw²`` over the weight matrices (and biases with l2_biases)."""
-    total = sum((lin.weight ** 2).sum() for lin in linears(net))
+    """``λ·Σw²`` over the covered weight matrices (and their biases with l2_biases)."""
+    lins = covered(net, v.l2_layers)
+    total = sum(((lin.weight ** 2).sum() for lin in lins), torch.zeros(()))
     if v.l2_biases:
-        total = total + sum((lin.bias ** 2).sum() for lin in linears(net))
+        total = total + sum(((lin.bias ** 2).sum() for lin in lins), torch.zeros(()))
     return v.l2 * total
 
 
@@ -84,20 +91,28 @@ def make_reference_optimizer(net: nn.Sequential, v: VariantConfig, exp: Experime
 
     Decoupled decay η: AdamW(weight_decay=η) under adam/adamw; under plain SGD
     it is SGD(weight_decay=η); with momentum no torch optimizer has it, so it
-    is applied by hand (``w ← w − lr·η·w`` before the update, as AdamW does).
+    is applied by hand (``w ← w − lr·η·w`` before the update, as AdamW does;
+    ``manual_decay_params`` lists the tensors).  Only the layers that
+    ``weight_decay_layers`` covers get η, their biases only with l2_biases.
     """
     t = exp.train
-    weights = [lin.weight for lin in linears(net)]
-    biases = [lin.bias for lin in linears(net)]
-    eta_b = v.weight_decay if v.l2_biases else 0.0
+    decayed = {id(p) for p in manual_decay_params(net, v)}
+    decay_groups = [
+        {"params": [p for p in net.parameters() if id(p) in decayed], "weight_decay": v.weight_decay},
+        {"params": [p for p in net.parameters() if id(p) not in decayed], "weight_decay": 0.0},
+    ]
+    decay_groups = [g for g in decay_groups if g["params"]]
     if t.optimizer == "sgd":
         if t.momentum == 0.0:
-            groups = [{"params": weights, "weight_decay": v.weight_decay}, {"params": biases, "weight_decay": eta_b}]
-            return torch.optim.SGD(groups, lr=t.lr), 0.0
-        groups = [{"params": weights}, {"params": biases}]
-        return torch.optim.SGD(groups, lr=t.lr, momentum=t.momentum), v.weight_decay
-    groups = [{"params": weights, "weight_decay": v.weight_decay}, {"params": biases, "weight_decay": eta_b}]
-    return torch.optim.AdamW(groups, lr=t.lr), 0.0
+            return torch.optim.SGD(decay_groups, lr=t.lr), 0.0
+        return torch.optim.SGD(net.parameters(), lr=t.lr, momentum=t.momentum), v.weight_decay
+    return torch.optim.AdamW(decay_groups, lr=t.lr, eps=t.adam_epsilon), 0.0
+
+
+def manual_decay_params(net: nn.Sequential, v: VariantConfig) -> list[Tensor]:
+    """The tensors decoupled decay scales: covered weights, and their biases with l2_biases."""
+    lins = covered(net, v.weight_decay_layers)
+    return [lin.weight for lin in lins] + ([lin.bias for lin in lins] if v.l2_biases else [])
 
 
 def tensors(ds: Dataset) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -111,7 +126,7 @@ def reference_run(exp: Experiment, index: int, dataset: Dataset | None = None) -
     v = exp.variants[index]
     t = exp.train
     x_tr, y_tr, x_va, y_va = tensors(ds)
-    init = initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, t.seed)
+    init = initial_layers(ds.n_features, exp.model.hidden, ds.n_outputs, t.seed, exp.model.init)
     net = plain_mlp(init, exp.model.activation, v.dropout, v.input_dropout, member_generator(t.seed, index))
     opt, manual_decay = make_reference_optimizer(net, v, exp)
     shuffle = shuffle_generator(t.seed)
@@ -139,10 +154,8 @@ def reference_run(exp: Experiment, index: int, dataset: Dataset | None = None) -
             loss.backward()
             if manual_decay:
                 with torch.no_grad():
-                    for lin in linears(net):
-                        lin.weight.mul_(1 - t.lr * manual_decay)
-                        if v.l2_biases:
-                            lin.bias.mul_(1 - t.lr * manual_decay)
+                    for p in manual_decay_params(net, v):
+                        p.mul_(1 - t.lr * manual_decay)
             opt.step()
             objectives.append(float(loss.detach()))
         rows.append(row(epoch, sum(objectives) / len(objectives)))

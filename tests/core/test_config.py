@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from regtui.core import presets
 from regtui.core.config import (
-    ACTIVATIONS, DATASETS, DATASETS_FILE, OPTIMIZERS, TASKS, ConfigError, DataConfig, Experiment, ModelConfig,
+    ACTIVATIONS, ADAM_FORMULAS, DATASETS, DATASETS_FILE, INITS, LAYER_SETS, OPTIMIZERS, TASKS, ConfigError, DataConfig, Experiment, ModelConfig,
     SweepAxis, TrainConfig, VariantConfig, experiment_from_dict, experiment_to_dict,
 )
 
@@ -60,6 +60,15 @@ BAD = {
     "label-noise-above-one": ("data.label_noise", "[0, 1]"),
     "negative-epochs": ("train.epochs", "-1"),
     "seeds-zero": ("train.seeds", "0"),
+    "unknown-init": ("model.init", "unknown initialization"),
+    "adam-epsilon-zero": ("train.adam_epsilon", "(0, 1]"),
+    "unknown-adam-formula": ("train.adam_formula", "unknown Adam formula"),
+    "unknown-layer-set": ("variants.L2.l2_layers", "unknown layer set"),
+    "layer-index-out-of-range": ("variants.L2.l2_layers[1]", "no layer 2: the model has 2 layers"),
+    "wrong-type-layers": ("variants.L2.l2_layers", "list of layer indices"),
+    "wrong-type-layer-item": ("variants.WD.weight_decay_layers[1]", "must be an integer"),
+    "empty-layers": ("variants.L2.l2_layers", "covers no layer"),
+    "duplicate-layers": ("variants.WD.weight_decay_layers", "appears twice"),
 }
 
 
@@ -102,11 +111,13 @@ def test_good_fixtures_load(tiny_experiment, tiny_preset_file):
     assert presets.load_file(DATA / "good" / "minimal.toml") == Experiment(name="minimal")
     e = presets.load_file(DATA / "good" / "every-key.toml")
     assert e.data == DataConfig("regression", 20, 30, 0.5, 0.1, 7, False, 12)
-    assert e.model == ModelConfig((), "tanh")
+    assert e.model == ModelConfig((), "tanh", "glorot_uniform")
     assert e.train.lr == 1.0 and isinstance(e.train.lr, float)
     assert e.train.seeds == 2 and e.train.momentum == 0.9
+    assert (e.train.adam_epsilon, e.train.adam_formula) == (1e-7, "keras")
     assert e.variants == (
-        VariantConfig("λ=3 (biases too)", l2=3.0, weight_decay=0.5, input_dropout=0.25, l2_biases=True),
+        VariantConfig("λ=3 (biases too)", l2=3.0, weight_decay=0.5, input_dropout=0.25, l2_biases=True,
+                      l2_layers=(0,), weight_decay_layers="hidden"),
         VariantConfig("variant2"),
     )
 
@@ -117,6 +128,23 @@ def test_defaults_are_documented_values():
     assert e.variants[0].is_baseline and not e.variants[1].is_baseline
     assert VariantConfig("x", l2=1e-3, dropout=0.5).describe() == "λ=0.001 drop p=0.5"
     assert VariantConfig("x").describe() == "no regularization"
+    assert VariantConfig("x", l2=1e-3, l2_layers="hidden").describe() == "λ=0.001 (hidden layers)"
+    assert VariantConfig("x", weight_decay=0.1, weight_decay_layers=(0, 2)).describe() == "decay η=0.1 (layers 0,2)"
+    e = Experiment()  # presets written before per-layer keys meant every layer, and still do
+    assert all(v.l2_layers == v.weight_decay_layers == "all" for v in e.variants)
+    assert (e.model.init, e.train.adam_epsilon, e.train.adam_formula) == ("torch", 1e-8, "torch")
+
+
+def test_layer_keys_take_a_name_or_indices_from_toml_and_set(tiny_experiment):
+    e = presets.with_overrides(tiny_experiment(model={"hidden": (8, 4)}),
+                               ["variants.L2.l2_layers=hidden", "variants.L2.weight_decay_layers=[2, 0]",
+                                "model.init=glorot_uniform", "train.adam_formula=keras", "train.adam_epsilon=1e-7"])
+    assert e.variant("L2").l2_layers == "hidden" and e.variant("L2").weight_decay_layers == (2, 0)
+    assert presets.parse_toml(presets.to_toml(e), "written") == e
+    assert 'l2_layers = "hidden"' in presets.to_toml(e)
+    with pytest.raises(ConfigError) as info:  # a model change that leaves an index pointing nowhere
+        presets.with_overrides(e, ["model.hidden=[8]"])
+    assert info.value.key == "variants.L2.weight_decay_layers[0]" and "no layer 2" in info.value.problem
 
 
 def test_configs_are_frozen(tiny_experiment):
@@ -193,7 +221,9 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         drop_invalid=draw(st.booleans()),
     )
     model = ModelConfig(hidden=tuple(draw(st.lists(st.integers(1, 65_536), max_size=16))),
-                        activation=draw(st.sampled_from(ACTIVATIONS)))
+                        activation=draw(st.sampled_from(ACTIVATIONS)), init=draw(st.sampled_from(INITS)))
+    n_layers = len(model.hidden) + 1
+    layers = st.sampled_from(LAYER_SETS) | st.lists(st.integers(0, n_layers - 1), min_size=1, unique=True).map(tuple)
     n_variants = draw(st.integers(1, 4))
     seeds = draw(st.integers(1, 64 // n_variants))
     train = TrainConfig(
@@ -205,6 +235,8 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         seed=draw(st.integers(0, 2**63 - 1)),
         seeds=seeds,
         device=draw(st.sampled_from(["auto", "cpu", "cuda"])),
+        adam_epsilon=draw(st.floats(0.0, 1.0, exclude_min=True, **finite)),
+        adam_formula=draw(st.sampled_from(ADAM_FORMULAS)),
     )
     variant_names = draw(st.lists(names, min_size=n_variants, max_size=n_variants, unique=True))
     variants = tuple(
@@ -215,6 +247,8 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
             dropout=draw(probability),
             input_dropout=draw(probability),
             l2_biases=draw(st.booleans()),
+            l2_layers=draw(layers),
+            weight_decay_layers=draw(layers),
         )
         for n in variant_names
     )

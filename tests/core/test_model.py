@@ -134,3 +134,28 @@ def test_plain_mlp_draws_the_same_masks_as_the_stacked_member():
     for _ in range(3):
         torch.testing.assert_close(model(x)[1], plain(x))
     assert isinstance(plain, nn.Sequential)
+
+
+def test_glorot_uniform_init_is_keras_dense_default():
+    """Keras's Dense default: kernels U(±√(6/(fan_in+fan_out))), biases zero."""
+    layers = initial_layers(300, (200, 100), 10, seed=4, init="glorot_uniform")
+    for (w, b), (fan_in, fan_out) in zip(layers, layer_sizes(300, (200, 100), 10)):
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        assert torch.equal(b, torch.zeros(fan_out))
+        assert float(w.abs().max()) <= bound
+        assert float(w.abs().max()) > 0.99 * bound  # spread over the whole range
+        n = w.numel()
+        # U(-a, a): mean 0, variance a²/3 = 2/(fan_in+fan_out) (Glorot's target), 5 sigma
+        assert abs(float(w.mean())) < 5 * bound / math.sqrt(3 * n)
+        var = float(w.double().var())
+        assert var == pytest.approx(2.0 / (fan_in + fan_out), rel=5 * math.sqrt(0.8 / n))
+    torch_init = initial_layers(300, (200, 100), 10, seed=4)
+    assert float(torch_init[0][0].abs().max()) <= 1 / math.sqrt(300) < 0.99 * math.sqrt(6 / 500)
+    assert float(torch_init[0][1].abs().max()) > 0  # PyTorch's biases are not zero
+    again = initial_layers(300, (200, 100), 10, seed=4, init="glorot_uniform")
+    assert all(torch.equal(a[0], c[0]) for a, c in zip(layers, again))
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError):
+        initial_layers(3, (4,), 2, seed=0, init="he")
