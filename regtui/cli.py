@@ -1,4 +1,4 @@
-"""The command line: ``regtui`` (open the lab), ``regtui run``, ``regtui presets``.
+"""The command line: ``regtui`` (open the lab), ``regtui run``, ``regtui presets``, ``regtui serve``.
 
 Routes only: parsing lives here, the work in ``regtui.commands.*``.  Nothing
 heavy is imported at module level, so ``regtui --help`` never imports torch,
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     from regtui.commands import history as history_cmd
     from regtui.commands import presets as presets_cmd
     from regtui.commands import run as run_cmd
+    from regtui.commands import serve as serve_cmd
     from regtui.commands import sweep as sweep_cmd
 
     parser = _Parser(
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_parser(sub)
     presets_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
     return parser
 
 
@@ -59,7 +61,18 @@ def open_lab(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from regtui.ui.app import create_app  # the UI only when the lab opens
 
-    create_app(experiment, presets_dir=args.presets_dir).run()
+    app = create_app(experiment, presets_dir=args.presets_dir)
+    from textual.drivers.web_driver import WebDriver
+
+    if issubclass(app.driver_class, WebDriver):  # under regtui serve: stdout is the protocol channel
+        from regtui.commands.serve_log import output_to_log
+
+        with output_to_log() as log_path:
+            app.run()
+        if app.return_code:
+            print(f"regtui: the served lab stopped with an error; see {log_path}", file=sys.stderr)
+    else:
+        app.run()
     _exit_without_waiting_for_the_worker()
     return EXIT_OK
 
