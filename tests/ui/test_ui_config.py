@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from regtui.ui.app import create_app
@@ -116,6 +117,25 @@ async def test_add_rename_and_remove_a_variant(tiny: Any) -> None:
         await pilot.press("r")
         assert app.run_state != "idle", "r works from a button (a tiny run may already have finished)"
         await pilot.press("x")
+
+
+@pytest.mark.parametrize(("typed", "problem"), [
+    ("L2", "duplicate variant name 'L2'"),
+    ("", "a variant name cannot be empty"),
+    ("x" * 41, "a variant name has at most 40 characters"),
+])
+async def test_a_bad_variant_name_shows_one_error_at_its_field(tiny: Any, typed: str, problem: str) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        name = variant_input(app, 3, "name")
+        await type_into(pilot, name, typed)
+        panel = app.panel
+        assert name.has_class("-invalid") and panel.experiment is None
+        assert panel.error_messages() == (f"variant 4 name: {problem}",), "one problem, named at its field"
+        assert str(panel.editors[3].errors.render()) == f"name: {problem}"
+        assert not panel.query_one("#panel-error").display, "no second, panel-wide error"
+        await type_into(pilot, name, "fine")
+        assert panel.experiment is not None and panel.error_messages() == ()
 
 
 async def test_last_variant_cannot_be_removed(ui_experiment: Any) -> None:

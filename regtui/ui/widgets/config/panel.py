@@ -216,7 +216,7 @@ class ConfigPanel(VerticalScroll):
         return replace(b, data=replace(b.data, **changes["data"]), model=replace(b.model, **changes["model"]),
                        train=replace(b.train, **changes["train"]), variants=variants, sweep=())
 
-    def _fallback(self, widget: Widget) -> Any:
+    def _fallback(self, widget: Widget, values: dict[Widget, Any]) -> Any:
         """A value that passes validation alone, used while the field is invalid."""
         if self.file_fields.owns(widget):
             return self.file_fields.fallback(widget)
@@ -227,8 +227,19 @@ class ConfigPanel(VerticalScroll):
         for i, editor in enumerate(self.editors):
             for field, w in editor.inputs.items():
                 if w is widget:
-                    return f"\x00{i}" if field == "name" else getattr(VariantConfig(), field)
+                    return self._stand_in_name(i, values) if field == "name" else getattr(VariantConfig(), field)
         raise KeyError(widget)  # pragma: no cover
+
+    def _stand_in_name(self, index: int, values: dict[Widget, Any]) -> str:
+        """A valid name for variant ``index`` while its own is invalid: printable,
+        short, and unlike every other name (typed or stood in), so the core never
+        reports a second problem about a name the user did not type."""
+        taken = {str(values.get(e.inputs["name"], e.inputs["name"].value.strip())) for e in self.editors}
+        name, n = f"variant {index + 1}", 1
+        while name in taken:
+            n += 1
+            name = f"variant {index + 1} ({n})"
+        return name
 
     def _widget_for(self, key: str, values: dict[Widget, Any]) -> Widget | None:
         """The field a ``ConfigError`` key points at."""
@@ -259,7 +270,7 @@ class ConfigPanel(VerticalScroll):
                 values[widget] = widget.parsed()  # type: ignore[attr-defined]
             except FieldError as exc:
                 errors[widget] = str(exc)
-                values[widget] = self._fallback(widget)
+                values[widget] = self._fallback(widget, values)
         experiment: Experiment | None = None
         self.panel_error = ""
         for _ in range(len(values) + 1):
@@ -272,7 +283,7 @@ class ConfigPanel(VerticalScroll):
                     self.panel_error = str(exc)
                     break
                 errors[widget] = exc.problem
-                values[widget] = self._fallback(widget)
+                values[widget] = self._fallback(widget, values)
         self.file_fields.check(values[self.fields["data.dataset"]], experiment if not self.panel_error else None,
                                errors, lambda key: self._widget_for(key, values))  # loads the file, off the loop
         self.errors = errors
