@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -44,11 +43,12 @@ def add_parser(sub: Any) -> None:
     export = hsub.add_parser(
         "export", help="write a run as JSON or CSV",
         description="Write a run's config and every epoch's metrics in the shapes regtui run writes "
-                    "with --json and --csv. FILE '-' writes to stdout.")
+                    "with --json and --csv. FILE '-' writes to stdout; an existing FILE is replaced only with --force.")
     export.add_argument("run_id", metavar="ID", type=int, help="the run's id")
     fmt = export.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch as JSON")
     fmt.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
+    export.add_argument("--force", action="store_true", help="replace an existing FILE")
     export.set_defaults(handler=export_command)
 
     delete = hsub.add_parser(
@@ -177,22 +177,29 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from regtui.core.presets import write_atomic
+    from regtui.commands.outputs import plan_outputs, protected_paths
+    from regtui.core.files import OutputError, write_output
+
+    try:
+        plan = plan_outputs(json_path=args.json_path, csv_path=args.csv_path, force=args.force,
+                            protected=protected_paths())
+    except OutputError as exc:
+        return _fail("export", exc)
     run = _load_run("export", args.run_id)
     if isinstance(run, int):
         return run
-    if args.json_path:
-        target, text = args.json_path, json.dumps(run.to_json(), indent=2, allow_nan=False) + "\n"
+    if plan.json is not None:
+        target, text = plan.json, json.dumps(run.to_json(), indent=2, allow_nan=False) + "\n"
     else:
-        target, text = args.csv_path, run.to_csv()
-    if target == "-":
-        sys.stdout.write(text)
-        return EXIT_OK
+        target, text = plan.csv, run.to_csv()
     try:
-        write_atomic(Path(target), text)
+        write_output(target, text)
+    except FileExistsError:
+        return _fail("export", f"{target.path}: exists; pass --force to replace it")
     except OSError as exc:
-        return _fail("export", f"{target}: {exc.strerror or exc}")
-    print(f"run {args.run_id} written to {target}", file=sys.stderr)
+        return _fail("export", f"{target.path}: {exc.strerror or exc}")
+    if target.kind != "stdout":
+        print(f"run {args.run_id} written to {target.path}", file=sys.stderr)
     return EXIT_OK
 
 

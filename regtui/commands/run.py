@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -38,6 +36,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch's metrics as JSON")
     p.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
     p.add_argument("--save-models", metavar="DIR", help="write each variant's final state_dict as DIR/<variant>.pt")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing output files (without it, an existing --json/--csv/model file is refused)")
     p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
     p.add_argument("--no-history", action="store_true",
                    help="do not record this run in the history database (see regtui history)")
@@ -59,12 +59,19 @@ def _load(args: argparse.Namespace):
 def run_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.core.config import ConfigError
+    from regtui.core.files import OutputError
 
     err = Console(stderr=True)
     try:
         experiment = _load(args)
     except ConfigError as exc:
+        print(f"regtui run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plan = _plan_outputs(args, experiment)
+    except OutputError as exc:
         print(f"regtui run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from regtui.core.results import RunHistory
@@ -97,15 +104,31 @@ def run_command(args: argparse.Namespace) -> int:
         elif not args.quiet:
             err.print(f"recorded as run {recorder.run_id} (regtui history show {recorder.run_id})", highlight=False)
         store.close()
-    _write_outputs(args, history, training)
+    written, failed = _write_outputs(plan, history, training)
+    if failed:
+        print(failure_line("regtui run", written, failed), file=sys.stderr)
+        code = code if code != EXIT_OK else EXIT_OUTPUT
+    elif not args.quiet:
+        for label in written:
+            print(f"written: {label}", file=sys.stderr)
     if not args.quiet:
         from regtui.commands.report import results_table
         from regtui.core.verdict import verdict
 
-        out = Console()
+        out = err if plan.uses_stdout else Console()
         out.print(results_table(history))
         out.print(verdict(history), highlight=False)
     return code
+
+
+def _plan_outputs(args: argparse.Namespace, experiment):
+    """Every output checked before training starts (see ``regtui.commands.outputs``)."""
+    from regtui.commands.outputs import plan_outputs, protected_paths
+    from regtui.core.run_types import plan_members
+
+    return plan_outputs(json_path=args.json_path, csv_path=args.csv_path, models_dir=args.save_models,
+                        member_names=[m.name for m in plan_members(experiment)], force=args.force,
+                        protected=protected_paths(experiment, args.preset))
 
 
 def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, Any]):
@@ -168,14 +191,11 @@ def _data_line(dataset) -> str:
     return text
 
 
-def _safe_filename(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+=-]", "_", name).lstrip(".") or "variant"
+def _write_outputs(plan, history, training) -> tuple[list[str], list[str]]:
+    """Write what the plan names; each output on its own, so one failure keeps the rest."""
+    from regtui.commands.outputs import write_outputs
 
-
-def _write_outputs(args: argparse.Namespace, history, training) -> None:
-    from regtui.core.presets import write_atomic
-
-    if args.json_path:
+    def json_text(_: int) -> str:
         from regtui.core.insight import decision_map, has_plane, weight_histogram
 
         doc = history.to_json()
@@ -183,22 +203,22 @@ def _write_outputs(args: argparse.Namespace, history, training) -> None:
         doc["weights"] = weight_histogram(training).to_json(training.names)
         if has_plane(training):
             doc["boundary"] = decision_map(training, cols=60, rows=30).to_json(training.names)
-        write_atomic(Path(args.json_path), json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    if args.csv_path:
-        write_atomic(Path(args.csv_path), history.to_csv())
-    if args.save_models:
+        return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+    def model_bytes(i: int) -> bytes:
+        import io
+
         import torch
 
-        folder = Path(args.save_models)
-        folder.mkdir(parents=True, exist_ok=True)
-        used: set[str] = set()
-        for index, name in enumerate(training.names):
-            stem = _safe_filename(name)
-            if stem.lower() in used:  # "a b" and "a_b" must not overwrite each other
-                stem = f"{stem}-{index + 1}"
-            used.add(stem.lower())
-            torch.save(training.state_dict(name), folder / f"{stem}.pt")
-    if not args.quiet:
-        for label, path in (("JSON", args.json_path), ("CSV", args.csv_path), ("models", args.save_models)):
-            if path:
-                print(f"{label} written to {path}", file=sys.stderr)
+        buffer = io.BytesIO()
+        torch.save(training.state_dict(training.names[i]), buffer)
+        return buffer.getvalue()
+
+    items = []
+    if plan.json is not None:
+        items.append((str(plan.json), [plan.json], json_text))
+    if plan.csv is not None:
+        items.append((str(plan.csv), [plan.csv], lambda _: history.to_csv()))
+    if plan.models:
+        items.append((f"--save-models {plan.models[0].path.parent}", plan.models, model_bytes))
+    return write_outputs(items)

@@ -12,7 +12,6 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -40,6 +39,7 @@ def add_parser(sub: Any) -> None:
                    help="override a preset value (as in regtui run)")
     p.add_argument("--json", dest="json_path", metavar="FILE",
                    help="write one entry per grid point: knob values, mean/std of best val loss and final train loss")
+    p.add_argument("--force", action="store_true", help="replace an existing --json file")
     p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
     p.set_defaults(handler=sweep_command)
@@ -84,9 +84,14 @@ def _load(args: argparse.Namespace):
 def sweep_command(args: argparse.Namespace) -> int:
     from regtui.core.config import ConfigError
 
+    from regtui.commands.outputs import EXIT_OUTPUT, failure_line, plan_outputs, protected_paths, write_outputs
+    from regtui.core.files import OutputError
+
     try:
         experiment = _load(args)
-    except ConfigError as exc:
+        plan = plan_outputs(json_path=args.json_path, force=args.force,
+                            protected=protected_paths(experiment, args.preset))
+    except (ConfigError, OutputError) as exc:
         print(f"regtui sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from regtui.core.sweep import SweepProgress, run_sweep
@@ -122,18 +127,21 @@ def sweep_command(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.stop()
-    if args.json_path:
+    if plan.json is not None:
         from regtui.core.config import experiment_to_dict
-        from regtui.core.presets import write_atomic
 
         doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
-        write_atomic(Path(args.json_path), json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        written, failed = write_outputs([(str(plan.json), [plan.json],
+                                          lambda _: json.dumps(doc, indent=2, allow_nan=False) + "\n")])
+        if failed:
+            print(failure_line("regtui sweep", written, failed), file=sys.stderr)
+            code = code if code != EXIT_OK else EXIT_OUTPUT
     if not args.quiet:
-        _print_table(experiment, points)
+        _print_table(experiment, points, to_stderr=plan.uses_stdout)
     return code
 
 
-def _print_table(experiment, points) -> None:
+def _print_table(experiment, points, *, to_stderr: bool = False) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -164,7 +172,8 @@ def _print_table(experiment, points) -> None:
         statuses = sorted(set(point.statuses))
         table.add_row(*(f"{point.knobs[k]:g}" for k in keys), text, "—" if train is None else f"{train:.4g}",
                       bar, ", ".join(statuses), style="bold" if point is best else None)
-    Console().print(table)
+    Console(stderr=to_stderr).print(table)
     if best is not None:
         knobs = ", ".join(f"{k} = {v:g}" for k, v in best.knobs.items())
-        print(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})")
+        print(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})",
+              file=sys.stderr if to_stderr else sys.stdout)

@@ -173,3 +173,25 @@ def test_a_data_file_is_read_never_trusted(tmp_path: Path, capsys, name: str, co
     assert main(["run", str(tmp_path / "p.toml"), "--no-history", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and str(path) in err, err
+
+
+def test_outputs_never_destroy_anything(tmp_path: Path, capsys, monkeypatch) -> None:
+    """README: an existing file needs --force; the history, links and devices are never overwritten;
+    a bad path is one line before training."""
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    assert main(["run", str(preset), "--quiet"]) == 0
+    store = tmp_path / "home" / "history.sqlite3"
+    kept = tmp_path / "kept.json"
+    kept.write_text("mine")
+    os.symlink(kept, tmp_path / "link.json")
+    for target in (store, kept, tmp_path / "link.json", tmp_path):
+        capsys.readouterr()
+        assert main(["run", str(preset), "--quiet", "--json", str(target)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert kept.read_text() == "mine" and store.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert main(["run", str(preset), "--quiet", "--json", "/dev/null"]) == 0
+    import stat as st
+
+    assert st.S_ISCHR(os.stat("/dev/null").st_mode)
