@@ -125,12 +125,15 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def save_command(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from regtui.core import presets
-    from regtui.core.config import ConfigError, replace
+    from regtui.core.config import ConfigError
+    from regtui.core.overrides import with_overrides
 
     try:
         presets.check_name(args.name)
-        experiment = presets.with_overrides(presets.load(args.source, args.presets_dir), args.overrides)
+        experiment = with_overrides(presets.load(args.source, args.presets_dir), args.overrides)
         if args.description is not None:
             experiment = replace(experiment, description=args.description)
         path = presets.save_preset(experiment, args.name, args.presets_dir, overwrite=args.force)

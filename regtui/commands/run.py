@@ -47,13 +47,14 @@ def add_parser(sub: Any) -> None:
 
 def _load(args: argparse.Namespace):
     from regtui.core import presets
+    from regtui.core.overrides import with_overrides
 
     source = presets.find(args.preset, args.presets_dir)
     experiment = presets.load_file(source)
     overrides = list(args.overrides)
     if args.seeds is not None:
         overrides.append(f"train.seeds={args.seeds}")
-    return presets.with_overrides(experiment, overrides)
+    return with_overrides(experiment, overrides)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -64,12 +64,15 @@ def parse_grid(text: str) -> tuple[str, tuple[float, ...]]:
 
 
 def _load(args: argparse.Namespace):
+    from dataclasses import replace
+
     from regtui.core import presets
-    from regtui.core.config import ConfigError, SweepAxis, replace
+    from regtui.core.config import ConfigError, SweepAxis
+    from regtui.core.overrides import with_overrides
 
     experiment = presets.load(args.preset, getattr(args, "presets_dir", None))
     overrides = list(args.overrides) + ([f"train.seeds={args.seeds}"] if args.seeds is not None else [])
-    experiment = presets.with_overrides(experiment, overrides)
+    experiment = with_overrides(experiment, overrides)
     if args.grid:
         try:
             axes = tuple(SweepAxis(*parse_grid(g)) for g in args.grid)
@@ -128,7 +131,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     if plan.json is not None:
-        from regtui.core.config import experiment_to_dict
+        from regtui.core.schema import experiment_to_dict
 
         doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
         written, failed = write_outputs([(str(plan.json), [plan.json],

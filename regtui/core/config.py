@@ -3,17 +3,15 @@
 Everything a run depends on lives here, so a preset reproduces it exactly.
 Parsing is strict: an unknown key, a wrong type or an out-of-range value is a
 ``ConfigError`` naming the source, the key and the problem.  Configs are
-changed with ``dataclasses.replace`` (or ``with_overrides``), never mutated.
+changed with ``dataclasses.replace`` (or ``overrides.with_overrides``), never
+mutated.  Dicts and TOML tables become these classes in ``schema.py``.
 
 Imports only the standard library: no torch, numpy or UI code.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 from dataclasses import dataclass, field
-from typing import Any
 
 DATASETS_2D = ("moons", "circles", "spirals", "xor", "gaussians")
 DATASETS_REAL = ("digits", "breast_cancer", "wine")
@@ -340,14 +338,3 @@ def _validate_sweep(exp: Experiment) -> None:
     n_train_points = next((len(a.values) for a in axes if a.key == "data.n_train"), 1)
     members = points // n_train_points * exp.train.seeds
     _check(members <= 256, "sweep", f"grid points × seeds = {members} networks; at most 256 train at once")
-
-
-# --------------------------------------------------------------------------- dict <-> config
-# Parsing lives in regtui/core/schema.py; re-exported here for one import.
-
-def replace(obj: Any, **changes: Any) -> Any:
-    """``dataclasses.replace`` re-exported, so callers need one import."""
-    return dataclasses.replace(obj, **changes)
-
-
-from regtui.core.schema import experiment_from_dict, experiment_to_dict  # noqa: E402,F401  (needs the classes above)

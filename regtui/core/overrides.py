@@ -18,12 +18,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from regtui.core.config import (
-    ConfigError,
-    Experiment,
-    experiment_from_dict,
-    experiment_to_dict,
-)
+from regtui.core.config import ConfigError, Experiment
+from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
 
 def parse_assignment(text: str, variant_names: Iterable[str] = ()) -> tuple[list[str], Any]:

@@ -10,8 +10,8 @@ Safety: a preset name is checked (``check_name``) before it becomes a path;
 writes and deletes happen only in the user folder, never in the bundled one,
 and never through a link that leads outside the user folder; writes are
 atomic (temporary file + rename); nothing in a preset is ever executed, it is
-parsed as TOML data.  ``--set`` overrides live in ``overrides.py`` and atomic
-writes in ``files.py`` (both re-exported here).
+parsed as TOML data.  ``--set`` overrides live in ``overrides.py``, atomic
+writes in ``files.py``.
 
 Imports only the standard library, tomli-w and platformdirs.
 """
@@ -30,16 +30,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from regtui.core.config import (
-    DATASETS_2D,
-    DATASETS_FILE,
-    ConfigError,
-    Experiment,
-    experiment_from_dict,
-    experiment_to_dict,
-)
-from regtui.core.files import write_atomic  # noqa: F401  (re-exported: the CLI writes with it)
-from regtui.core.overrides import parse_assignment, with_overrides  # noqa: F401  (re-exported)
+from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, Experiment
+from regtui.core.files import write_atomic
+from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
 DEFAULT_PRESET = "moons-overfit"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")

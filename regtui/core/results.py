@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from regtui.core.config import Experiment, experiment_to_dict
+from regtui.core.config import Experiment
 from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus, plan_members
+from regtui.core.schema import experiment_to_dict
 
 METRICS = (
     "epoch", "train_loss", "val_loss", "train_acc", "val_acc",

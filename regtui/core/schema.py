@@ -3,7 +3,7 @@
 ``experiment_from_dict`` builds an ``Experiment`` from parsed TOML: an
 unknown key, a wrong type or a non-finite number is a ``ConfigError`` naming
 the key; ``experiment_to_dict`` writes every key back (or only non-defaults).
-Standard library only; re-exported by ``regtui.core.config``.
+Standard library only.
 """
 
 from __future__ import annotations

@@ -80,12 +80,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from regtui import __version__
-from regtui.core.config import ConfigError, Experiment, experiment_from_dict, experiment_to_dict
+from regtui.core.config import ConfigError, Experiment
 from regtui.core.liveness import HOST, OWN_TOKEN, is_live
 from regtui.core.recorder import Recorder
 from regtui.core.results import METRICS, RunHistory
 from regtui.core.run_records import METRIC_COLUMNS, RunNotFoundError, RunSummary, StoredRun, StoreError
 from regtui.core.run_types import RunStatus, plan_members
+from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
 HOME_ENV = "REGTUI_HOME"
 FILENAME = "history.sqlite3"

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from regtui.core.presets import to_toml, write_atomic
+from regtui.core.files import write_atomic
+from regtui.core.presets import to_toml
 from regtui.core.results import RunHistory
 from regtui.core.verdict import verdict
 

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from regtui.core import presets
 from regtui.core.config import (
-    ACTIVATIONS, ADAM_FORMULAS, DATASETS, DATASETS_FILE, INITS, LAYER_SETS, OPTIMIZERS, TASKS, ConfigError, DataConfig, Experiment, ModelConfig,
-    SweepAxis, TrainConfig, VariantConfig, experiment_from_dict, experiment_to_dict,
+    ACTIVATIONS, ADAM_FORMULAS, DATASETS, DATASETS_FILE, INITS, LAYER_SETS, OPTIMIZERS, TASKS, ConfigError, DataConfig,
+    Experiment, ModelConfig, SweepAxis, TrainConfig, VariantConfig,
 )
+from regtui.core.overrides import with_overrides
+from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "config"
 BUNDLED = sorted(presets.bundled_dir().glob("*.toml"))
@@ -136,14 +138,14 @@ def test_defaults_are_documented_values():
 
 
 def test_layer_keys_take_a_name_or_indices_from_toml_and_set(tiny_experiment):
-    e = presets.with_overrides(tiny_experiment(model={"hidden": (8, 4)}),
+    e = with_overrides(tiny_experiment(model={"hidden": (8, 4)}),
                                ["variants.L2.l2_layers=hidden", "variants.L2.weight_decay_layers=[2, 0]",
                                 "model.init=glorot_uniform", "train.adam_formula=keras", "train.adam_epsilon=1e-7"])
     assert e.variant("L2").l2_layers == "hidden" and e.variant("L2").weight_decay_layers == (2, 0)
     assert presets.parse_toml(presets.to_toml(e), "written") == e
     assert 'l2_layers = "hidden"' in presets.to_toml(e)
     with pytest.raises(ConfigError) as info:  # a model change that leaves an index pointing nowhere
-        presets.with_overrides(e, ["model.hidden=[8]"])
+        with_overrides(e, ["model.hidden=[8]"])
     assert info.value.key == "variants.L2.weight_decay_layers[0]" and "no layer 2" in info.value.problem
 
 
@@ -277,20 +279,20 @@ def test_full_round_trips_are_exact(e):
 def test_sparse_round_trips_are_exact(e):
     """``full=False`` (what ``--set`` goes through) drops defaults and must get them back."""
     assert experiment_from_dict(experiment_to_dict(e, full=False)) == e
-    assert presets.with_overrides(e, []) == e
+    assert with_overrides(e, []) == e
 
 
 def test_sparse_round_trip_of_a_file_data_set_keeps_its_sizes():
     e = Experiment(data=DataConfig(dataset="csv", path="x.csv", n_train=100, n_val=500))
     assert experiment_from_dict(experiment_to_dict(e, full=False)) == e
-    assert presets.with_overrides(e, ["train.epochs=5"]).data.n_train == 100
+    assert with_overrides(e, ["train.epochs=5"]).data.n_train == 100
 
 
 # --------------------------------------------------------------------------- --set overrides
 
 def test_overrides_set_values_with_toml_syntax(tiny_experiment):
     e = tiny_experiment()
-    got = presets.with_overrides(e, ["train.epochs=5", "model.hidden=[32]", "variants.L2.l2=0.01",
+    got = with_overrides(e, ["train.epochs=5", "model.hidden=[32]", "variants.L2.l2=0.01",
                                      "data.dataset=circles", "train.lr = 1", "variants.Dropout.dropout=0.25",
                                      'description="two words"', "name=bare"])
     assert got.train.epochs == 5
@@ -301,12 +303,12 @@ def test_overrides_set_values_with_toml_syntax(tiny_experiment):
     assert got.variant("Dropout").dropout == 0.25
     assert got.description == "two words" and got.name == "bare"
     assert got.variant("baseline") == e.variant("baseline")
-    assert presets.with_overrides(e, ["train.epochs=5", "train.epochs=7"]).train.epochs == 7  # last wins
+    assert with_overrides(e, ["train.epochs=5", "train.epochs=7"]).train.epochs == 7  # last wins
     assert e == tiny_experiment()  # the original is untouched
 
 
 def test_override_of_an_empty_hidden_list_gives_a_linear_model(tiny_experiment):
-    assert presets.with_overrides(tiny_experiment(), ["model.hidden=[]"]).model.hidden == ()
+    assert with_overrides(tiny_experiment(), ["model.hidden=[]"]).model.hidden == ()
 
 
 @pytest.mark.parametrize("text,key,problem", [
@@ -326,7 +328,7 @@ def test_override_of_an_empty_hidden_list_gives_a_linear_model(tiny_experiment):
 ])
 def test_bad_overrides_are_config_errors_naming_the_key(tiny_experiment, text, key, problem):
     with pytest.raises(ConfigError) as info:
-        presets.with_overrides(tiny_experiment(), [text])
+        with_overrides(tiny_experiment(), [text])
     exc = info.value
     assert exc.source == "--set"
     assert exc.key == key
@@ -339,7 +341,7 @@ def test_bad_overrides_are_config_errors_naming_the_key(tiny_experiment, text, k
     ("digits-dropout-sweep", "variants.p=0.5.dropout=0.3", "p=0.5", "dropout", 0.3),
 ])
 def test_variant_names_with_dots_or_equals_can_be_overridden(preset, override, variant, field, value):
-    e = presets.with_overrides(presets.load(preset, user="/nonexistent-user-folder"), [override])
+    e = with_overrides(presets.load(preset, user="/nonexistent-user-folder"), [override])
     assert getattr(e.variant(variant), field) == value
 
 

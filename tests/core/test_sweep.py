@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from regtui.cli import main
 from regtui.core import presets
-from regtui.core.config import ConfigError, SweepAxis, replace
+from regtui.core.config import ConfigError, SweepAxis
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.sweep import SweepPoint, SweepProgress, best_point, plan, run_sweep
 from regtui.core.run_types import EpochEnd
+from regtui.core.sweep import SweepPoint, SweepProgress, best_point, plan, run_sweep
 from regtui.core.training import Training
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from regtui.cli import main
 from regtui.core import presets
 from regtui.core.config import ConfigError, DataConfig, Experiment, ModelConfig, TrainConfig, VariantConfig
+from regtui.core.overrides import with_overrides
 from regtui.core.schema import experiment_from_dict
 
 KNOWN_KEYS = {
@@ -115,7 +116,7 @@ assignments = st.tuples(
 def test_any_set_override_applies_or_names_the_key(items: list[tuple[str, str]]) -> None:
     exp = presets.load("moons-overfit")
     try:
-        out = presets.with_overrides(exp, [f"{k}={v}" for k, v in items])
+        out = with_overrides(exp, [f"{k}={v}" for k, v in items])
     except ConfigError as exc:
         assert str(exc).startswith("--set: ")
         assert "\n" not in str(exc).strip()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from regtui.cli import main
 from regtui.core import presets
-from regtui.core.config import replace
+from regtui.core.overrides import with_overrides
 
 ACTIONS = ["list", "show", "save", "delete", "path"]
 
@@ -108,7 +109,7 @@ def test_save_derives_a_user_preset_with_overrides(capsys: pytest.CaptureFixture
     assert code == 0, err
     assert out == f"saved quick to {user_dir / 'quick.toml'}\n"
     saved = presets.load("quick")
-    expected = presets.with_overrides(presets.load("moons-overfit"),
+    expected = with_overrides(presets.load("moons-overfit"),
                                       ["train.epochs=5", "variants.L2.l2=0.01", "model.hidden=[16]"])
     assert saved == replace(expected, name="quick", description="five epochs ✓")
     code, out, _ = run(capsys, "presets", "show", "quick")

@@ -9,6 +9,7 @@ sweeps of one or two knobs.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,6 @@ from regtui.core.config import (
     SweepAxis,
     TrainConfig,
     VariantConfig,
-    replace,
 )
 
 

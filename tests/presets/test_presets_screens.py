@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
 from regtui.core import presets
-from regtui.core.config import Experiment, replace
+from regtui.core.config import Experiment
 from regtui.ui.screens.confirm import ConfirmScreen
 from regtui.ui.screens.preset_open import OpenPresetScreen
 from regtui.ui.screens.preset_save import SavePresetScreen

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from regtui.core import presets
-from regtui.core.config import ConfigError, Experiment, VariantConfig, replace
+from regtui.core.config import ConfigError, Experiment, VariantConfig
+from regtui.core.overrides import with_overrides
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -332,7 +333,7 @@ def test_a_relative_data_path_follows_the_preset_when_it_moves(tmp_path: Path, u
     presets.save_preset(saved, "moved", overwrite=True)
     assert (user_dir / "moved.toml").read_bytes() == first
     # overrides keep the anchor
-    assert presets.with_overrides(exp, ["train.epochs=1"]).source_dir == str(project)
+    assert with_overrides(exp, ["train.epochs=1"]).source_dir == str(project)
 
 
 def test_relative_data_paths_next_to_the_user_folder_and_absolute_ones_are_kept(user_dir: Path, tmp_path: Path) -> None:

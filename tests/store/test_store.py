@@ -17,11 +17,12 @@ import pytest
 
 from regtui.core import liveness
 from regtui.core import store as store_mod
-from regtui.core.config import VariantConfig, experiment_to_dict
+from regtui.core.config import VariantConfig
 from regtui.core.results import METRICS, RunHistory
 from regtui.core.run_records import RunNotFoundError, StoreError
-from regtui.core.store import RunStore
 from regtui.core.run_types import EpochEnd, EpochMetrics
+from regtui.core.schema import experiment_to_dict
+from regtui.core.store import RunStore
 from regtui.core.training import Training
 
 

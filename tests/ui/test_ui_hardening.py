@@ -13,6 +13,7 @@ import asyncio
 import random
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Callable, Iterable
 
 import pytest
@@ -21,7 +22,7 @@ from textual.keys import _character_to_key
 from textual.widget import Widget
 from textual.widgets import Select
 
-from regtui.core.config import VariantConfig, replace, validate
+from regtui.core.config import VariantConfig, validate
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
 from regtui.ui.screens.help import HelpScreen

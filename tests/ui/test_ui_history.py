@@ -4,10 +4,11 @@ re-run loads the config, delete asks first, a store failure never stops a run.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from regtui.core.config import DataConfig, Experiment, replace
+from regtui.core.config import DataConfig, Experiment
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
 from regtui.ui.plotting.colors import color_rgb

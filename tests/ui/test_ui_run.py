@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from regtui.core.config import DataConfig, VariantConfig, replace
+from regtui.core.config import DataConfig, VariantConfig
 from regtui.ui.app import create_app
 from regtui.ui.widgets.loss_charts import LossChart
 from regtui.ui.widgets.results_table import ResultsTable

@@ -5,6 +5,7 @@ end with the best point marked, a two-knob heat map."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from rich.console import Console
 from textual.widgets import DataTable, Static
 
 from regtui.core import presets
-from regtui.core.config import SweepAxis, experiment_to_dict, replace
+from regtui.core.config import SweepAxis
+from regtui.core.schema import experiment_to_dict
 from regtui.core.sweep import best_point
 from regtui.ui.app import create_app
 from regtui.ui.widgets.config.sweep_editor import parse_values

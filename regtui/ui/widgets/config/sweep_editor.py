@@ -10,6 +10,7 @@ calls it after its own validation.  ``parse_values`` only converts text.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from textual.app import ComposeResult
@@ -18,7 +19,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
-from regtui.core.config import ConfigError, Experiment, SweepAxis, replace
+from regtui.core.config import ConfigError, Experiment, SweepAxis
 from regtui.ui.widgets.config.fields import ConfigInput, FieldError, parse_float
 
 N_TRAIN = "data.n_train"
