@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any
 
+from regtui.core.numbers import fixed_width
+
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
@@ -91,7 +93,7 @@ def _when(t: float | None, *, compact: bool = False) -> str:
 
 
 def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
+    return "—" if value is None else fixed_width(value).replace("–", "—")
 
 
 _MIN_WIDTH = {"started": 11, "status": 8, "preset": 8}

@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from regtui.core.numbers import fixed_width
 from regtui.core.results import RunHistory
 from regtui.core.run_types import RunStatus
 
@@ -17,12 +18,13 @@ STATUS_STYLE = {RunStatus.FINISHED: "green", RunStatus.DIVERGED: "bold red", Run
                 RunStatus.RUNNING: "cyan"}
 
 
-def _num(value: float | None, fmt: str = ".4f") -> str:
+def _num(value: float | None, fmt: str = "") -> str:
+    """A loss in the table's 6 characters (small values keep their digits), or ``fmt``."""
     if value is None:
         return "—"
-    if abs(value) >= 1e4:
-        return format(value, ".2e")
-    return format(value, fmt)
+    if fmt and abs(value) < 1e4:
+        return format(value, fmt)
+    return fixed_width(value).replace("–", "—")
 
 
 def results_table(history: RunHistory) -> Table:

@@ -7,6 +7,7 @@ panel, and its background differs clearly from an unfocused one.
 
 from __future__ import annotations
 
+import pytest
 from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import Input, Select
@@ -84,3 +85,35 @@ async def test_open_dropdown_is_framed(tiny) -> None:
         assert overlay.styles.border_top[0] != "" and overlay.styles.border_left[0] != ""
         # every option is readable in full (no wrapped "breast_can / cer")
         assert overlay.content_region.width >= max(len(str(p)) for p in ("breast_cancer", "regression"))
+
+
+async def test_eta_comes_from_the_measured_epoch_rate_not_the_start_up() -> None:
+    from textual.app import App, ComposeResult
+
+    from regtui.ui.widgets.status_bar import StatusBar
+
+    now = [0.0]
+
+    class Bar(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusBar(lambda: now[0], id="status")
+
+    app = Bar()
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.starting(100)
+        now[0] = 5.0  # five seconds importing torch and loading the data
+        bar.running()
+        bar.progress(0, 0.0)
+        assert bar.eta() is None  # no rate measured yet: no guess
+        for second in range(1, 7):  # then one epoch of 100 every 0.1 s
+            now[0] = 5.0 + second
+            bar.progress(10 * second, 0.1 * second)
+        await pilot.pause()
+        assert bar.eta() == pytest.approx(4.0)  # 40 epochs left at 10 per second, not 0:07 from 11 s × 0.4/0.6
+        assert "ETA 0:04" in str(bar.text())
+        bar.paused(True)
+        now[0] += 60  # a pause is not training time
+        bar.paused(False)
+        bar.progress(70, 0.7)
+        assert bar.eta() is not None and bar.eta() < 10

@@ -30,7 +30,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from regtui.core.run_records import RunSummary, StoredRun, StoreError
 from regtui.core.store import RunStore
 from regtui.ui.widgets.loss_charts import ChartsPane
-from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable, fmt
+from regtui.core.numbers import fixed_width
+from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable
 
 LIST_LIMIT = 500
 COLUMNS = (("id", "#"), ("date", "date"), ("preset", "preset"), ("data", "data"),
@@ -124,7 +125,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
             Text(_cut(run.preset or run.name, WIDTHS["preset"])),  # Text: a str cell is read as markup
             Text(_cut(run.dataset, WIDTHS["data"])),
             Text(_cut(", ".join(run.variants), WIDTHS["variants"])),
-            fmt(run.best_val_loss),
+            fixed_width(run.best_val_loss),
             Text(run.status, style=STATUS_STYLE.get(run.status, "dim")),
         ]
 

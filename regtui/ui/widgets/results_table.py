@@ -13,6 +13,7 @@ from typing import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
+from regtui.core.numbers import fixed_width
 from regtui.core.results import RunHistory, VariantHistory
 from regtui.ui.plotting.bands import best_over_seeds, seed_count
 from regtui.ui.plotting.colors import color_hex
@@ -36,22 +37,6 @@ STATUS_STYLE = {
     "waiting": "dim",
 }
 NAME_WIDTH = 12
-
-
-def fmt(value: float | None, width: int = 6) -> str:
-    """A number in at most ``width`` characters (``–`` for missing/non-finite)."""
-    if value is None or value != value or value in (float("inf"), float("-inf")):
-        return "–"
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 10 ** (width - 2):
-        for decimals in (4, 3, 2, 1, 0):
-            text = f"{value:.{decimals}f}"
-            if len(text) <= width:
-                return text
-    mantissa, exponent = f"{value:.1e}".split("e")
-    text = f"{mantissa}e{int(exponent)}"
-    return text if len(text) <= width else f"{float(mantissa):.0f}e{int(exponent)}"
 
 
 class ResultsTable(DataTable[Text | str]):
@@ -105,16 +90,16 @@ class ResultsTable(DataTable[Text | str]):
         acc = hist.last("val_acc")
         best = hist.best
         over_seeds = best_over_seeds(hist)  # mean±std over seeds, None with one seed
-        best_text = Text(over_seeds or (f"{fmt(best.val_loss)}@{best.epoch}" if best else "–"),
+        best_text = Text(over_seeds or (f"{fixed_width(best.val_loss)}@{best.epoch}" if best else "–"),
                          style="bold green" if best_here else "")
         return {
             "name": self._name_cell(index, hist.name, best_here),
             "epoch": "–" if epoch is None else str(int(epoch)),
-            "train": fmt(hist.last("train_loss")),
-            "val": fmt(hist.last("val_loss")),
+            "train": fixed_width(hist.last("train_loss")),
+            "val": fixed_width(hist.last("val_loss")),
             "acc": "–" if acc is None else f"{100 * acc:.1f}",
-            "gap": fmt(hist.last("gap")),
-            "norm": fmt(hist.last("weight_norm")),
+            "gap": fixed_width(hist.last("gap")),
+            "norm": fixed_width(hist.last("weight_norm")),
             "best": best_text,
             "status": Text(hist.status_label, style=STATUS_STYLE.get(hist.status_label, "")),
         }

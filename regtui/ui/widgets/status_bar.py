@@ -7,6 +7,7 @@ snapshot tests can freeze it.  Paused time is not counted as elapsed.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable
 
 from rich.text import Text
@@ -23,6 +24,9 @@ STATE_STYLE = {
     "stopped": "yellow",
     "failed": "bold red",
 }
+
+RATE_WINDOW = 5.0
+"""Seconds of recent progress the ETA's rate is measured over."""
 
 
 def clock_text(seconds: float) -> str:
@@ -49,6 +53,8 @@ class StatusBar(Horizontal):
         self._paused_total = 0.0
         self._ended_at: float | None = None
         self._shown_width = -1
+        self._rate_samples: deque[tuple[float, float]] = deque()
+        """(elapsed seconds, fraction done) of recent progress reports: the ETA's rate."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
@@ -65,6 +71,7 @@ class StatusBar(Horizontal):
         self.state, self.epoch, self.epochs, self.fraction = "starting", 0, epochs, 0.0
         self._started = self.clock()
         self._paused_at, self._paused_total, self._ended_at = None, 0.0, None
+        self._rate_samples.clear()
         self.refresh_text()
 
     def running(self) -> None:
@@ -74,6 +81,11 @@ class StatusBar(Horizontal):
     def progress(self, epoch: int, fraction: float) -> None:
         self.epoch = epoch
         self.fraction = min(1.0, max(0.0, fraction))
+        if self.state in ("running", "paused"):
+            samples, now = self._rate_samples, self.elapsed
+            samples.append((now, self.fraction))
+            while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
+                samples.popleft()
         self.refresh_text()
 
     def paused(self, paused: bool) -> None:
@@ -112,10 +124,21 @@ class StatusBar(Horizontal):
         out = Text()
         out.append(f"{self.state:<8}", style=STATE_STYLE.get(self.state, ""))
         out.append(f" epoch {self.epoch}/{self.epochs}  {clock_text(self.elapsed)}")
-        if self.state in ("running", "paused") and self.fraction > 0:
-            eta = self.elapsed * (1 - self.fraction) / self.fraction
+        eta = self.eta()
+        if eta is not None:
             out.append(f"  ETA {clock_text(eta)}")
         return out
+
+    def eta(self) -> float | None:
+        """Seconds left at the rate measured over the last ``RATE_WINDOW`` seconds of
+        training (start-up — importing torch, loading data — and pauses do not count);
+        None until two progress reports have measured a rate."""
+        if self.state not in ("running", "paused") or len(self._rate_samples) < 2:
+            return None
+        (t0, f0), (t1, f1) = self._rate_samples[0], self._rate_samples[-1]
+        if f1 <= f0 or t1 <= t0:
+            return None
+        return (1 - f1) * (t1 - t0) / (f1 - f0)
 
     def refresh_text(self) -> None:
         text = self.text()

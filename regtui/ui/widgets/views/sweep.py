@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from regtui.core.config import Experiment, SweepAxis
 from regtui.ui.plotting.colors import TRAIN_GREY, color_hex
 from regtui.ui.widgets.config.sweep_editor import KNOB_SYMBOL, knob_of
-from regtui.ui.widgets.results_table import fmt
+from regtui.core.numbers import fixed_width
 from regtui.ui.widgets.sweep_chart import PointStats, SweepChart, best_index, heat_map
 from regtui.ui.worker import sweep_runner
 from regtui.ui.worker.messages import RunFinished, RunStarted, SweepPointsFinished
@@ -175,9 +175,9 @@ class SweepView(Vertical):
         out = Text()
         if best is not None:
             knobs = ", ".join(f"{symbol(a)} = {best.knobs[a.key]:g}" for a in axes)
-            std = f"±{fmt(best.best_std, 5)}" if best.best_std is not None else ""
+            std = f"±{fixed_width(best.best_std, 5)}" if best.best_std is not None else ""
             out.append(f"★ {knobs}", style="bold")
-            out.append(f": best val {fmt(best.best_mean)}{std} · train {fmt(best.train_mean)}")
+            out.append(f": best val {fixed_width(best.best_mean)}{std} · train {fixed_width(best.train_mean)}")
         if len(self.points) < total:
             state = "stopped: " if self.finished else ""
             note = "" if self.finished else " (they appear as each training ends)"
@@ -189,9 +189,9 @@ class SweepView(Vertical):
         table.clear()
         best = self.best
         for p in self.points:
-            std = f"±{fmt(p.best_std, 5)}" if p.best_std is not None else ""
+            std = f"±{fixed_width(p.best_std, 5)}" if p.best_std is not None else ""
             mark = "★ " if p is best else ""
             cells: list[str | Text] = [f"{mark}{p.knobs[a.key]:g}" for a in axes]
-            cells += [f"{fmt(p.best_mean)}{std}", fmt(p.train_mean),
+            cells += [f"{fixed_width(p.best_mean)}{std}", fixed_width(p.train_mean),
                       Text(p.status, style="green" if p.status == "finished" else "yellow")]
             table.add_row(*cells, key=str(len(table.rows)))

@@ -27,7 +27,7 @@ from regtui.core.results import RunHistory
 from regtui.ui.plotting.colors import color_hex, color_rgb
 from regtui.ui.plotting.curve_view import CurveView
 from regtui.ui.widgets.loss_charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series
-from regtui.ui.widgets.results_table import fmt
+from regtui.core.numbers import fixed_width
 from regtui.ui.widgets.row_grid import fill_row_grid
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -155,7 +155,7 @@ class WeightsView(Vertical):
         for i, title in enumerate(self.query(".bars-title").results(Static)):
             if i < len(history.variants):
                 text = Text(history.variants[i].name, style=f"bold {color_hex(i)}")
-                text.append(f" ‖w‖ {fmt(history.variants[i].last('weight_norm'))}")
+                text.append(f" ‖w‖ {fixed_width(history.variants[i].last('weight_norm'))}")
                 title.update(text)
 
     def redraw(self, force: bool = False) -> None:

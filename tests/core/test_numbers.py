@@ -1,0 +1,27 @@
+"""The one rule for numbers where room is short (regtui/core/numbers.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from regtui.core.numbers import fixed_width
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.1234567, "0.1235"), (1.72061, "1.7206"), (24.9104, "24.910"), (3.3e-5, "3.3e-5"),
+    (0.00012, "1.2e-4"), (0.0012, "0.0012"), (0.0, "0"), (-0.5, "-0.500"), (123456.0, "1.2e5"),
+    (None, "–"), (math.nan, "–"), (math.inf, "–"),
+])
+def test_fixed_width_keeps_significant_digits(value, text) -> None:
+    assert fixed_width(value) == text
+
+
+@pytest.mark.parametrize("value", [3.3e-5, 1e-9, -2e-7, 0.000499, 7.77e-4, 1e30, -1e30])
+@pytest.mark.parametrize("width", [5, 6, 8])
+def test_no_nonzero_value_reads_as_zero_and_width_holds(value, width) -> None:
+    text = fixed_width(value, width)
+    assert len(text) <= width
+    assert float(text) != 0 and math.copysign(1, float(text)) == math.copysign(1, value)
+    assert math.isclose(float(text), value, rel_tol=0.5)
