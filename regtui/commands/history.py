@@ -72,7 +72,9 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(action: str, exc: Exception | str) -> int:
-    print(f"regtui history {action}: {exc}", file=sys.stderr)
+    from regtui.core.text import visible
+
+    print(visible(f"regtui history {action}: {exc}"), file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -107,6 +109,7 @@ def list_command(args: argparse.Namespace) -> int:
 
     from regtui.commands.report import STATUS_STYLE
     from regtui.core.run_records import StoreError
+    from regtui.core.text import visible
 
     store = _open("list")
     if isinstance(store, int):
@@ -120,9 +123,9 @@ def list_command(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in runs], indent=2, allow_nan=False))
         return EXIT_OK
     if not runs:
-        print(f"no runs recorded in {store.path}" + (f" matching {args.query!r}" if args.query else ""))
+        print(visible(f"no runs recorded in {store.path}" + (f" matching {args.query!r}" if args.query else "")))
         return EXIT_OK
-    table = Table(title="recorded runs", caption=f"history: {store.path}", box=box.SIMPLE_HEAD,
+    table = Table(title="recorded runs", caption=Text(visible(f"history: {store.path}")), box=box.SIMPLE_HEAD,
                   show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1))
     columns = (("id", "right"), ("started", "left"), ("preset", "left"), ("data", "left"), ("vars", "right"),
                ("epoch", "right"), ("best val", "right"), ("of", "left"), ("status", "left"))
@@ -132,13 +135,13 @@ def list_command(args: argparse.Namespace) -> int:
                          min_width=_MIN_WIDTH.get(col, len(col)), max_width=16 if names else None)
     this_year = time.localtime().tm_year
     for r in runs:
-        # Text, not markup: names come from presets and may hold "[...]".
+        # Text, not markup: names come from presets and may hold "[...]" or control characters.
         table.add_row(
             str(r.id), _when(r.started, compact=time.localtime(r.started).tm_year == this_year),
-            Text(r.preset or r.name), Text(r.dataset),
+            Text(visible(r.preset or r.name)), Text(visible(r.dataset)),
             f"{len(r.variants)}" + (f"×{r.seeds}" if r.seeds > 1 else ""),
             f"{r.last_epoch if r.last_epoch >= 0 else '—'}/{r.epochs}", _num(r.best_val_loss),
-            Text(r.best_variant or "—"), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
+            Text(visible(r.best_variant or "—")), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
         )
     Console().print(table)
     return EXIT_OK
@@ -163,6 +166,7 @@ def show_command(args: argparse.Namespace) -> int:
 
     from regtui.commands.report import results_table
     from regtui.core.presets import summary_lines
+    from regtui.core.text import visible
     run = _load_run("show", args.run_id)
     if isinstance(run, int):
         return run
@@ -173,12 +177,13 @@ def show_command(args: argparse.Namespace) -> int:
         f"epochs    {s.last_epoch if s.last_epoch >= 0 else 'none'} of {s.epochs}, {s.seconds:.1f} s of training",
         f"process   pid {s.pid} on {s.host}",
     ]
-    print("\n".join(lines + summary_lines(run.experiment)))
+    print("\n".join(visible(line) for line in lines + summary_lines(run.experiment)))
     Console().print(results_table(run.history))
     return EXIT_OK
 
 
 def export_command(args: argparse.Namespace) -> int:
+    from regtui.core.text import visible
     from regtui.commands.outputs import plan_outputs, protected_paths
     from regtui.core.files import OutputError, write_output
 
@@ -201,11 +206,12 @@ def export_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail("export", f"{target.path}: {exc.strerror or exc}")
     if target.kind != "stdout":
-        print(f"run {args.run_id} written to {target.path}", file=sys.stderr)
+        print(visible(f"run {args.run_id} written to {target.path}"), file=sys.stderr)
     return EXIT_OK
 
 
 def delete_command(args: argparse.Namespace) -> int:
+    from regtui.core.text import visible
     from regtui.core.run_records import StoreError
 
     store = _open("delete")
@@ -217,7 +223,7 @@ def delete_command(args: argparse.Namespace) -> int:
             if not args.yes:
                 if not sys.stdin.isatty():
                     return _fail("delete", f"run {s.id}: not deleted without confirmation; pass --yes")
-                prompt = f"delete run {s.id} ({s.preset or s.name}, {_when(s.started)}, {s.status})? [y/N] "
+                prompt = visible(f"delete run {s.id} ({s.preset or s.name}, {_when(s.started)}, {s.status})? [y/N] ")
                 try:
                     answer = input(prompt)
                 except EOFError:

@@ -80,8 +80,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=list_command)
 
 
-def _fail(action: str, exc: Exception) -> int:
-    print(f"regtui presets {action}: {exc}", file=sys.stderr)
+def _fail(action: str, exc: Exception | str) -> int:
+    from regtui.core.text import visible
+
+    print(visible(f"regtui presets {action}: {exc}"), file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -91,15 +93,17 @@ def list_command(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from regtui.core import presets
+    from regtui.core.text import visible
 
-    table = Table(title="presets", caption=f"user presets: {presets.user_dir(args.presets_dir)}")
+    table = Table(title="presets", caption=Text(visible(f"user presets: {presets.user_dir(args.presets_dir)}")))
     for col in ("name", "origin", "description and path"):
         table.add_column(col, overflow="fold")
     for entry in presets.list_presets(args.presets_dir):
-        # Text, not markup: names and descriptions come from files and may hold "[...]".
-        desc = Text(f"broken: {entry.error}", style="red") if entry.broken else Text(entry.description)
-        desc.append(f"\n{_short(entry.path)}", style="dim")
-        table.add_row(Text(entry.name), Text(entry.status), desc)
+        # Text, not markup: names and descriptions come from files and may hold "[...]"
+        # or control characters (made visible).
+        desc = Text(visible(f"broken: {entry.error}"), style="red") if entry.broken else Text(visible(entry.description))
+        desc.append(f"\n{visible(_short(entry.path))}", style="dim")
+        table.add_row(Text(visible(entry.name)), Text(entry.status), desc)
     Console().print(table)
     return EXIT_OK
 
@@ -130,6 +134,7 @@ def save_command(args: argparse.Namespace) -> int:
     from regtui.core import presets
     from regtui.core.config import ConfigError
     from regtui.core.overrides import with_overrides
+    from regtui.core.text import visible
 
     try:
         presets.check_name(args.name)
@@ -142,13 +147,14 @@ def save_command(args: argparse.Namespace) -> int:
         return _fail("save", f"{where}: a user preset named {args.name!r} exists; use --force to replace it")
     except ConfigError as exc:
         return _fail("save", exc)
-    print(f"saved {args.name} to {path}")
+    print(visible(f"saved {args.name} to {path}"))
     if presets.is_bundled(args.name):
         print(f"note: the user preset {args.name} shadows the bundled preset of the same name", file=sys.stderr)
     return EXIT_OK
 
 
 def delete_command(args: argparse.Namespace) -> int:
+    from regtui.core.text import visible
     from regtui.core import presets
     from regtui.core.config import ConfigError
 
@@ -156,15 +162,16 @@ def delete_command(args: argparse.Namespace) -> int:
         path = presets.delete_preset(args.name, args.presets_dir)
     except ConfigError as exc:
         return _fail("delete", exc)
-    print(f"deleted {path}")
+    print(visible(f"deleted {path}"))
     if presets.is_bundled(args.name):
         print(f"the bundled preset {args.name} is visible again")
     return EXIT_OK
 
 
 def path_command(args: argparse.Namespace) -> int:
+    from regtui.core.text import visible
     from regtui.core import presets
 
-    print(f"user: {presets.user_dir(args.presets_dir)}")
-    print(f"bundled: {presets.bundled_dir()}")
+    print(visible(f"user: {presets.user_dir(args.presets_dir)}"))
+    print(visible(f"bundled: {presets.bundled_dir()}"))
     return EXIT_OK

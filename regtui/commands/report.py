@@ -1,7 +1,8 @@
 """The results table that ``regtui run`` prints (rich), one row per variant.
 
 Sized for 80 columns: numbers in 4 significant digits, the regularization in
-a dim second line under the variant name.
+a dim second line under the variant name.  Names are text, never markup, with
+control characters made visible (``regtui.core.text.visible``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rich.text import Text
 
 from regtui.core.numbers import fixed_width
 from regtui.core.results import RunHistory
+from regtui.core.text import visible
 from regtui.core.run_types import RunStatus
 
 STATUS_STYLE = {RunStatus.FINISHED: "green", RunStatus.DIVERGED: "bold red", RunStatus.STOPPED: "yellow",
@@ -30,7 +32,7 @@ def _num(value: float | None, fmt: str = "") -> str:
 def results_table(history: RunHistory) -> Table:
     exp = history.experiment
     table = Table(
-        title=f"{exp.name}: {exp.data.dataset}, n_train={exp.data.n_train}, epoch {max(history.epoch, 0)}",
+        title=Text(visible(f"{exp.name}: {exp.data.dataset}, n_train={exp.data.n_train}, epoch {max(history.epoch, 0)}")),
         caption="best: lowest val loss (at its epoch); losses in eval mode, no penalty; gap = val − train",
         box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1),
     )
@@ -45,7 +47,7 @@ def results_table(history: RunHistory) -> Table:
     for cfg, h in zip(exp.variants, history.variants):
         best = h.best
         acc = h.last("val_acc")
-        name = Text(h.name + (" ★" if h.name == winner else ""), style="bold" if h.name == winner else "")
+        name = Text(visible(h.name) + (" ★" if h.name == winner else ""), style="bold" if h.name == winner else "")
         name.append("\n" + cfg.describe(), style="dim")
         best_text = _num(best.val_loss if best else None)
         if seeds > 1:

@@ -59,10 +59,12 @@ def _load(args: argparse.Namespace):
 
 def run_command(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.text import Text
 
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.core.config import ConfigError
     from regtui.core.files import OutputError
+    from regtui.core.text import visible
 
     err = Console(stderr=True)
     try:
@@ -82,11 +84,11 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         training = Training(experiment)
     except ConfigError as exc:
-        print(f"regtui run: {args.preset}: {exc}", file=sys.stderr)
+        print(visible(f"regtui run: {args.preset}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     history = RunHistory(experiment)
     if not args.quiet:
-        err.print(_data_line(training.dataset), highlight=False)
+        err.print(Text(visible(_data_line(training.dataset))))
     code = EXIT_OK
     events = training.events()
     store, recorder = _open_recorder(args, experiment, err, training.dataset.summary())
@@ -101,24 +103,24 @@ def run_command(args: argparse.Namespace) -> int:
     if recorder is not None:
         recorder.finish(training.statuses)
         if recorder.error is not None:
-            err.print(f"[yellow]history: recording stopped: {recorder.error}[/]", highlight=False)
+            err.print(Text(f"history: recording stopped: {recorder.error}", style="yellow"))
         elif not args.quiet:
             err.print(f"recorded as run {recorder.run_id} (regtui history show {recorder.run_id})", highlight=False)
         store.close()
     written, failed = _write_outputs(plan, history, training)
     if failed:
-        print(failure_line("regtui run", written, failed), file=sys.stderr)
+        print(visible(failure_line("regtui run", written, failed)), file=sys.stderr)
         code = code if code != EXIT_OK else EXIT_OUTPUT
     elif not args.quiet:
         for label in written:
-            print(f"written: {label}", file=sys.stderr)
+            print(visible(f"written: {label}"), file=sys.stderr)
     if not args.quiet:
         from regtui.commands.report import results_table
         from regtui.core.verdict import verdict
 
         out = err if plan.uses_stdout else Console()
         out.print(results_table(history))
-        out.print(verdict(history), highlight=False)
+        out.print(Text(visible(verdict(history))))
     return code
 
 
@@ -139,11 +141,12 @@ def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, An
     from regtui.core.run_records import StoreError
     from regtui.core.store import RunStore
 
+    from rich.text import Text
     try:
         store = RunStore.open()
         return store, store.recorder(experiment, source="cli", preset=args.preset, data=data)
     except StoreError as exc:
-        err.print(f"[yellow]history: not recorded: {exc}[/]", highlight=False)
+        err.print(Text(f"history: not recorded: {exc}", style="yellow"))
         return None, None
 
 
@@ -160,7 +163,7 @@ def _consume(events, sinks, history, experiment, err, *, quiet: bool) -> None:
 
     total = experiment.train.epochs
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"))
+               TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[best]}", markup=False))
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("train", total=total, best="")
         for event in events:
@@ -171,11 +174,13 @@ def _consume(events, sinks, history, experiment, err, *, quiet: bool) -> None:
 
 
 def _best_text(history) -> str:
+    from regtui.core.text import visible
+
     name = history.best_variant()
     if name is None:
         return ""
     best = history[name].best
-    return f"best val {best.val_loss:.4g} ({name}, epoch {best.epoch})"
+    return visible(f"best val {best.val_loss:.4g} ({name}, epoch {best.epoch})")
 
 
 def data_summary(dataset) -> dict[str, Any]:

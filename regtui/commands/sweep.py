@@ -89,6 +89,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line, plan_outputs, protected_paths, write_outputs
     from regtui.core.files import OutputError
+    from regtui.core.text import visible
 
     try:
         experiment = _load(args)
@@ -121,7 +122,7 @@ def sweep_command(args: argparse.Namespace) -> int:
             else:
                 points.extend(item)
     except ConfigError as exc:
-        print(f"regtui sweep: {args.preset}: {exc}", file=sys.stderr)
+        print(visible(f"regtui sweep: {args.preset}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         stream.close()
@@ -137,7 +138,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         written, failed = write_outputs([(str(plan.json), [plan.json],
                                           lambda _: json.dumps(doc, indent=2, allow_nan=False) + "\n")])
         if failed:
-            print(failure_line("regtui sweep", written, failed), file=sys.stderr)
+            print(visible(failure_line("regtui sweep", written, failed)), file=sys.stderr)
             code = code if code != EXIT_OK else EXIT_OUTPUT
     if not args.quiet:
         _print_table(experiment, points, to_stderr=plan.uses_stdout)
@@ -148,18 +149,21 @@ def _print_table(experiment, points, *, to_stderr: bool = False) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from regtui.core.sweep import best_point
+    from regtui.core.text import visible
 
     best = best_point(points)
     seeds = experiment.train.seeds
-    table = Table(title=f"sweep of {experiment.name}: {experiment.data.dataset}, {experiment.train.epochs} epochs, "
-                        f"{seeds} seed{'s' if seeds > 1 else ''}",
+    title = (f"sweep of {experiment.name}: {experiment.data.dataset}, {experiment.train.epochs} epochs, "
+             f"{seeds} seed{'s' if seeds > 1 else ''}")
+    table = Table(title=Text(visible(title)),
                   caption="★ lowest mean best-validation loss; bar: best val loss (shorter is better)",
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     keys = [a.key for a in experiment.sweep]
     for key in keys:
-        table.add_column(key.rsplit(".", 1)[1], justify="right")
+        table.add_column(Text(visible(key.rsplit(".", 1)[1])), justify="right")
     for col in ("best val", "train", "", "status"):
         table.add_column(col, justify="right" if col in ("best val", "train") else "left", no_wrap=True)
     means = [p.summary()["best_val_loss"]["mean"] for p in points]
@@ -178,5 +182,5 @@ def _print_table(experiment, points, *, to_stderr: bool = False) -> None:
     Console(stderr=to_stderr).print(table)
     if best is not None:
         knobs = ", ".join(f"{k} = {v:g}" for k, v in best.knobs.items())
-        print(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})",
+        print(visible(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})"),
               file=sys.stderr if to_stderr else sys.stdout)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from regtui.core.text import has_controls, visible
+
 DATASETS_2D = ("moons", "circles", "spirals", "xor", "gaussians")
 DATASETS_REAL = ("digits", "breast_cancer", "wine")
 DATASETS_FILE = ("csv", "idx", "npz")
@@ -45,8 +47,8 @@ class ConfigError(ValueError):
 
 
 def _printable(text: str) -> str:
-    """One line, always: control characters from user input are shown escaped."""
-    return text if text.isprintable() else repr(text)[1:-1]
+    """One line, always: control characters from user input are shown visibly."""
+    return visible(text)
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,7 @@ def _check_p(value: float, key: str) -> None:
 def validate(exp: Experiment) -> None:
     """Range checks across the whole experiment; raises ``ConfigError``."""
     d, m, t = exp.data, exp.model, exp.train
+    _check(not has_controls(exp.name), "name", "a preset name cannot hold control characters")
     _check(d.dataset in DATASETS, "data.dataset", f"unknown data set {d.dataset!r}; choose one of {', '.join(DATASETS)}")
     if d.dataset in DATASETS_FILE:
         _check(d.n_train == 0 or d.n_train >= 2, "data.n_train", f"must be 0 (every row) or at least 2, got {d.n_train}")

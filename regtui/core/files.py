@@ -23,7 +23,7 @@ The outputs a command writes (``--json``, ``--csv``, ``--save-models``,
   same path named by two outputs.
 
 Problems are ``OutputError``: one line naming the option and the path.
-Standard library only.
+Standard library and ``regtui.core.text`` only.
 """
 
 from __future__ import annotations
@@ -37,12 +37,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from regtui.core.text import visible
+
 STDOUT, STREAM, FILE = "stdout", "stream", "file"
 _STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 
 class OutputError(Exception):
-    """An output path that regtui will not write; ``str()`` is one line."""
+    """An output path that regtui will not write; ``str()`` is one line (paths made visible)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(visible(message))
 
 
 @dataclass(frozen=True)

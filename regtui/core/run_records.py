@@ -14,13 +14,18 @@ from typing import Any
 from regtui.core.config import Experiment
 from regtui.core.results import METRICS, RunHistory
 from regtui.core.run_types import RunStatus
+from regtui.core.text import visible
 
 METRIC_COLUMNS = tuple(m for m in METRICS if m != "epoch")
 """The metrics stored per member and epoch (one REAL column each), in ``METRICS`` order."""
 
 
 class StoreError(Exception):
-    """The run history cannot be read or written; ``str()`` is one line naming the file."""
+    """The run history cannot be read or written; ``str()`` is one line naming the file
+    (control characters of a path or a message made visible)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(visible(str(message)))
 
 
 class RunNotFoundError(StoreError):

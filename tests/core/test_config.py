@@ -262,7 +262,7 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         sweep = (SweepAxis(f"variants.{sweepable[0]}.{field_name}", tuple(values)),)
         if draw(st.booleans()):
             sweep += (SweepAxis("data.n_train", tuple(float(v) for v in draw(st.lists(st.integers(2, 1000), min_size=1, max_size=3, unique=True)))),)
-    return Experiment(name=draw(st.text(max_size=30)), description=draw(st.text(max_size=60)),
+    return Experiment(name=draw(st.text(max_size=30).filter(str.isprintable)), description=draw(st.text(max_size=60)),
                       data=data, model=model, train=train, variants=variants, sweep=sweep)
 
 

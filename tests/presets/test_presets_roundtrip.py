@@ -124,7 +124,7 @@ def experiments(draw: st.DrawFn) -> Experiment:
     variants = draw(st.lists(variant_configs, min_size=1, max_size=64, unique_by=lambda v: v.name))
     seeds = draw(st.integers(1, min(64, 256 // len(variants))))
     return Experiment(
-        name=draw(st.text(max_size=80)),
+        name=draw(st.text(max_size=80).filter(str.isprintable)),
         description=draw(st.text(max_size=300)),
         data=draw(data_configs()),
         model=draw(model_configs),
