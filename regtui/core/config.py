@@ -119,6 +119,8 @@ class TrainConfig:
     adam_formula: str = "torch"
     """Where Adam adds ε (adam / adamw only): torch adds it to the bias-corrected
     √v̂ (torch.optim.Adam), keras to the uncorrected √v (keras.optimizers.Adam)."""
+    schedule: tuple["LrChange", ...] = ()
+    """``[[train.schedule]]``: learning-rate changes, each from the start of its epoch on."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +143,20 @@ class VariantConfig:
     first hidden layer, len(model.hidden) = the output layer)."""
     weight_decay_layers: str | tuple[int, ...] = "all"
     """Which layers decoupled decay covers, as l2_layers."""
+    schedule: tuple["VariantChange", ...] = ()
+    """``[[variants.schedule]]``: changes of l2 / weight_decay / dropout / input_dropout,
+    each from the start of its epoch on (in increasing epoch order)."""
 
     @property
     def is_baseline(self) -> bool:
-        return not (self.l2 or self.weight_decay or self.dropout or self.input_dropout)
+        """No regularization at any epoch (a schedule that switches one on counts)."""
+        knobs = [self.l2, self.weight_decay, self.dropout, self.input_dropout]
+        knobs += [v for c in self.schedule for v in c.changes().values()]
+        return not any(knobs)
 
     def describe(self) -> str:
-        """Short text such as ``λ=1e-3 drop p=0.5`` (``no regularization`` for a baseline)."""
+        """Short text such as ``λ=1e-3 drop p=0.5`` (``no regularization`` for a baseline),
+        then each schedule entry, e.g. ``; from epoch 100 drop p=0.5``."""
         parts = []
         if self.l2:
             parts.append(f"λ={self.l2:g}" + _layers_text(self.l2_layers))
@@ -157,7 +166,64 @@ class VariantConfig:
             parts.append(f"drop p={self.dropout:g}")
         if self.input_dropout:
             parts.append(f"input drop p={self.input_dropout:g}")
-        return " ".join(parts) or "no regularization"
+        text = " ".join(parts) or "no regularization"
+        for change in self.schedule:
+            text += f"; from epoch {change.epoch} " + _describe_knobs(change.changes())
+        return text
+
+    def at_epoch(self, epoch: int) -> "VariantConfig":
+        """The variant's knobs in force during ``epoch`` (its schedule applied up to it)."""
+        changes: dict[str, float] = {}
+        for change in self.schedule:
+            if change.epoch <= epoch:
+                changes.update(change.changes())
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+SCHEDULE_VARIANT_KEYS = ("l2", "weight_decay", "dropout", "input_dropout")
+"""What a ``[[variants.schedule]]`` entry may change (lr is ``[[train.schedule]]``)."""
+
+_KNOB_TEXT = {"l2": "λ={:g}", "weight_decay": "decay η={:g}", "dropout": "drop p={:g}", "input_dropout": "input drop p={:g}"}
+
+
+def _describe_knobs(values: dict[str, float]) -> str:
+    return " ".join(text.format(values[k]) for k, text in _KNOB_TEXT.items() if k in values)
+
+
+@dataclass(frozen=True)
+class VariantChange:
+    """One ``[[variants.schedule]]`` entry: from the start of ``epoch`` on (before its
+    first batch) the variant trains with these values; a knob left out keeps its value."""
+
+    epoch: int
+    """The first epoch trained with the change: 1 … train.epochs."""
+    l2: float | None = None
+    weight_decay: float | None = None
+    dropout: float | None = None
+    input_dropout: float | None = None
+
+    def changes(self) -> dict[str, float]:
+        """The knobs this entry sets, e.g. ``{"dropout": 0.5}``."""
+        return {k: v for k in SCHEDULE_VARIANT_KEYS if (v := getattr(self, k)) is not None}
+
+
+@dataclass(frozen=True)
+class LrChange:
+    """One ``[[train.schedule]]`` entry: from the start of ``epoch`` on, every member
+    trains with learning rate ``lr`` (the optimizer's state is kept)."""
+
+    epoch: int
+    """The first epoch trained with the new lr: 1 … train.epochs."""
+    lr: float
+
+
+def lr_at_epoch(train: TrainConfig, epoch: int) -> float:
+    """The learning rate in force during ``epoch`` (``train.schedule`` applied up to it)."""
+    lr = train.lr
+    for change in train.schedule:
+        if change.epoch <= epoch:
+            lr = change.lr
+    return lr
 
 
 def _layers_text(layers: str | tuple[int, ...]) -> str:
@@ -298,6 +364,18 @@ def validate(exp: Experiment) -> None:
         _check_p(v.input_dropout, f"{key}.input_dropout")
         _check_layers(v.l2_layers, f"{key}.l2_layers", len(m.hidden) + 1)
         _check_layers(v.weight_decay_layers, f"{key}.weight_decay_layers", len(m.hidden) + 1)
+        _validate_schedule(v.schedule, f"{key}.schedule", t.epochs)
+        for i, change in enumerate(v.schedule):
+            where = f"{key}.schedule[{i}]"
+            _check(bool(change.changes()), where, "changes nothing; give one or more of " + ", ".join(SCHEDULE_VARIANT_KEYS))
+            for knob, value in change.changes().items():
+                if knob in ("dropout", "input_dropout"):
+                    _check_p(value, f"{where}.{knob}")
+                else:
+                    _check(0.0 <= value <= 1e6, f"{where}.{knob}", f"must be in [0, 1e6], got {value!r}")
+    _validate_schedule(t.schedule, "train.schedule", t.epochs)
+    for i, lr_change in enumerate(t.schedule):
+        _check(0.0 < lr_change.lr <= 1e6, f"train.schedule[{i}].lr", f"must be positive (and at most 1e6), got {lr_change.lr!r}")
 
 
 def _check_layers(layers: str | tuple[int, ...], key: str, n_layers: int) -> None:
@@ -309,6 +387,19 @@ def _check_layers(layers: str | tuple[int, ...], key: str, n_layers: int) -> Non
         _check(0 <= index < n_layers, f"{key}[{i}]",
                f"no layer {index}: the model has {n_layers} layers, 0 to {n_layers - 1} (the last is the output layer)")
     _check(len(set(layers)) == len(layers), key, "a layer index appears twice")
+
+
+def _validate_schedule(entries: tuple[Any, ...], key: str, epochs: int) -> None:
+    """Epochs within 1 … train.epochs, strictly increasing."""
+    previous = 0
+    for i, change in enumerate(entries):
+        where = f"{key}[{i}].epoch"
+        _check(1 <= change.epoch <= epochs, where,
+               f"must be in [1, {epochs}] (train.epochs), got {change.epoch}" if epochs else
+               "no epoch to change: train.epochs is 0")
+        _check(change.epoch > previous, where,
+               f"entries must be in increasing epoch order, one per epoch (epoch {change.epoch} after {previous})")
+        previous = change.epoch
 
 
 def _validate_sweep(exp: Experiment) -> None:

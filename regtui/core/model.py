@@ -159,6 +159,12 @@ class StackedMLP(nn.Module):
             torch.rand(buf.shape[1:], generator=self.generators[k], out=buf[k])
         return h * ((buf >= p) * scale)
 
+    def set_dropout(self, dropout: Sequence[float], input_dropout: Sequence[float]) -> None:
+        """New drop probabilities per member (a schedule entry); the mask cache starts over."""
+        self.dropout = [float(p) for p in dropout]
+        self.input_dropout = [float(p) for p in input_dropout]
+        self._drop_cache.clear()
+
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.k, -1, -1)

@@ -14,8 +14,8 @@ from dataclasses import fields
 from typing import Any, Mapping
 
 from regtui.core.config import (
-    DATASETS_FILE, DataConfig, Experiment, ModelConfig, SweepAxis, TrainConfig,
-    VariantConfig, _check,
+    DATASETS_FILE, SCHEDULE_VARIANT_KEYS, DataConfig, Experiment, LrChange, ModelConfig, SweepAxis,
+    TrainConfig, VariantChange, VariantConfig, _check,
 )
 
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -73,8 +73,41 @@ def _build(cls: type, table: Any, prefix: str) -> Any:
     for key, value in table.items():
         full = f"{prefix}.{key}"
         _check(key in names, full, f"unknown key {key!r}; expected one of {', '.join(sorted(names))}")
-        kwargs[key] = _coerce(value, getattr(defaults, key), full)
+        if key == "schedule":
+            kwargs[key] = _build_schedule(value, full, LrChange if cls is TrainConfig else VariantChange)
+        else:
+            kwargs[key] = _coerce(value, getattr(defaults, key), full)
     return cls(**kwargs)
+
+
+_SCHEDULE_HINT = {
+    LrChange: "[[train.schedule]] changes lr (l2, weight_decay, dropout and input_dropout "
+              "are changed per variant, in [[variants.schedule]])",
+    VariantChange: "[[variants.schedule]] changes " + ", ".join(SCHEDULE_VARIANT_KEYS)
+                   + " (lr is changed for every variant, in [[train.schedule]])",
+}
+
+
+def _build_schedule(items: Any, key: str, cls: type) -> tuple[Any, ...]:
+    """``[[train.schedule]]`` or ``[[variants.schedule]]``: tables with an epoch and knobs."""
+    table_name = "[[train.schedule]]" if cls is LrChange else "[[variants.schedule]]"
+    _check(isinstance(items, (list, tuple)), key, f"must be an array of tables ({table_name} with epoch = …)")
+    knobs = [f.name for f in fields(cls) if f.name != "epoch"]
+    out = []
+    for i, table in enumerate(items):
+        where = f"{key}[{i}]"
+        _check(isinstance(table, Mapping), where, "must be a table with epoch and the values to change")
+        for name in table:
+            _check(name == "epoch" or name in knobs, f"{where}.{name}", f"unknown key {name!r}; {_SCHEDULE_HINT[cls]}")
+        _check("epoch" in table, f"{where}.epoch", "missing: the epoch from whose start the change applies")
+        values = {"epoch": _coerce(table["epoch"], 0, f"{where}.epoch")}
+        values |= {name: _coerce(v, 0.0, f"{where}.{name}") for name, v in table.items() if name != "epoch"}
+        out.append(cls(**values))
+    return tuple(out)
+
+
+def _schedule_to_list(entries: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [{f.name: getattr(e, f.name) for f in fields(e) if getattr(e, f.name) is not None} for e in entries]
 
 
 def _build_variant(table: Any, index: int) -> VariantConfig:
@@ -137,6 +170,8 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
             value = getattr(obj, f.name)
             sizes_of_a_file = section == "data" and f.name in ("n_train", "n_val") and exp.data.dataset in DATASETS_FILE
             if full or value != f.default or sizes_of_a_file:  # a file's left-out sizes mean 0, not the default
+                if f.name == "schedule":
+                    value = _schedule_to_list(value)
                 table[f.name] = list(value) if isinstance(value, tuple) else value
         if table:
             out[section] = table
@@ -146,7 +181,8 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
         for f in fields(v):
             value = getattr(v, f.name)
             if f.name != "name" and (full or value != f.default):
-                table[f.name] = list(value) if isinstance(value, tuple) else value
+                table[f.name] = _schedule_to_list(value) if f.name == "schedule" else (
+                    list(value) if isinstance(value, tuple) else value)
         variants.append(table)
     out["variants"] = variants
     if exp.sweep:

@@ -25,7 +25,7 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from regtui.core.config import Experiment, VariantConfig, covered_layers
+from regtui.core.config import Experiment, VariantConfig, covered_layers, lr_at_epoch
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
 from regtui.core.optimizers import make_optimizer
@@ -218,6 +218,11 @@ class Training:
         self.batch_size = min(t.batch_size, ds.x_train.shape[0])
         self.n_batches = -(-ds.x_train.shape[0] // self.batch_size)
         self.statuses = [RunStatus.RUNNING] * len(members)
+        self.epochs_done = -1
+        """The last epoch reported (-1 before epoch 0): ``events()`` goes on from here."""
+        self.seconds = 0.0
+        """Training time at that epoch."""
+        self._in_epoch = False
 
     @property
     def diverged_at(self) -> dict[int, int]:
@@ -299,16 +304,41 @@ class Training:
                 metrics.append(EpochMetrics(epoch, tl, vl, ta, va, obj, pen, wn, vl - tl, seconds))
         return EpochEnd(epoch, tuple(metrics), tuple(self.statuses), seconds)
 
+    def apply_schedule(self, epoch: int) -> None:
+        """The schedule entries that start at ``epoch`` (docs/semantics.md, schedules):
+        new L2 / decay coefficients and drop probabilities for the members of the
+        variants they name, a new lr for every member; optimizer state is kept."""
+        exp = self.experiment
+        if any(c.epoch == epoch for v in exp.variants for c in v.schedule):
+            variants = [exp.variants[m.variant_index].at_epoch(epoch) for m in self.members]
+            self.regularizers = Regularizers(variants, len(self.model.weights), self.device)
+            self.model.set_dropout([v.dropout for v in variants], [v.input_dropout for v in variants])
+        if any(c.epoch == epoch for c in exp.train.schedule):
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr_at_epoch(exp.train, epoch)
+
     def events(self) -> Iterator[Event]:
-        """Epoch 0, then per batch ``BatchEnd`` and per epoch ``EpochEnd``."""
-        start = time.perf_counter()
+        """Epoch 0, then per batch ``BatchEnd`` and per epoch ``EpochEnd``.
+
+        A new call goes on after the last epoch reported (``epochs_done``), so a
+        copy taken between two epochs (``regtui.core.branch.fork``) trains on
+        from there; it cannot resume in the middle of an epoch."""
+        if self._in_epoch:
+            raise RuntimeError("a training stopped in the middle of an epoch cannot go on")
+        start = time.perf_counter() - self.seconds
         epochs = self.experiment.train.epochs
         bs = self.batch_size
         if epochs == 0:
             self.statuses = [RunStatus.FINISHED] * len(self.names)
-        yield self._epoch_end(0, None, 0.0)
+        if self.epochs_done < 0:
+            self.epochs_done = 0
+            yield self._epoch_end(0, None, 0.0)
+        elif self.epochs_done < epochs:  # going on after a stop: stopped members train again
+            self.statuses = [RunStatus.RUNNING if s == RunStatus.STOPPED else s for s in self.statuses]
         try:
-            for epoch in range(1, epochs + 1):
+            for epoch in range(self.epochs_done + 1, epochs + 1):
+                self._in_epoch = True
+                self.apply_schedule(epoch)
                 order = self._epoch_order()
                 total = torch.zeros(len(self.names), device=self.device)
                 for i in range(self.n_batches):
@@ -317,7 +347,9 @@ class Training:
                     yield BatchEnd(epoch, i + 1, self.n_batches)
                 if epoch == epochs:
                     self.statuses = [RunStatus.FINISHED if s == RunStatus.RUNNING else s for s in self.statuses]
-                yield self._epoch_end(epoch, total / self.n_batches, time.perf_counter() - start)
+                end = self._epoch_end(epoch, total / self.n_batches, time.perf_counter() - start)
+                self.epochs_done, self.seconds, self._in_epoch = epoch, end.seconds, False
+                yield end
                 if not bool(self.guard.alive.any()):
                     return
         finally:
