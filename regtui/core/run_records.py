@@ -71,6 +71,19 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
+class BranchRecord:
+    """A run that branched from another: at ``epoch`` it went on from the parent's
+    weights with ``changes`` (``BranchChanges.to_json()``)."""
+
+    run_id: int
+    parent_id: int | None
+    """None once the parent was deleted (the branch's own config is whole)."""
+    epoch: int
+    """The first epoch trained with the changes."""
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """A run loaded whole: its experiment and its history rebuilt exactly."""
 

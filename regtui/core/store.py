@@ -84,7 +84,7 @@ from regtui.core.config import ConfigError, Experiment
 from regtui.core.liveness import HOST, OWN_TOKEN, is_live
 from regtui.core.recorder import Recorder
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.run_records import METRIC_COLUMNS, RunNotFoundError, RunSummary, StoredRun, StoreError
+from regtui.core.run_records import METRIC_COLUMNS, BranchRecord, RunNotFoundError, RunSummary, StoredRun, StoreError
 from regtui.core.run_types import RunStatus, plan_members
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
@@ -147,7 +147,21 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN data_info TEXT")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Branches (``regtui.core.branch``): a run that went on from another run's epoch
+    with changed knobs names its parent, the epoch and the changes; a deleted
+    parent leaves the branch (its config is whole) with no parent."""
+    db.execute("""
+        CREATE TABLE branches (
+            run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            epoch INTEGER NOT NULL,             -- the first epoch trained with the changes
+            changes TEXT NOT NULL               -- JSON of BranchChanges.to_json()
+        )""")
+    db.execute("CREATE INDEX branches_by_parent ON branches (parent_id)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3)
 """``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -248,9 +262,10 @@ class RunStore:
     # ------------------------------------------------------------------ recording
 
     def recorder(self, experiment: Experiment, *, source: str = "cli", preset: str | None = None,
-                 data: dict[str, Any] | None = None) -> "Recorder":
+                 data: dict[str, Any] | None = None, branch: BranchRecord | None = None) -> "Recorder":
         """Insert a new ``running`` run and return the ``Recorder`` that fills it;
-        ``data`` is what it trains on (``Dataset.summary()``), kept for exports."""
+        ``data`` is what it trains on (``Dataset.summary()``), kept for exports;
+        ``branch`` says which run it branched from (its ``run_id`` is ignored)."""
         now = time.time()
         row = (
             now, now, RunStatus.RUNNING.value, source, preset, experiment.name, experiment.data.dataset,
@@ -269,6 +284,9 @@ class RunStore:
             db.executemany("INSERT INTO members (run_id, idx, name, status) VALUES (?, ?, ?, ?)",
                            [(run_id, i, m.name, RunStatus.RUNNING.value)
                             for i, m in enumerate(plan_members(experiment))])
+            if branch is not None:
+                db.execute("INSERT INTO branches (run_id, parent_id, epoch, changes) VALUES (?, ?, ?, ?)",
+                           (run_id, branch.parent_id, branch.epoch, json.dumps(branch.changes, allow_nan=False)))
             return run_id
 
         return Recorder(self._write, self._write(insert), experiment)
@@ -333,6 +351,17 @@ class RunStore:
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
         return StoredRun(summary, experiment, history, json.loads(data_info) if data_info else None)
+
+    def branch_of(self, run_id: int) -> BranchRecord | None:
+        """Where run ``run_id`` branched from, or None for a run that is no branch."""
+        rows = self._query("SELECT run_id, parent_id, epoch, changes FROM branches WHERE run_id = ?", (run_id,))
+        return BranchRecord(rows[0][0], rows[0][1], rows[0][2], json.loads(rows[0][3])) if rows else None
+
+    def branches(self, parent_id: int) -> list[BranchRecord]:
+        """The runs that branched from run ``parent_id``, oldest first."""
+        rows = self._query("SELECT run_id, parent_id, epoch, changes FROM branches WHERE parent_id = ? "
+                           "ORDER BY run_id", (parent_id,))
+        return [BranchRecord(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def delete_run(self, run_id: int) -> None:
         """Delete a run and its epochs; a run still being recorded is refused."""
