@@ -51,10 +51,10 @@ def _load(args: argparse.Namespace):
 
     source = presets.find(args.preset, args.presets_dir)
     experiment = presets.load_file(source)
-    overrides = list(args.overrides)
-    if args.seeds is not None:
-        overrides.append(f"train.seeds={args.seeds}")
-    return with_overrides(experiment, overrides)
+    experiment = with_overrides(experiment, args.overrides)
+    if args.seeds is not None:  # its own option, named as such in a complaint
+        experiment = with_overrides(experiment, [f"train.seeds={args.seeds}"], source="--seeds")
+    return experiment
 
 
 def run_command(args: argparse.Namespace) -> int:

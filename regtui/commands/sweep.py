@@ -71,8 +71,9 @@ def _load(args: argparse.Namespace):
     from regtui.core.overrides import with_overrides
 
     experiment = presets.load(args.preset, getattr(args, "presets_dir", None))
-    overrides = list(args.overrides) + ([f"train.seeds={args.seeds}"] if args.seeds is not None else [])
-    experiment = with_overrides(experiment, overrides)
+    experiment = with_overrides(experiment, args.overrides)
+    if args.seeds is not None:  # its own option, named as such in a complaint
+        experiment = with_overrides(experiment, [f"train.seeds={args.seeds}"], source="--seeds")
     if args.grid:
         try:
             axes = tuple(SweepAxis(*parse_grid(g)) for g in args.grid)

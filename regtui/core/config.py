@@ -130,7 +130,7 @@ class VariantConfig:
     l2: float = 0.0
     """λ of the coupled penalty λ·Σw² added to the loss (Keras l2(λ))."""
     weight_decay: float = 0.0
-    """η of decoupled weight decay: w ← w − lr·η·w after each step (AdamW)."""
+    """η of decoupled weight decay: w ← w − lr·η·w at every step, applied to the pre-update weights as torch.optim.AdamW does (docs/semantics.md)."""
     dropout: float = 0.0
     """Drop probability p after every hidden activation (inverted dropout)."""
     input_dropout: float = 0.0

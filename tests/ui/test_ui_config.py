@@ -74,15 +74,17 @@ async def test_plus_minus_step_lambda_on_a_ladder_and_p_by_005(tiny: Any) -> Non
         lam = variant_input(app, 0, "l2")
         lam.focus()
         await pilot.press("plus", "plus", "plus")
-        assert lam.value == "0.0001"
+        assert lam.value == "1e-4"  # one form along the ladder: not "0.0001" beside "3e-05"
         await pilot.press("minus")
-        assert lam.value == "3e-05"
+        assert lam.value == "3e-5"
         await pilot.pause()
         assert app.panel.experiment.variants[0].l2 == 3e-5
         await type_into(pilot, lam, "1e-3")  # '-' after 'e' is typed, not a step
         assert lam.value == "1e-3"
         await pilot.press("plus")
-        assert lam.value == "0.003"
+        assert lam.value == "3e-3"
+        await pilot.press("plus", "plus")
+        assert lam.value == "0.03"
         p = variant_input(app, 2, "dropout")
         p.focus()
         await pilot.press("plus")

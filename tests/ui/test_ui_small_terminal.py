@@ -117,3 +117,20 @@ async def test_eta_comes_from_the_measured_epoch_rate_not_the_start_up() -> None
         bar.paused(False)
         bar.progress(70, 0.7)
         assert bar.eta() is not None and bar.eta() < 10
+
+
+async def test_escape_then_a_key_typed_fast_leaves_the_field_and_acts(tiny, wait_for) -> None:
+    """A terminal delivers Esc followed within ~50 ms by ``v`` as one alt+v key."""
+    from regtui.ui.widgets.loss_charts import ChartsPane
+
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        epochs = app.query_one("#f-train-epochs", Input)
+        epochs.focus()
+        before = epochs.value
+        overlay = app.query_one(ChartsPane).overlay
+        await pilot.press("alt+v")
+        await pilot.pause()
+        assert epochs.value == before  # no "150v"
+        assert app.focused is not epochs
+        await wait_for(pilot, lambda: app.query_one(ChartsPane).overlay is not overlay, 10)  # and v acted

@@ -37,7 +37,8 @@ edit a name to rename it.
 
 [b]L2 (λ)[/b] adds λ·Σw² to the loss (over the weight matrices, not the
 biases): large weights cost more, so the net prefers smoother functions.
-[b]η[/b] is decoupled weight decay: w ← w − lr·η·w after each step (AdamW).
+[b]η[/b] is decoupled weight decay: each step also shrinks w ← w − lr·η·w,
+applied to the weights before the optimizer's update, as AdamW does.
 [b]Dropout (p)[/b]: p is the DROP probability. While training, each hidden
 unit's output is zeroed with probability p (kept ones are scaled by
 1/(1−p)); it is off when losses are measured. [b]pᵢₙ[/b] drops input features.
@@ -47,7 +48,8 @@ validation sets with dropout off. Training loss falling while validation
 loss turns up is overfitting; [b]gap[/b] = val − train. A regularized variant
 should keep validation loss lower, even with a higher training loss.
 [b]best@ep[/b]: lowest validation loss and its epoch; ★ marks the best
-variant. [b]✗ diverged[/b]: its loss became NaN/inf; the others go on.
+variant. [b]✗ diverged[/b]: its loss became NaN/inf or grew past 1000× its
+epoch-0 training loss; it is frozen there and the others go on.
 Smoothing is TensorBoard's debiased moving average; the table stays raw.
 
 [b]Why[/b]: [b]b[/b] shades each variant's predicted class over the input plane

@@ -45,11 +45,16 @@ def p_step(value: float, up: bool) -> float:
     return round(min(P_MAX, max(0.0, k * P_STEP)), 2)
 
 
-def format_value(value: Any) -> str:
-    """How a config value is written in its field."""
+def format_value(value: Any, kind: Kind | None = None) -> str:
+    """How a config value is written in its field.  A λ / η (``"ladder"``) value
+    below 0.01 is written in one scientific form, ``1e-5`` … ``3e-3``, so the
+    ladder reads 0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1 …"""
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, float):
+        if kind == "ladder" and 0 < abs(value) < 1e-2:
+            mantissa, exponent = f"{value:e}".split("e")
+            return f"{float(mantissa):g}e{int(exponent)}"
         return f"{value:g}"
     return str(value)
 
@@ -104,8 +109,15 @@ class ConfigInput(Input):
 
     def __init__(self, value: Any, kind: Kind, *, id: str | None = None, classes: str | None = None,
                  tooltip: str | None = None) -> None:
-        super().__init__(format_value(value), id=id, classes=classes, compact=True, tooltip=tooltip)
+        super().__init__(format_value(value, kind), id=id, classes=classes, compact=True, tooltip=tooltip)
         self.kind: Kind = kind
+        self._after_leaving: str | None = None
+        """A key that came fused to an Esc (alt+key), pressed again once the field has lost focus."""
+
+    def on_blur(self) -> None:
+        key, self._after_leaving = self._after_leaving, None
+        if key is not None:
+            self.app.simulate_key(key)
 
     def parsed(self) -> Any:
         """The value the text stands for; raises ``FieldError``."""
@@ -118,10 +130,20 @@ class ConfigInput(Input):
         except FieldError:
             current = 0.0
         new = ladder_step(current, up) if self.kind == "ladder" else p_step(current, up)
-        self.value = format_value(new)
+        self.value = format_value(new, self.kind)
         self.cursor_position = len(self.value)
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key.startswith("alt+") and len(event.key) > 4:
+            # A terminal sends Esc then a key typed within Textual's escape delay (~50 ms)
+            # as one alt+key: it is both keys, so leave the field and let the key act.
+            event.stop()
+            event.prevent_default()
+            self._after_leaving = event.key.removeprefix("alt+")  # pressed once the focus has left (on_blur)
+            self.app.simulate_key("escape")
+            return
+        if event.key != "escape":
+            self._after_leaving = None
         if self.kind in ("ladder", "prob") and event.character in ("+", "-"):
             before = self.value[: self.cursor_position]
             if not before.lower().endswith("e"):  # "1e-3" is typed, not stepped

@@ -19,7 +19,7 @@ from regtui.ui.widgets.config.fields import ConfigInput
 VARIANT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     # field, label, kind, tooltip
     ("l2", "λ", "ladder", "L2 λ: adds λ·Σw² to the loss. +/- step 0, 1e-5, 3e-5 … 10"),
-    ("weight_decay", "η", "ladder", "decoupled weight decay η: w ← w − lr·η·w after each step. +/- step"),
+    ("weight_decay", "η", "ladder", "decoupled weight decay η: each step also shrinks w ← w − lr·η·w (before the update, as AdamW). +/- step"),
     ("dropout", "p", "prob", "dropout: DROP probability p after every hidden layer. +/- step 0.05"),
     ("input_dropout", "pᵢₙ", "prob", "input dropout: DROP probability of input features. +/- step 0.05"),
 )
