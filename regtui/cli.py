@@ -3,7 +3,8 @@
 Routes only: parsing lives here, the work in ``regtui.commands.*``.  Nothing
 heavy is imported at module level, so ``regtui --help`` never imports torch,
 and the Textual UI is imported only when the lab is opened.
-Exit codes: 0 success, 2 usage or preset error, 130 interrupted.
+Exit codes: 0 success, 1 the lab crashed or an output could not be written, 2 usage
+or preset error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Sequence
 
 from regtui import __version__
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_CRASHED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,11 +74,18 @@ def open_lab(args: argparse.Namespace) -> int:
             print(f"regtui: the served lab stopped with an error; see {log_path}", file=sys.stderr)
     else:
         app.run()
-    _exit_without_waiting_for_the_worker()
-    return EXIT_OK
+    code = lab_exit_code(app.return_code)
+    _exit_without_waiting_for_the_worker(code)
+    return code
 
 
-def _exit_without_waiting_for_the_worker() -> None:
+def lab_exit_code(return_code: int | None) -> int:
+    """The lab's exit status: 0 only when it was quit; a crash (Textual sets a
+    non-zero return code when an exception ends the app) is never 0."""
+    return EXIT_OK if not return_code else (return_code if 0 < return_code < 256 else EXIT_CRASHED)
+
+
+def _exit_without_waiting_for_the_worker(code: int) -> None:
     """``q`` must exit within a second, but a worker still inside ``import torch``
     or a data load cannot be interrupted, and Python would wait for it at exit.
     The app has already stopped it from training and the history store commits
@@ -88,7 +96,7 @@ def _exit_without_waiting_for_the_worker() -> None:
     if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(EXIT_OK)
+        os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,8 @@ def _parse_value(value_text: str) -> Any:
         return tomllib.loads(f"v = {value_text}")["v"]
     except tomllib.TOMLDecodeError:
         return value_text  # a bare word such as moons
+    except RecursionError:  # [[[[...]]]]: tomllib parses nesting recursively
+        raise ConfigError("", "malformed value: arrays or tables nested too deeply to read") from None
 
 
 def with_overrides(exp: Experiment, assignments: Iterable[str], source: str = "--set") -> Experiment:

@@ -41,6 +41,9 @@ MAX_PRESET_BYTES = 1 << 20
 """A preset file larger than this is refused unread (a preset is a few hundred bytes)."""
 
 
+NESTED_TOO_DEEPLY = "malformed: arrays or tables nested too deeply to read"
+
+
 class PresetExistsError(ConfigError):
     """Saving would replace an existing user preset and overwriting was not asked for."""
 
@@ -89,10 +92,14 @@ def parse_toml(text: str, source: str) -> Experiment:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("", f"not valid TOML: {exc}", source) from None
+    except RecursionError:  # x = [[[[...]]]]: tomllib parses nesting recursively
+        raise ConfigError("", NESTED_TOO_DEEPLY, source) from None
     try:
         return experiment_from_dict(raw)
     except ConfigError as exc:
         raise exc.with_source(source) from None
+    except RecursionError:
+        raise ConfigError("", NESTED_TOO_DEEPLY, source) from None
 
 
 def load_file(path: str | os.PathLike[str]) -> Experiment:

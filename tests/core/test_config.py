@@ -20,6 +20,9 @@ from regtui.core.overrides import with_overrides
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "config"
+PRINTABLE = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"),
+                          whitelist_characters=" ")
+"""Characters str.isprintable() accepts: what a preset's name may hold."""
 BUNDLED = sorted(presets.bundled_dir().glob("*.toml"))
 
 # file in tests/data/config/bad -> (the key the error names, a piece of the problem)
@@ -262,7 +265,7 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         sweep = (SweepAxis(f"variants.{sweepable[0]}.{field_name}", tuple(values)),)
         if draw(st.booleans()):
             sweep += (SweepAxis("data.n_train", tuple(float(v) for v in draw(st.lists(st.integers(2, 1000), min_size=1, max_size=3, unique=True)))),)
-    return Experiment(name=draw(st.text(max_size=30).filter(str.isprintable)), description=draw(st.text(max_size=60)),
+    return Experiment(name=draw(st.text(PRINTABLE, max_size=30)), description=draw(st.text(max_size=60)),
                       data=data, model=model, train=train, variants=variants, sweep=sweep)
 
 

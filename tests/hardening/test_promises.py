@@ -195,3 +195,33 @@ def test_outputs_never_destroy_anything(tmp_path: Path, capsys, monkeypatch) -> 
     import stat as st
 
     assert st.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+CRASHING_LAB = """
+import sys
+import regtui.ui.app as ui_app
+
+real_mount = ui_app.RegTuiApp.on_mount
+
+
+def on_mount(self):
+    real_mount(self)
+    self.call_later(lambda: 1 / 0)  # a bug in the lab, after it has painted
+
+
+ui_app.RegTuiApp.on_mount = on_mount
+real_run = ui_app.RegTuiApp.run
+ui_app.RegTuiApp.run = lambda self: real_run(self, headless=True)
+from regtui.cli import main
+
+sys.exit(main(["--preset", "moons-overfit"]))
+"""
+
+
+def test_the_lab_never_exits_0_after_it_crashed(tmp_path: Path) -> None:
+    """README: the lab's exit status is 0 only when it was quit (a crash once exited 0)."""
+    env = {**os.environ, "REGTUI_HOME": str(tmp_path / "home"), "REGTUI_PRESETS_DIR": str(tmp_path / "p")}
+    proc = subprocess.run([sys.executable, "-c", CRASHING_LAB], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "ZeroDivisionError" in proc.stdout + proc.stderr

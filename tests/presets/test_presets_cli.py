@@ -98,6 +98,21 @@ def test_show_errors(capsys: pytest.CaptureFixture[str], broken_files: list[str]
     assert_one_line_error(code, err, "no preset named 'nope'")
     code, _, err = run(capsys, "presets", "show", "unknown-key")
     assert_one_line_error(code, err, "train.epochz: unknown key")
+    code, _, err = run(capsys, "presets", "show", "deep-nesting")
+    assert_one_line_error(code, err, "malformed")
+
+
+def test_deep_nesting_is_one_line_everywhere(capsys: pytest.CaptureFixture[str], broken_files: list[str],
+                                             user_dir: Path) -> None:
+    """5,000 nested arrays: a RecursionError inside tomllib, once a traceback from every entry point."""
+    deep = str(user_dir / "deep-nesting.toml")
+    for argv in (["run", deep], ["run", "deep-nesting"], ["--preset", deep], ["sweep", deep],
+                 ["run", "moons-overfit", "--set", "data.features=" + "[" * 5000 + "]" * 5000]):
+        code, _, err = run(capsys, *argv)
+        assert_one_line_error(code, err, "malformed")
+    code, _, err = run(capsys, "run", "no-such-preset")  # the hint lists every preset, the deep one too
+    assert_one_line_error(code, err, "known presets:")
+    assert "deep-nesting" in err
 
 
 # --------------------------------------------------------------------------- save

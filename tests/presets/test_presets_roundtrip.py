@@ -32,6 +32,10 @@ from regtui.core.config import (
     VariantConfig,
 )
 
+PRINTABLE = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"),
+                          whitelist_characters=" ")
+"""Characters str.isprintable() accepts: what a preset's name may hold."""
+
 
 def number(lo: float, hi: float, *, exclude_min: bool = False, exclude_max: bool = False) -> st.SearchStrategy[float]:
     """Any float in the range, with its edges and the tiniest values weighted in."""
@@ -124,7 +128,7 @@ def experiments(draw: st.DrawFn) -> Experiment:
     variants = draw(st.lists(variant_configs, min_size=1, max_size=64, unique_by=lambda v: v.name))
     seeds = draw(st.integers(1, min(64, 256 // len(variants))))
     return Experiment(
-        name=draw(st.text(max_size=80).filter(str.isprintable)),
+        name=draw(st.text(PRINTABLE, max_size=80)),  # a preset name cannot hold control characters
         description=draw(st.text(max_size=300)),
         data=draw(data_configs()),
         model=draw(model_configs),

@@ -108,6 +108,7 @@ def test_broken_files_are_listed_with_their_error_and_the_rest_works(broken_file
     assert "train.epochs: must be an integer" in users["wrong-type"].error
     assert "dropout: must be a probability" in users["out-of-range"].error
     assert "not UTF-8" in users["not-utf8"].error
+    assert "malformed: arrays or tables nested too deeply" in users["deep-nesting"].error
     assert "not a valid preset name" in users["bad name"].error
     assert "too large" in users["huge"].error
     assert str(user_dir / "bad-toml.toml") in users["bad-toml"].error  # the error names the file
