@@ -1,4 +1,4 @@
-"""The command line: ``regtui`` (open the lab), ``regtui run``, ``regtui presets``, ``regtui serve``.
+"""The command line: ``regtui`` (open the lab), ``regtui run``, ``regtui presets``, ``regtui serve``, ``regtui data`` ….
 
 Routes only: parsing lives here, the work in ``regtui.commands.*``.  Nothing
 heavy is imported at module level, so ``regtui --help`` never imports torch,
@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from regtui.commands import data as data_cmd
     from regtui.commands import history as history_cmd
     from regtui.commands import presets as presets_cmd
     from regtui.commands import run as run_cmd
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     presets_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
+    data_cmd.add_parser(sub)
     return parser
 
 
