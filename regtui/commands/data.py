@@ -66,10 +66,10 @@ def data_command(args: argparse.Namespace) -> int:
     from regtui.core.config import ConfigError
     from regtui.core.data import make_dataset
     from regtui.core.files import STDOUT, OutputError, check_output, write_output
+    from regtui.core.overrides import with_overrides
 
     try:
-        experiment = presets.with_overrides(presets.load_file(presets.find(args.preset, args.presets_dir)),
-                                            args.overrides)
+        experiment = with_overrides(presets.load_file(presets.find(args.preset, args.presets_dir)), args.overrides)
         out = check_output("--out", args.out, force=args.force, protected=protected_paths(experiment, args.preset))
         dataset = make_dataset(experiment.data, experiment.source_dir or None)
     except (ConfigError, OutputError) as exc:

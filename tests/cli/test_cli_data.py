@@ -10,6 +10,7 @@ import pytest
 from regtui.cli import main
 from regtui.core import presets
 from regtui.core.data import make_dataset
+from regtui.core.overrides import with_overrides
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -38,7 +39,7 @@ def test_overrides_and_a_bundled_preset(tmp_path):
     out = tmp_path / "article.npz"
     assert main(["data", "article", "--set", "data.n_train=40", "--set", "data.n_val=30", "--out", str(out)]) == 0
     got = _read(out)
-    exp = presets.with_overrides(presets.load("article"), ["data.n_train=40", "data.n_val=30"])
+    exp = with_overrides(presets.load("article"), ["data.n_train=40", "data.n_val=30"])
     ds = make_dataset(exp.data)
     assert np.array_equal(got["X_train"], ds.x_train) and np.array_equal(got["y_val"], ds.y_val)
     assert got["X_train"].shape == (40, 64) and got["X_train"].dtype == np.float32
