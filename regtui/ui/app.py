@@ -173,6 +173,8 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         yield from super().get_system_commands(screen)
         for action, title, help_text in keys.PALETTE:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for action, title, help_text in getattr(screen, "PALETTE", ()):  # a dialog's own actions
+            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
 
     # ------------------------------------------------------------------ the run
 

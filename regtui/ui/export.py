@@ -10,16 +10,20 @@
   (``regtui.core.verdict``) and the loss charts as text (plotext ``build()``).
 
 ``export_folder(run_id)`` names a new folder under ``exports/`` beside the run
-history (``REGTUI_HOME`` respected).  Files are written atomically.  Imports
+history (``REGTUI_HOME`` respected).  Files are written atomically.
+``zip_export(paths)`` packs them into one zip, the download a browser gets
+under ``regtui serve`` (one download: a browser blocks the pop-ups of four).  Imports
 the core and plotext (the standalone one, not the widgets' copy); no Textual.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,15 @@ def write_export(folder: Path, history: RunHistory, *, svg: str, title: str,
     for path, text in zip(paths, texts):
         write_atomic(path, text)
     return paths
+
+
+def zip_export(paths: list[Path]) -> bytes:
+    """The exported files in one zip, under the export folder's name (``run-3/run.json``, …)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in paths:
+            archive.write(path, f"{path.parent.name}/{path.name}")
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- the report

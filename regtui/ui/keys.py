@@ -1,5 +1,13 @@
 """The lab's keys in one table: the App's bindings (shown in the Footer) and the
 command-palette entries that call the same actions.  The help screen lists them too.
+
+In a browser (``regtui serve``) the browser keeps some keys for itself: ctrl+w,
+ctrl+t, ctrl+n, ctrl+1–9 and the F-keys always, ctrl+s, ctrl+o, ctrl+d, ctrl+r
+and ctrl+g on some browsers.  Each such key the lab binds has a plain key
+beside it (``BROWSER_KEYS``) or, on the dialogs whose text field takes plain
+keys, a command-palette entry: the screen's ``PALETTE``, offered by the App
+while that screen is on top.  The palette itself is ctrl+p, which browsers
+let a page have.
 """
 
 from __future__ import annotations
@@ -14,8 +22,8 @@ KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("v", "view", "view", "Switch chart view", "One chart per variant or all variants overlaid (v)"),
     ("l", "log", "log y", "Log scale", "Toggle a log y-axis on the charts (l)"),
     ("c", "config", "config", "Show / hide config", "Give the charts the whole width (c)"),
-    ("ctrl+s", "save_preset", "save", "Save preset", "Save the current config as a preset (ctrl+s)"),
-    ("ctrl+o", "open_preset", "open", "Open preset", "Load a preset into the config panel (ctrl+o)"),
+    ("ctrl+s", "save_preset", "save", "Save preset", "Save the current config as a preset (ctrl+s or S)"),
+    ("ctrl+o", "open_preset", "open", "Open preset", "Load a preset into the config panel (ctrl+o or O)"),
     ("question_mark", "help", "help", "Help", "Keys, what L2 and Dropout do, how to read the charts (?)"),
     ("q", "quit", "quit", "Quit", "Stop the run and quit (q)"),
 )
@@ -41,9 +49,16 @@ SWEEP_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("k", "sweep", "sweep", "Sweep view", "Best val loss against λ, p or n_train over a grid; r runs the sweep (k)"),
 )
 
+BROWSER_KEYS: tuple[tuple[str, str], ...] = (
+    # key, action: a key no browser keeps, beside a ctrl key that some keep
+    ("S", "save_preset"),
+    ("O", "open_preset"),
+)
+
 BINDINGS: list[Binding] = [Binding(key, action, label) for key, action, label, _, _ in KEYS] + [
     Binding(key, action, label, show=key in ("b", "w")) for key, action, label, _, _ in INSIGHT_KEYS] + [
     Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS] + [
+    Binding(key, action, show=False) for key, action in BROWSER_KEYS] + [
     Binding("escape", "leave_field", "leave field", show=False),
 ]
 """Plain (non-priority) bindings: a focused text field takes printable keys first."""

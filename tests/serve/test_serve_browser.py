@@ -1,7 +1,7 @@
 """The served lab in a real browser: headless Chromium (Debian's ``chromium`` and
 ``chromium-driver``, which ``.ci/run`` installs) driven by Selenium loads the
-page, ``r`` is pressed through the browser, and screenshots of the terminal
-show the lab: not blank, and changed by the run.
+page, ``r`` is pressed through the browser, screenshots of the terminal show
+the lab (not blank, and changed by the run), and ``e`` downloads the export.
 
 Without the two programs the test is skipped locally and fails in CI
 (``CI`` set), where their absence is a broken set-up, not a pass.
@@ -12,10 +12,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from regtui.ui.export import FILES
 from serving import wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,8 +43,13 @@ def browser(tmp_path: Path):
                 "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,800",
                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         options.add_argument(arg)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(90)
+    driver.downloads = downloads
     try:
         yield driver
     finally:
@@ -102,6 +109,11 @@ def test_the_lab_in_chromium_runs_on_r(served, browser, tmp_path):
     assert _lit_fraction(after) > 0.02, "the canvas is blank"
     assert len(after.getcolors(maxcolors=1 << 16) or ()) > 8, "the canvas shows more than a flat fill"
     assert _changed_fraction(before, after) > 0.01, "r changed nothing on screen"
+
+    keys.send_keys("e")  # export: the browser downloads the files as one zip
+    (zipped,) = wait_until(lambda: list(browser.downloads.glob("run-*.zip")), "the export's zip in the downloads")
+    with zipfile.ZipFile(zipped) as archive:
+        assert sorted(Path(name).name for name in archive.namelist()) == sorted(FILES)
     if os.environ.get("REGTUI_KEEP_SCREENSHOTS"):
         for name in ("before.png", "after.png"):
             shutil.copy(tmp_path / name, Path(os.environ["REGTUI_KEEP_SCREENSHOTS"]) / name)

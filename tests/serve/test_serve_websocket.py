@@ -1,11 +1,15 @@
 """The served lab, driven over textual-serve's websocket as the page drives it:
 the page carries the terminal, a connection gets its own lab process, ``r``
-trains (charts and ``finished`` on screen), ``q`` ends that process."""
+trains (charts and ``finished`` on screen), ``e`` offers the export as a
+download, ``q`` ends that process."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -14,8 +18,17 @@ from serving import DEADLINE, wait_until
 pytest.importorskip("textual_serve", reason="regtui serve needs the extra regtui[web]")
 pytest.importorskip("pyte", reason="the test's terminal emulator (the test extra)")
 
+from regtui.ui.export import FILES  # noqa: E402
+
 BRAILLE = re.compile("[\u2801-\u28ff]")
 """plotext draws curves in braille dots."""
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        assert response.headers["Content-Type"] == "application/zip"
+        assert "attachment" in response.headers["Content-Disposition"]
+        return response.read()
 
 
 def test_the_page_carries_the_terminal_and_its_websocket(served):
@@ -51,6 +64,15 @@ async def test_a_connection_runs_its_own_lab_until_q(served, web_terminal):
         await term.until(lambda: re.search(r"finished\s+epoch 3/3", term.text), "the run to finish")
         await term.until(lambda: len(BRAILLE.findall(term.text)) > 40, "the curves to be drawn")
         assert term.text.count("finished") >= 3  # the status line and both variants' rows
+
+        await term.press("e")  # export: the files on the server, and one zip for the browser
+        start = await term.until(lambda: next((t for t in term.texts if t[0] == "deliver_file_start"), None),
+                                 "the export's download to be offered")
+        zipped = await asyncio.to_thread(_download, f"{served.url}/download/{start[1]}")
+        folder = next((served.home / "exports").iterdir())
+        with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+            assert sorted(archive.namelist()) == sorted(f"{folder.name}/{name}" for name in FILES)
+            assert archive.read(f"{folder.name}/run.json") == (folder / "run.json").read_bytes()
 
         await term.press("q")
         await term.until(lambda: term.closed, "the lab to close the connection")

@@ -2,7 +2,8 @@
 
 ``HistoryActions`` gives the App ``h`` (history screen), ``g`` (pick a ghost
 run, or clear the one shown), ``e`` (export the run on screen: the live one,
-or a past one opened from the history) and the handlers of the worker's
+or a past one opened from the history; in a browser under ``regtui serve``
+also downloaded, as one zip) and the handlers of the worker's
 ``RunRecorded`` / ``HistoryError`` messages.  It relies on the App's
 ``panel``, ``charts``, ``history``, ``control``, ``load_experiment`` and
 ``start_run``.  Imports Textual-free helpers and the history screens.
@@ -10,6 +11,7 @@ or a past one opened from the history) and the handlers of the worker's
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +88,7 @@ class HistoryActions:
         charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
 
     def action_export(self) -> None:
-        from regtui.ui.export import export_folder, write_export
+        from regtui.ui.export import export_folder, write_export, zip_export
         from regtui.ui.screens.history import RunViewScreen, run_label
 
         screen = self.screen  # type: ignore[attr-defined]
@@ -104,10 +106,19 @@ class HistoryActions:
             title = f"run #{run_id}" if run_id is not None else "lab run (not recorded)"
         folder = export_folder(run_id)
         try:
-            write_export(folder, history, svg=self.export_screenshot(title=f"regtui · {title}"),  # type: ignore[attr-defined]
-                         title=f"regtui {title}", data=data)
+            paths = write_export(folder, history, svg=self.export_screenshot(title=f"regtui · {title}"),  # type: ignore[attr-defined]
+                                 title=f"regtui {title}", data=data)
+            archive = zip_export(paths) if self.is_web else None  # type: ignore[attr-defined]
         except OSError as exc:
             self.notify(f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
             return
         self.last_export = folder
-        self.notify(f"exported to {folder}", title="export", timeout=10)  # type: ignore[attr-defined]
+        if archive is None:
+            self.notify(f"exported to {folder}", title="export", timeout=10)  # type: ignore[attr-defined]
+            return
+        # Under regtui serve the files are on the server: the browser downloads them too.
+        # (Only there: in a terminal, deliver_binary would also write to ~/Downloads.)
+        self.deliver_binary(io.BytesIO(archive), save_directory=folder.parent,  # type: ignore[attr-defined]
+                            save_filename=f"{folder.name}.zip", mime_type="application/zip")
+        self.notify(f"exported to {folder} on the server; your browser downloads {folder.name}.zip",  # type: ignore[attr-defined]
+                    title="export", timeout=10)

@@ -21,7 +21,7 @@ HELP = """\
   [b]space[/b]   pause / resume          [b]x[/b]       stop the run
   [b]v[/b]       charts: one per variant / all variants overlaid
   [b]l[/b]       log / linear y-axis     [b]c[/b]       show / hide the config
-  [b]ctrl+s[/b]  save a preset           [b]ctrl+o[/b]  open a preset
+  [b]ctrl+s[/b]  save a preset ([b]S[/b])     [b]ctrl+o[/b]  open a preset ([b]O[/b])
   [b]b[/b]       decision maps (2-D data) [b]w[/b]       weights: histograms, norm
   [b]m[/b]       chart metric: loss → accuracy → gap (val − train loss)
   [b]s[/b]       smoothing: EMA 0 / 0.6 / 0.9 / 0.99   [b]t[/b] x-axis: epochs / seconds
@@ -34,6 +34,12 @@ On a [b]λ[/b] or [b]η[/b] field [b]+[/b]/[b]-[/b] step 0, 1e-5, 3e-5, 1e-4 …
 on a [b]p[/b] field by 0.05. Invalid values turn red with a message and
 block [b]r[/b]. [b]+ add variant[/b] and [b]✕[/b] (Enter) add or remove a variant;
 edit a name to rename it.
+
+[b]In a browser[/b] ([b]regtui serve[/b]) the browser keeps ctrl+w/t/n, ctrl+1–9 and
+the F-keys, and some browsers ctrl+s/o/d/r/g. There [b]S[/b] saves and [b]O[/b] opens
+a preset; in the history Enter opens a run, then [b]g[/b] ghosts and [b]r[/b] re-runs
+it; deleting a run or a preset and the preset preview's TOML are in the
+palette ([b]ctrl+p[/b]) of their dialog. [b]e[/b] also downloads the export as a zip.
 
 [b]L2 (λ)[/b] adds λ·Σw² to the loss (over the weight matrices, not the
 biases): large weights cost more, so the net prefers smoother functions.

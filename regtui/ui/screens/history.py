@@ -71,6 +71,11 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         Binding("down", "cursor(1)", show=False),
         Binding("up", "cursor(-1)", show=False),
     ]
+    PALETTE = (  # the filter takes plain keys, and some browsers keep ctrl+g/r/d (regtui serve)
+        ("ghost", "Ghost this run", "Draw the highlighted run dimmed under the live curves (ctrl+g)"),
+        ("rerun", "Re-run this run", "Run the highlighted run's config again (ctrl+r)"),
+        ("delete", "Delete this run", "Delete the highlighted run from the history, after asking (ctrl+d)"),
+    )
 
     def __init__(self) -> None:
         super().__init__()

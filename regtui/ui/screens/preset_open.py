@@ -39,6 +39,10 @@ class OpenPresetScreen(ModalScreen[Experiment | None]):
         Binding("pagedown", "page_down", show=False),
         Binding("pageup", "page_up", show=False),
     ]
+    PALETTE = (  # the filter takes plain keys; a browser keeps ctrl+t, some ctrl+d (regtui serve)
+        ("toggle_toml", "Preview: summary / TOML", "Show the highlighted preset as a summary or as its TOML (ctrl+t)"),
+        ("delete", "Delete user preset", "Delete the highlighted user preset, after asking (ctrl+d)"),
+    )
 
     def __init__(self, presets_dir: str | None = None) -> None:
         super().__init__()
