@@ -21,3 +21,56 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     _, tests = _readme_commands()
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert tests in ci_lines
+
+
+def _capture() -> tuple[str, list[str]]:
+    """The README capture's preset and its lines (between the capture markers)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- capture:begin -->", 1)[1].split("<!-- capture:end -->", 1)[0]
+    preset = block.split("`regtui --preset ", 1)[1].split("`", 1)[0]
+    screen = block.split("```text", 1)[1].split("```", 1)[0]
+    return preset, screen.strip("\n").splitlines()
+
+
+def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path, monkeypatch, capsys) -> None:
+    """Every number in the capture's results table equals a fresh headless run of that
+    preset (the lab and ``regtui run`` train identically); re-take the capture with
+    ``python scripts/readme_capture.py`` when this fails."""
+    import json
+
+    from regtui.cli import main
+    from regtui.core.numbers import fixed_width
+
+    preset, lines = _capture()
+    assert len(lines) == 24 and max(map(len, lines)) <= 80, "the capture is an 80×24 screen"
+    header_at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["variant"])
+    header = lines[header_at].split()
+    rows = {}
+    for line in lines[header_at + 1:]:
+        tokens = line.split()
+        if len(tokens) != len(header) + 1 or tokens[0] not in ("■", "★", "✗"):
+            break
+        rows[tokens[1]] = dict(zip(header[1:], tokens[2:]))
+    assert rows, "the capture shows the results table"
+
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    out = tmp_path / "run.json"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["run", preset, "--no-history", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    run = {v["name"]: v for v in json.loads(out.read_text())["variants"]}
+    starred = [line.split()[0] for line in printed.splitlines() if " ★" in line]
+    shown_star = [name for name, tokens in zip(rows, (l.split() for l in lines[header_at + 1:])) if tokens[0] == "★"]
+    assert shown_star == starred, f"the capture stars {shown_star}, regtui run stars {starred}"
+    assert set(rows) == set(run)
+    for name, shown in rows.items():
+        last, best = run[name]["history"][-1], run[name]["best"]
+        expected = {
+            "ep": str(last["epoch"]), "train": fixed_width(last["train_loss"]), "val": fixed_width(last["val_loss"]),
+            "gap": fixed_width(last["gap"]), "‖w‖": fixed_width(last["weight_norm"]),
+            "acc%": "–" if last["val_acc"] is None else f"{100 * last['val_acc']:.1f}",
+            "best@ep": f"{fixed_width(best['val_loss'])}@{best['epoch']}", "status": run[name]["status"],
+        }
+        for column, value in shown.items():
+            if column in expected:
+                assert value == expected[column], f"README capture, {name}, {column}: shows {value}, a run gives {expected[column]}"
