@@ -130,8 +130,7 @@ def _lab_server_class() -> type:
 
         async def on_startup(self, app: web.Application) -> None:
             shown = self.public_url if self._public_url_given else f"http://{_url_host(self.host)}:{self.port}"
-            self.console.print(f"regtui serve: the lab on {shown} (one lab per browser tab; Ctrl+C stops)",
-                               highlight=False, markup=False)
+            print(f"regtui serve: the lab on {shown} (one lab per browser tab; Ctrl+C stops)", flush=True)
 
     return LabServer
 

@@ -6,17 +6,19 @@ textual-serve's ``Server.serve`` is replaced by a recorder."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from regtui.cli import main
 from regtui.commands.serve import INSTALL_HINT, is_loopback, lab_command
-from serving import ROOT, TINY_PRESET
+from serving import ROOT, TINY_PRESET, page_answers, start_server, wait_until
 
 
 @pytest.fixture
@@ -102,3 +104,20 @@ def test_a_busy_port_is_one_line_and_exit_2(tmp_path, tiny):
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith(f"regtui serve: cannot listen on 127.0.0.1:{port}: ")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stdout + done.stderr
+
+
+def test_public_url_names_the_address_behind_a_proxy(tmp_path, tiny):
+    pytest.importorskip("textual_serve")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "REGTUI_HOME": str(tmp_path / "home")}
+    proc, port, log = start_server(tmp_path, "--preset", str(tiny), "--public-url", "https://lab.example.org/", env=env)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until(lambda: proc.poll() is not None or page_answers(url), "the page to answer")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            page = response.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert 'data-session-websocket-url="wss://lab.example.org/ws"' in page
+    assert 'src="https://lab.example.org/static/js/textual.js"' in page
+    assert "regtui serve: the lab on https://lab.example.org/ " in log.read_text()

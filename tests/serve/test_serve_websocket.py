@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import signal
 import urllib.request
 import zipfile
 
@@ -93,3 +94,23 @@ async def test_two_tabs_get_two_labs_and_closing_a_tab_ends_its_lab(served, web_
         await first.press("q")
         await first.until(lambda: first.closed, "the first lab to close")
     wait_until(lambda: not served.lab_pids(), "no lab left")
+
+
+async def test_ctrl_c_stops_the_server_and_every_lab(served, web_terminal):
+    assert f"regtui serve: the lab on {served.url} " in served.output()
+    async with web_terminal() as term:
+        await term.until(lambda: "waiting" in term.text, "the lab's first screen")
+        labs = served.lab_pids()
+        assert len(labs) == 1
+        served.proc.send_signal(signal.SIGINT)
+        assert served.proc.wait(timeout=DEADLINE) == 0
+        await term.until(lambda: term.closed, "the connection to close")
+    wait_until(lambda: all(not _alive(pid) for pid in labs), "the lab process to end")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
