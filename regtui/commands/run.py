@@ -1,7 +1,7 @@
 """``regtui run PRESET``: the comparison, headless, for scripts and CI.
 
-Consumes the core's training generator, shows live progress with rich on
-stderr, prints a results table on stdout and writes ``--json``, ``--csv`` and
+Drives the core's run (``regtui.core.run.Run``: training, the history, insight),
+shows live progress with rich on stderr, prints a results table on stdout and writes ``--json``, ``--csv`` and
 ``--save-models`` outputs.  Ctrl+C stops training, writes what it has, and
 exits 130.  Divergence is a result, not an error: the run still exits 0.
 """
@@ -14,6 +14,10 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+JSON_MAP_SIZE = (60, 30)
+"""(cols, rows) of the decision maps in ``--json``."""
+JSON_BINS = 30
+"""Bins of the weight histograms in ``--json``."""
 
 
 def add_parser(sub: Any) -> None:
@@ -64,6 +68,7 @@ def run_command(args: argparse.Namespace) -> int:
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.core.config import ConfigError
     from regtui.core.files import OutputError
+    from regtui.core.run import Run
     from regtui.core.text import visible
 
     err = Console(stderr=True)
@@ -77,37 +82,30 @@ def run_command(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"regtui run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from regtui.core.results import RunHistory
-    from regtui.core.training import Training, configure_torch
-
-    configure_torch()
+    run = Run(experiment, record=not args.no_history, source="cli", preset=args.preset)
     try:
-        training = Training(experiment)
+        training = run.prepare()
     except ConfigError as exc:
         print(visible(f"regtui run: {args.preset}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
-    history = RunHistory(experiment)
     if not args.quiet:
         err.print(Text(visible(_data_line(training.dataset))))
     code = EXIT_OK
-    events = training.events()
-    store, recorder = _open_recorder(args, experiment, err, training.dataset.summary())
-    sinks = [history.add] + ([recorder.add] if recorder is not None else [])
+    events = run.events()
     try:
-        _consume(events, sinks, history, experiment, err, quiet=args.quiet)
+        _consume(events, run, err, quiet=args.quiet)
     except KeyboardInterrupt:
         events.close()
-        history.mark_stopped()
         code = EXIT_INTERRUPTED
-        err.print("[yellow]interrupted: writing partial results[/]")
-    if recorder is not None:
-        recorder.finish(training.statuses)
-        if recorder.error is not None:
-            err.print(Text(f"history: recording stopped: {recorder.error}", style="yellow"))
+        err.print(Text("interrupted: writing partial results", style="yellow"))
+    outcome = run.outcome
+    if outcome is not None and outcome.history_id is not None:
+        if outcome.history_error is not None:
+            err.print(Text(visible(f"history: {outcome.history_error}"), style="yellow"))
         elif not args.quiet:
-            err.print(f"recorded as run {recorder.run_id} (regtui history show {recorder.run_id})", highlight=False)
-        store.close()
-    written, failed = _write_outputs(plan, history, training)
+            err.print(f"recorded as run {outcome.history_id} (regtui history show {outcome.history_id})",
+                      highlight=False, markup=False)
+    written, failed = _write_outputs(plan, run)
     if failed:
         print(visible(failure_line("regtui run", written, failed)), file=sys.stderr)
         code = code if code != EXIT_OK else EXIT_OUTPUT
@@ -119,8 +117,8 @@ def run_command(args: argparse.Namespace) -> int:
         from regtui.core.verdict import verdict
 
         out = err if plan.uses_stdout else Console()
-        out.print(results_table(history))
-        out.print(Text(visible(verdict(history))))
+        out.print(results_table(run.history))
+        out.print(Text(visible(verdict(run.history))))
     return code
 
 
@@ -134,43 +132,34 @@ def _plan_outputs(args: argparse.Namespace, experiment):
                         protected=protected_paths(experiment, args.preset))
 
 
-def _open_recorder(args: argparse.Namespace, experiment, err, data: dict[str, Any]):
-    """The history recorder, or (None, None) with a warning: history never stops a run."""
-    if args.no_history:
-        return None, None
-    from regtui.core.run_records import StoreError
-    from regtui.core.store import RunStore
-
+def _consume(events, run, err, *, quiet: bool) -> None:
+    """Drive the run to its end, with live progress on stderr unless ``quiet``."""
     from rich.text import Text
-    try:
-        store = RunStore.open()
-        return store, store.recorder(experiment, source="cli", preset=args.preset, data=data)
-    except StoreError as exc:
-        err.print(Text(f"history: not recorded: {exc}", style="yellow"))
-        return None, None
 
-
-def _consume(events, sinks, history, experiment, err, *, quiet: bool) -> None:
+    from regtui.core.run import RunReady
     from regtui.core.run_types import EpochEnd
+    from regtui.core.text import visible
+
+    def note(event: object) -> None:
+        if isinstance(event, RunReady) and event.history_error is not None:
+            err.print(Text(visible(f"history: {event.history_error}"), style="yellow"))
+        # a write that fails later (RecordingStopped) is said once, after the run
 
     if quiet:
         for event in events:
-            if isinstance(event, EpochEnd):
-                for sink in sinks:
-                    sink(event)
+            note(event)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    total = experiment.train.epochs
+    total = run.experiment.train.epochs
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[best]}", markup=False))
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("train", total=total, best="")
         for event in events:
+            note(event)
             if isinstance(event, EpochEnd):
-                for sink in sinks:
-                    sink(event)
-                progress.update(task, completed=event.epoch, best=_best_text(history))
+                progress.update(task, completed=event.epoch, best=_best_text(run.history))
 
 
 def _best_text(history) -> str:
@@ -197,18 +186,20 @@ def _data_line(dataset) -> str:
     return text
 
 
-def _write_outputs(plan, history, training) -> tuple[list[str], list[str]]:
+def _write_outputs(plan, run) -> tuple[list[str], list[str]]:
     """Write what the plan names; each output on its own, so one failure keeps the rest."""
     from regtui.commands.outputs import write_outputs
+    from regtui.core.run import InsightRequest
+
+    history, training = run.history, run.training
 
     def json_text(_: int) -> str:
-        from regtui.core.insight import decision_map, has_plane, weight_histogram
-
         doc = history.to_json()
         doc["data"] = data_summary(training.dataset)
-        doc["weights"] = weight_histogram(training).to_json(training.names)
-        if has_plane(training):
-            doc["boundary"] = decision_map(training, cols=60, rows=30).to_json(training.names)
+        snapshot = run.insight(InsightRequest(boundary=JSON_MAP_SIZE, bins=JSON_BINS))
+        doc["weights"] = snapshot.weights.to_json(snapshot.names)
+        if snapshot.boundary is not None:
+            doc["boundary"] = snapshot.boundary.to_json(snapshot.names)
         return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
     def model_bytes(i: int) -> bytes:

@@ -100,9 +100,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         print(f"regtui sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from regtui.core.sweep import SweepProgress, run_sweep
-    from regtui.core.training import configure_torch
 
-    configure_torch()
     points: list = []
     code = EXIT_OK
     stream = run_sweep(experiment)

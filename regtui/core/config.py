@@ -11,7 +11,10 @@ Imports only the standard library: no torch, numpy or UI code.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from regtui.core.text import has_controls, visible
 
@@ -301,6 +304,25 @@ class Experiment:
 
 
 # --------------------------------------------------------------------------- checks
+
+def resolve_data_path(path: str, source_dir: str | os.PathLike[str] | None) -> Path:
+    """Where a file data set's ``data.path`` points: ``~`` expanded, and a relative
+    path taken from ``source_dir`` (the folder its preset came from) or, without
+    one, from the working folder.  The one rule training, saving and recording use."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or not source_dir else Path(source_dir) / p
+
+
+def absolute_data_path(exp: Experiment) -> Experiment:
+    """``exp`` with a file data set's ``data.path`` made absolute (see
+    ``resolve_data_path``), so the config reads the same file from any folder:
+    what the run history stores."""
+    d = exp.data
+    if d.dataset not in DATASETS_FILE or not d.path.strip():
+        return exp
+    path = str(resolve_data_path(d.path, exp.source_dir).absolute())
+    return exp if path == d.path else dataclasses.replace(exp, data=dataclasses.replace(d, path=path))
+
 
 def _check(ok: bool, key: str, problem: str) -> None:
     if not ok:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from regtui.core.arrayfiles import load_idx, load_npz
-from regtui.core.config import ConfigError, DataConfig
+from regtui.core.config import ConfigError, DataConfig, resolve_data_path
 from regtui.core.csvfile import load_csv
 from regtui.core.rawdata import RawData
 
@@ -23,9 +23,7 @@ from regtui.core.rawdata import RawData
 def resolve_path(cfg: DataConfig, base_dir: str | Path | None) -> Path:
     if not cfg.path:
         raise ConfigError("data.path", f"data set {cfg.dataset!r} needs a path to the file or folder")
-    path = Path(cfg.path).expanduser()
-    if not path.is_absolute() and base_dir:
-        path = Path(base_dir) / path
+    path = resolve_data_path(cfg.path, base_dir)
     if not path.exists():
         raise ConfigError("data.path", f"no such file or folder: {path}")
     if cfg.dataset == "idx" and not path.is_dir():

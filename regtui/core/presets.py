@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, Experiment
+from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, Experiment, absolute_data_path
 from regtui.core.files import write_atomic
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
@@ -313,10 +313,9 @@ def anchor_data_path(exp: Experiment, folder: str | os.PathLike[str]) -> Experim
     d = exp.data
     if d.dataset not in DATASETS_FILE or not d.path.strip() or Path(d.path).expanduser().is_absolute():
         return exp
-    base = Path(exp.source_dir) if exp.source_dir else Path.cwd()
-    if base.absolute() == Path(folder).absolute():
+    if Path(exp.source_dir or ".").absolute() == Path(folder).absolute():
         return exp
-    return dataclasses.replace(exp, data=dataclasses.replace(d, path=str(base.absolute() / d.path)))
+    return absolute_data_path(exp)
 
 
 def delete_preset(name: str, user: str | os.PathLike[str] | None = None) -> Path:

@@ -99,26 +99,25 @@ def plan(experiment: Experiment) -> list[tuple[Experiment, list[dict[str, float]
 
 
 def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoint]]:
-    """Train the whole grid; yields progress per epoch and each training's points."""
-    from regtui.core.training import Training  # torch: only when a sweep runs
+    """Train the whole grid; yields progress per epoch and each training's points.
+    Each training is a ``regtui.core.run.Run`` (not recorded in the history)."""
+    from regtui.core.run import Run
 
     trainings = plan(experiment)
     per = experiment.train.epochs
     total = per * len(trainings)
     for index, (exp, points) in enumerate(trainings):
-        history = RunHistory(exp)
-        events = Training(exp).events()
+        run = Run(exp, record=False)
+        events = run.events()
         try:
             for event in events:
                 if isinstance(event, EpochEnd):
-                    history.add(event)
                     yield SweepProgress(index * per + event.epoch, total)
                 elif isinstance(event, BatchEnd):
                     yield SweepProgress(index * per + event.epoch - 1, total, event.batch, event.n_batches)
         finally:
             events.close()
-            history.mark_stopped()
-        yield [_point(knobs, group) for knobs, group in zip(points, _groups(history))]
+        yield [_point(knobs, group) for knobs, group in zip(points, _groups(run.history))]
 
 
 def _groups(history: RunHistory) -> list[list[VariantHistory]]:

@@ -203,3 +203,27 @@ def test_save_models_keeps_every_variant(capsys, tmp_path):
     code, _, _ = run(capsys, "run", str(path), "-q", "--save-models", str(models))
     assert code == 0
     assert len(list(models.iterdir())) == 2
+
+
+def test_a_run_on_a_relative_data_file_can_be_rerun_from_the_history(capsys, tmp_path, monkeypatch):
+    """The preset names ``d.csv`` next to itself; the history keeps where that is,
+    so the stored run trains again from any folder (the lab's re-run)."""
+    from regtui.core.store import RunStore
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "d.csv").write_text("x1,x2,y\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40)))
+    (folder / "p.toml").write_text('[data]\ndataset = "csv"\npath = "d.csv"\n[model]\nhidden = [4]\n'
+                                   '[train]\nepochs = 1\ndevice = "cpu"\n[[variants]]\nname = "baseline"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, _, err = run(capsys, "run", str(folder / "p.toml"), "-q")
+    assert code == 0, err
+    with RunStore.open() as store:
+        (summary,) = store.list_runs()
+        stored = store.load_run(summary.id)
+    assert Path(stored.experiment.data.path) == folder / "d.csv"
+    monkeypatch.chdir(tmp_path)
+    again = make_dataset(stored.experiment.data, stored.experiment.source_dir or None)
+    assert again.n_features == 2 and again.task == "classification"
