@@ -21,6 +21,7 @@ from regtui.core import presets
 from regtui.core.config import ConfigError, LrChange, VariantChange, VariantConfig, lr_at_epoch
 from regtui.core.data import make_dataset
 from regtui.core.model import MemberDropout, initial_layers, plain_mlp
+from regtui.core.overrides import with_overrides
 from regtui.core.run_types import EpochEnd
 from regtui.core.training import Training
 
@@ -87,7 +88,7 @@ def test_schedules_round_trip_through_a_saved_preset(tmp_path: Path, monkeypatch
 
 def test_a_schedule_can_be_set_from_the_command_line(tmp_path: Path) -> None:
     exp = presets.load_file(write(tmp_path, TOML))
-    changed = presets.with_overrides(exp, ["variants.late dropout.schedule=[{epoch=5, dropout=0.2, l2=1e-3}]"])
+    changed = with_overrides(exp, ["variants.late dropout.schedule=[{epoch=5, dropout=0.2, l2=1e-3}]"])
     assert changed.variants[0].schedule == (VariantChange(5, l2=1e-3, dropout=0.2),)
 
 
@@ -129,7 +130,7 @@ def test_bad_schedules_are_one_line_errors_naming_file_and_key(tmp_path: Path, s
 def test_fewer_epochs_than_a_schedule_names_the_entry(tmp_path: Path) -> None:
     exp = presets.load_file(write(tmp_path, TOML))
     with pytest.raises(ConfigError, match=r"--set: variants.late dropout.schedule\[0\].epoch: must be in \[1, 2\]"):
-        presets.with_overrides(exp, ["train.epochs=2"])
+        with_overrides(exp, ["train.epochs=2"])
 
 
 # --------------------------------------------------------------------------- training
