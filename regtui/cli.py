@@ -15,7 +15,7 @@ from typing import Sequence
 
 from regtui import __version__
 
-EXIT_OK, EXIT_CRASHED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_CRASHED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,9 +104,26 @@ def _exit_without_waiting_for_the_worker(code: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        return open_lab(args)
-    return int(args.handler(args))
+    try:
+        if args.command is None:
+            return open_lab(args)
+        return int(args.handler(args))
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """``regtui history list --json | head``: the reader closed the pipe.  Nothing is
+    wrong with regtui; stop quietly (no traceback, and none at exit when Python
+    flushes stdout again) with the status of a process ended by SIGPIPE."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

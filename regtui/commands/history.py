@@ -91,7 +91,12 @@ def _open(action: str):
 
 def _when(t: float | None, *, compact: bool = False) -> str:
     """Local time; ``compact`` leaves out the year."""
-    return "—" if t is None else time.strftime("%m-%d %H:%M" if compact else "%Y-%m-%d %H:%M", time.localtime(t))
+    if t is None:
+        return "—"
+    try:
+        return time.strftime("%m-%d %H:%M" if compact else "%Y-%m-%d %H:%M", time.localtime(t))
+    except (OverflowError, ValueError, OSError):  # a damaged row's time
+        return "?"
 
 
 def _num(value: float | None) -> str:
@@ -111,12 +116,14 @@ def list_command(args: argparse.Namespace) -> int:
     from regtui.core.run_records import StoreError
     from regtui.core.text import visible
 
+    if args.limit < 0:
+        return _fail("list", f"--limit: must be 0 or more, got {args.limit}")
     store = _open("list")
     if isinstance(store, int):
         return store
     with store:
         try:
-            runs = store.list_runs(limit=max(0, args.limit), query=args.query)
+            runs = store.list_runs(limit=args.limit, query=args.query)
         except StoreError as exc:
             return _fail("list", exc)
     if args.as_json:
@@ -137,14 +144,24 @@ def list_command(args: argparse.Namespace) -> int:
     for r in runs:
         # Text, not markup: names come from presets and may hold "[...]" or control characters.
         table.add_row(
-            str(r.id), _when(r.started, compact=time.localtime(r.started).tm_year == this_year),
+            str(r.id), _when(r.started, compact=_year(r.started) == this_year),
             Text(visible(r.preset or r.name)), Text(visible(r.dataset)),
             f"{len(r.variants)}" + (f"×{r.seeds}" if r.seeds > 1 else ""),
             f"{r.last_epoch if r.last_epoch >= 0 else '—'}/{r.epochs}", _num(r.best_val_loss),
             Text(visible(r.best_variant or "—")), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
         )
     Console().print(table)
+    for r in runs:
+        if r.problem is not None:
+            print(visible(f"run {r.id} is damaged: {r.problem}; regtui history delete {r.id} removes it"))
     return EXIT_OK
+
+
+def _year(t: float) -> int | None:
+    try:
+        return time.localtime(t).tm_year
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _load_run(action: str, run_id: int):

@@ -8,6 +8,7 @@ screen; ``StoredRun`` is a run loaded whole (its experiment, its
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ class RunSummary:
     updated: float
     """Time of the last write (the heartbeat)."""
     status: RunStatus
-    """running, finished, stopped, diverged or cut off."""
+    """running, finished, stopped, diverged, cut off or damaged."""
     source: str
     preset: str | None
     name: str
@@ -62,9 +63,12 @@ class RunSummary:
     best_epoch: int | None
     host: str
     pid: int
+    problem: str | None = None
+    """Why the run is ``damaged`` (what in its row cannot be read); None when it is fine."""
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        """As JSON holds it: a non-finite number (a hand-edited row) as None."""
+        out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
         out["variants"] = list(self.variants)
         out["status"] = self.status.value
         return out

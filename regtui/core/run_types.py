@@ -38,6 +38,9 @@ class RunStatus(str, Enum):
     """Its loss turned NaN/inf or grew past 1000× its epoch-0 loss; frozen since."""
     CUT_OFF = "cut off"
     """A stored run whose process died without finishing (never written, only reported)."""
+    DAMAGED = "damaged"
+    """A stored run whose row cannot be read (a hand-edited or corrupted file): listed
+    with what is wrong, never loaded, deletable (never written, only reported)."""
 
     def __str__(self) -> str:
         return self.value

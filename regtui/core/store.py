@@ -75,6 +75,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections import namedtuple
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -191,21 +192,28 @@ class RunStore:
         self._db = db
         self.path = path
         self._lock = threading.Lock()
+        self.read_only: str | None = None
+        """Why writes are refused, when the file could be opened for reading only."""
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> "RunStore":
-        """Open (creating or migrating) the history file; ``path`` defaults to ``default_path()``."""
+        """Open (creating or migrating) the history file; ``path`` defaults to ``default_path()``.
+
+        A history that cannot be written (a read-only file, folder or file system)
+        is opened read-only when it exists and is up to date: listing, showing and
+        exporting work, and every write is a ``StoreError`` saying why."""
         path = Path(path).expanduser() if path is not None else default_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from None
+            if not path.is_file():
+                raise StoreError(f"{path}: cannot create its folder: {exc.strerror or exc}") from None
         try:
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open the run history: {exc}") from None
+            return cls._open_read_only(path, exc)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             _check_version(db, path)  # before anything is written to a file from a newer regtui
@@ -218,8 +226,32 @@ class RunStore:
             raise
         except sqlite3.Error as exc:
             db.close()
-            raise StoreError(f"{path}: cannot open the run history: {exc}") from None
+            return cls._open_read_only(path, exc)
         return cls(db, path)
+
+    @classmethod
+    def _open_read_only(cls, path: Path, why: sqlite3.Error) -> "RunStore":
+        """The history opened for reading only, after opening it for writing failed with ``why``."""
+        if not path.is_file():
+            raise StoreError(f"{path}: cannot open the run history: {why}")
+        uri = "file:" + urllib.parse.quote(str(path.absolute()))
+        last: sqlite3.Error = why
+        for mode in ("?mode=ro", "?immutable=1"):  # immutable: a WAL file whose folder is read-only
+            try:
+                db = sqlite3.connect(uri + mode, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                     check_same_thread=False)
+                if _check_version(db, path) != SCHEMA_VERSION:
+                    db.close()
+                    raise StoreError(f"{path}: read-only, and written by an older regtui: it cannot be "
+                                     f"upgraded here ({why})")
+                db.execute(f"SELECT {_SUMMARY_COLS} FROM runs LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            store = cls(db, path)
+            store.read_only = f"{path}: the run history is read-only here ({why})"
+            return store
+        raise StoreError(f"{path}: cannot open the run history: {last}")
 
     def close(self) -> None:
         self._db.close()
@@ -235,6 +267,8 @@ class RunStore:
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction; raises ``StoreError``."""
+        if self.read_only is not None:
+            raise StoreError(self.read_only)
         with self._lock:
             db = self._db
             try:
@@ -294,17 +328,12 @@ class RunStore:
     # ------------------------------------------------------------------ reading
 
     def _summary(self, row: tuple[Any, ...], now: float) -> RunSummary:
-        (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
-         last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
-        status = RunStatus(status)
-        if status is RunStatus.RUNNING and not is_live(host, pid, token, heartbeat, now):
-            status = RunStatus.CUT_OFF
-        return RunSummary(
-            id=run_id, started=started, ended=ended, updated=heartbeat, status=status, source=source,
-            preset=preset, name=name, dataset=dataset, variants=tuple(json.loads(names)), seeds=seeds, epochs=epochs,
-            last_epoch=last_epoch, seconds=seconds, best_val_loss=best_val, best_variant=best_variant,
-            best_epoch=best_epoch, host=host, pid=pid,
-        )
+        """The row as a summary; a row that cannot be read is a ``damaged`` summary
+        naming what is wrong (the rest of the history stays usable)."""
+        try:
+            return _read_summary(row, now)
+        except (ValueError, TypeError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
+            return _damaged_summary(row, str(exc) or type(exc).__name__)
 
     def list_runs(self, limit: int | None = 50, query: str | None = None) -> list[RunSummary]:
         """Runs, newest first; ``query`` matches (case-insensitively, as a substring) the
@@ -323,18 +352,26 @@ class RunStore:
         return [self._summary(row, now) for row in self._query(sql, params)]
 
     def summary(self, run_id: int) -> RunSummary:
+        if not 0 <= run_id < 2 ** 63:  # SQLite's INTEGER: a larger id is no run (and would overflow)
+            raise RunNotFoundError(f"{self.path}: no run with id {run_id}")
         rows = self._query(f"SELECT {_SUMMARY_COLS} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise RunNotFoundError(f"{self.path}: no run with id {run_id}")
         return self._summary(rows[0], time.time())
 
     def load_run(self, run_id: int) -> StoredRun:
-        """The run's experiment and its ``RunHistory`` as recorded (statuses, epochs, seconds)."""
+        """The run's experiment and its ``RunHistory`` as recorded (statuses, epochs, seconds).
+
+        A damaged run (a row, a member or an epoch that cannot be read) is a
+        ``StoreError`` saying what is wrong and that the run can be deleted."""
         summary = self.summary(run_id)
+        damaged = f"{self.path}: run {run_id} is damaged and cannot be loaded (regtui history delete {run_id} removes it)"
+        if summary.problem is not None:
+            raise StoreError(f"{damaged}: {summary.problem}")
         (config, data_info), = self._query("SELECT config, data_info FROM runs WHERE id = ?", (run_id,))
         try:
             experiment = experiment_from_dict(json.loads(config))
-        except (ConfigError, ValueError) as exc:
+        except (ConfigError, ValueError, TypeError, RecursionError) as exc:
             raise StoreError(f"{self.path}: run {run_id}: its stored config no longer loads: {exc}") from None
         statuses = dict(self._query("SELECT idx, status FROM members WHERE run_id = ?", (run_id,)))
         rows = self._query(
@@ -342,34 +379,130 @@ class RunStore:
             (run_id,))
         history = RunHistory(experiment)
         members = history.members
-        for member, *values in rows:
-            members[member].append(_Row._make(values))
-        cut_off = summary.status is RunStatus.CUT_OFF
-        for i, hist in enumerate(members):
-            status = RunStatus(statuses.get(i, RunStatus.RUNNING))
-            hist.status = RunStatus.CUT_OFF if cut_off and status is RunStatus.RUNNING else status
+        try:
+            for member, *values in rows:
+                if not isinstance(member, int) or not 0 <= member < len(members):
+                    raise ValueError(f"an epoch row names member {member!r} of {len(members)}")
+                members[member].append(_Row._make(_reals(values)))
+            cut_off = summary.status is RunStatus.CUT_OFF
+            for i, hist in enumerate(members):
+                status = RunStatus(statuses.get(i, RunStatus.RUNNING))
+                hist.status = RunStatus.CUT_OFF if cut_off and status is RunStatus.RUNNING else status
+            data = json.loads(data_info) if data_info else None
+            if data is not None and not isinstance(data, dict):
+                raise ValueError("data_info is not a JSON object")
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StoreError(f"{damaged}: {exc}") from None
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
-        return StoredRun(summary, experiment, history, json.loads(data_info) if data_info else None)
+        return StoredRun(summary, experiment, history, data)
 
     def branch_of(self, run_id: int) -> BranchRecord | None:
         """Where run ``run_id`` branched from, or None for a run that is no branch."""
         rows = self._query("SELECT run_id, parent_id, epoch, changes FROM branches WHERE run_id = ?", (run_id,))
-        return BranchRecord(rows[0][0], rows[0][1], rows[0][2], json.loads(rows[0][3])) if rows else None
+        return self._branch(rows[0]) if rows else None
 
     def branches(self, parent_id: int) -> list[BranchRecord]:
         """The runs that branched from run ``parent_id``, oldest first."""
         rows = self._query("SELECT run_id, parent_id, epoch, changes FROM branches WHERE parent_id = ? "
                            "ORDER BY run_id", (parent_id,))
-        return [BranchRecord(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+        return [self._branch(r) for r in rows]
+
+    def _branch(self, row: tuple[Any, ...]) -> BranchRecord:
+        try:
+            changes = json.loads(row[3])
+            if not isinstance(changes, dict):
+                raise ValueError("its changes are not a JSON object")
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StoreError(f"{self.path}: run {row[0]} is damaged: its branch record cannot be read: {exc}") from None
+        return BranchRecord(row[0], row[1], row[2], changes)
 
     def delete_run(self, run_id: int) -> None:
-        """Delete a run and its epochs; a run still being recorded is refused."""
+        """Delete a run and its epochs (a damaged one too); a run still being recorded is refused."""
         summary = self.summary(run_id)
         if summary.status is RunStatus.RUNNING:
             raise StoreError(
                 f"{self.path}: run {run_id} is still being recorded (pid {summary.pid} on {summary.host})")
         self._write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
+
+
+def _reals(values: Sequence[Any]) -> list[float | None]:
+    """Metric cells as floats (NULL is NaN); text or a blob in a REAL column is damage."""
+    out: list[float | None] = []
+    for v in values:
+        if v is not None and not isinstance(v, (int, float)):
+            raise ValueError(f"an epoch row holds {type(v).__name__} {str(v)[:40]!r} where a number belongs")
+        out.append(v)
+    return out
+
+
+def _read_summary(row: tuple[Any, ...], now: float) -> RunSummary:
+    """A summary from a ``runs`` row; ``ValueError``/``TypeError`` naming the column that is wrong."""
+    (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
+     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
+
+    def number(column: str, value: Any, *, optional: bool = False) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{column} is {str(value)[:40]!r}, not a number")
+        return value
+
+    def text(column: str, value: Any, *, optional: bool = False) -> Any:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"{column} is {str(value)[:40]!r}, not text")
+        return value
+
+    try:
+        variants = json.loads(text("variant_names", names))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"variant_names is not JSON ({exc})") from None
+    if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+        raise ValueError("variant_names is not a JSON list of names")
+    try:
+        state = RunStatus(status)
+    except ValueError:
+        raise ValueError(f"status is {str(status)[:40]!r}, not one of {', '.join(s.value for s in RunStatus)}") from None
+    if state in (RunStatus.CUT_OFF, RunStatus.DAMAGED):
+        raise ValueError(f"status {state.value!r} is never stored")
+    heartbeat = number("heartbeat", heartbeat)
+    pid = int(number("pid", pid))
+    host = text("host", host)
+    if state is RunStatus.RUNNING and not is_live(host, pid, token, heartbeat, now):
+        state = RunStatus.CUT_OFF
+    return RunSummary(
+        id=run_id, started=number("started", started), ended=number("ended", ended, optional=True),
+        updated=heartbeat, status=state, source=text("source", source), preset=text("preset", preset, optional=True),
+        name=text("name", name), dataset=text("dataset", dataset), variants=tuple(variants),
+        seeds=int(number("seeds", seeds)), epochs=int(number("epochs", epochs)),
+        last_epoch=int(number("last_epoch", last_epoch)), seconds=float(number("seconds", seconds)),
+        best_val_loss=number("best_val_loss", best_val, optional=True),
+        best_variant=text("best_variant", best_variant, optional=True),
+        best_epoch=number("best_epoch", best_epoch, optional=True), host=host, pid=pid,
+    )
+
+
+def _damaged_summary(row: tuple[Any, ...], problem: str) -> RunSummary:
+    """What can still be shown of a row that cannot be read: its id, and each other
+    field where it is readable (else a neutral value)."""
+    (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
+     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
+
+    def num(value: Any, default: float) -> float:
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+    def txt(value: Any, default: str) -> str:
+        return value if isinstance(value, str) else default
+
+    return RunSummary(
+        id=run_id, started=num(started, 0.0), ended=None, updated=num(heartbeat, num(started, 0.0)),
+        status=RunStatus.DAMAGED, source=txt(source, "?"), preset=txt(preset, "") or None, name=txt(name, "?"),
+        dataset=txt(dataset, "?"), variants=(), seeds=int(num(seeds, 1)), epochs=int(num(epochs, 0)),
+        last_epoch=int(num(last_epoch, -1)), seconds=float(num(seconds, 0.0)), best_val_loss=None,
+        best_variant=None, best_epoch=None, host=txt(host, "?"), pid=int(num(pid, 0)), problem=problem,
+    )
 
 
 def _check_version(db: sqlite3.Connection, path: Path) -> int:
