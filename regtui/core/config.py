@@ -15,6 +15,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from regtui.core.text import has_controls, visible
 
