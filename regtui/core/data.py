@@ -2,7 +2,7 @@
 
 ``make_dataset(DataConfig) -> Dataset`` draws ``n_train + n_val`` samples once
 from ``data.seed``, splits them, flips ``label_noise`` of the training labels,
-and standardizes with the training split's statistics (SEMANTICS.md).
+and standardizes with the training split's statistics (docs/semantics.md).
 
 2-D classification sets are generated with numpy (TensorFlow Playground
 style); ``regression`` is the Dive-into-Deep-Learning weight-decay problem;

@@ -1,6 +1,6 @@
 """The reference answer: one variant trained alone as a plain ``nn.Sequential``.
 
-Written from SEMANTICS.md with PyTorch's own pieces (micrograd style), not
+Written from docs/semantics.md with PyTorch's own pieces (micrograd style), not
 from ``regtui.core.training``: the coupled penalty is added to the loss and
 differentiated by autograd, decoupled decay is ``torch.optim.AdamW`` (or
 ``SGD(weight_decay=η)`` where the two coincide), dropout is ``plain_mlp``'s

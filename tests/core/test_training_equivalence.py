@@ -1,6 +1,6 @@
 """The stacked trainer against PyTorch's own optimizers on a plain nn.Sequential.
 
-SEMANTICS.md: ``l2 = λ`` is SGD/Adam(weight_decay=2λ) on the weight matrices
+docs/semantics.md: ``l2 = λ`` is SGD/Adam(weight_decay=2λ) on the weight matrices
 (biases free unless ``l2_biases``); ``weight_decay = η`` is AdamW(weight_decay=η);
 the stacked model equals each variant trained alone.
 """

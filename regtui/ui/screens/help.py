@@ -1,6 +1,6 @@
 """The help screen (``?``): every key, what L2 and Dropout do, how to read the charts.
 
-Words follow SEMANTICS.md: λ adds λ·Σw² to the loss; dropout p is the DROP
+Words follow docs/semantics.md: λ adds λ·Σw² to the loss; dropout p is the DROP
 probability.  ``Escape``, ``?`` or ``q`` closes it.
 """
 
