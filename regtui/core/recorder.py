@@ -5,6 +5,18 @@ one epoch in one transaction, ``finish(statuses)`` closes the run; used as a
 context manager it marks still-running members stopped if an exception (Ctrl+C
 included) escapes.  ``add`` and ``finish`` never raise: a failed write stops
 recording and is kept in ``error``.  See ``regtui.core.store`` for the whole API.
+
+A busy history loses nothing.  When another process holds the write lock,
+an epoch's write waits at most ``EPOCH_WAIT_S`` (training is not held up
+longer) and is then *queued*; every later ``add`` first writes the queue, in
+order, in one transaction, so the epochs arrive late but whole.  ``finish``
+keeps trying for up to ``FINISH_PATIENCE_S``; only an error that is not a
+busy lock (a full disk, a deleted run), a queue beyond ``MAX_QUEUED_ROWS``
+rows or a lock held past that patience stops recording, and ``error`` then
+says how many epochs could not be written.  ``finish`` also checks that the
+history file is still the one it wrote to: a file deleted or replaced during
+the run is an ``error`` (the run is not in the history), never a silent
+success.
 """
 
 from __future__ import annotations
@@ -14,11 +26,20 @@ import time
 from typing import Callable, Sequence
 
 from regtui.core.config import Experiment
-from regtui.core.run_records import METRIC_COLUMNS, StoreError
+from regtui.core.run_records import METRIC_COLUMNS, StoreBusyError, StoreError
 from regtui.core.run_types import EpochEnd, RunStatus, plan_members, run_status, stopped_if_running
 
-Write = Callable[[Callable[[sqlite3.Connection], None]], None]
-"""Runs its argument in one write transaction of the store; raises ``StoreError``."""
+Work = Callable[[sqlite3.Connection], None]
+Write = Callable[..., None]
+"""``write(work, timeout=seconds)`` runs ``work`` in one write transaction of the
+store; raises ``StoreError`` (``StoreBusyError`` when the lock stayed taken)."""
+
+EPOCH_WAIT_S = 0.25
+"""How long an epoch's write waits for another process's lock before it is queued."""
+FINISH_PATIENCE_S = 30.0
+"""How long ``finish`` keeps trying to write the queue and the run's end."""
+MAX_QUEUED_ROWS = 500_000
+"""Member-epochs kept in memory while the history is busy (about 100 MB) before giving up."""
 
 _INSERT_EPOCH = (
     f"INSERT INTO epochs (run_id, member, epoch, {', '.join(METRIC_COLUMNS)}) "
@@ -34,8 +55,10 @@ def _real(value: float | None) -> float | None:
 class Recorder:
     """Writes one run as its ``EpochEnd`` events arrive; see the module docstring."""
 
-    def __init__(self, write: Write, run_id: int, experiment: Experiment) -> None:
+    def __init__(self, write: Write, run_id: int, experiment: Experiment,
+                 check: Callable[[], str | None] | None = None) -> None:
         self._write = write
+        self._check = check
         self.run_id = run_id
         self.names = tuple(v.name for v in experiment.variants)
         self._variant_of = tuple(m.variant_index for m in plan_members(experiment))
@@ -44,11 +67,20 @@ class Recorder:
         """The write that failed, if one did; recording stopped there."""
         self.status = RunStatus.RUNNING
         self._statuses: tuple[RunStatus, ...] = (RunStatus.RUNNING,) * len(self._variant_of)
+        """As of the last epoch handed to ``add`` (written or queued)."""
         self._best: tuple[float, str, int] | None = None
         self._finished = False
+        self._queue: list[tuple[int, Work]] = []
+        """Epochs not written yet because the history was busy: (rows, work), oldest first."""
+        self._queued_rows = 0
+
+    @property
+    def queued(self) -> int:
+        """Epochs waiting for a busy history."""
+        return len(self._queue)
 
     def add(self, event: object) -> None:
-        """Write an ``EpochEnd`` in one transaction; any other event is ignored."""
+        """Write an ``EpochEnd`` in one transaction (after any queued ones); other events are ignored."""
         if not isinstance(event, EpochEnd) or self._finished or self.error is not None:
             return
         metrics = event.metrics
@@ -70,52 +102,99 @@ class Recorder:
                 best = candidate
         changed = [(s, run_id, i) for i, s in enumerate(event.statuses) if s != self._statuses[i]]
         best_row = best if best is not None else (None, None, None)
+        epoch, seconds = event.epoch, float(event.seconds)
 
         def write(db: sqlite3.Connection) -> None:
+            cur = db.execute(  # first: a run deleted meanwhile is named as such
+                "UPDATE runs SET last_epoch = ?, seconds = ?, heartbeat = ?, "
+                "best_val_loss = ?, best_variant = ?, best_epoch = ? WHERE id = ?",
+                (epoch, seconds, time.time(), *best_row, run_id))
+            _still_recorded(cur, run_id)
             db.executemany(_INSERT_EPOCH, rows)
             if changed:
                 db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
-            db.execute(
-                "UPDATE runs SET last_epoch = ?, seconds = ?, heartbeat = ?, "
-                "best_val_loss = ?, best_variant = ?, best_epoch = ? WHERE id = ?",
-                (event.epoch, float(event.seconds), time.time(), *best_row, run_id))
 
-        if self._try(write):
-            self._statuses = tuple(RunStatus(s) for s in event.statuses)
-            self._best = best
+        self._statuses = tuple(RunStatus(s) for s in event.statuses)
+        self._best = best
+        self._queue.append((len(rows), write))
+        self._queued_rows += len(rows)
+        if self._queued_rows > MAX_QUEUED_ROWS:
+            self._give_up(f"the history stayed busy while {len(self._queue)} epochs waited to be written")
+            return
+        self._flush(EPOCH_WAIT_S)
 
     def finish(self, statuses: Sequence[RunStatus] | None = None) -> RunStatus:
         """End the run with the members' final statuses (default: the last event's,
-        with ``running`` read as ``stopped``); returns the run's status."""
+        with ``running`` read as ``stopped``); returns the run's status.  Writes what
+        is queued first, trying for up to ``FINISH_PATIENCE_S`` while the history is busy."""
         if self._finished:
             return self.status
         final = stopped_if_running(statuses if statuses is not None else self._statuses)
         self.status = run_status(final)
         run_id = self.run_id
         changed = [(s, run_id, i) for i, s in enumerate(final) if s != self._statuses[i]]
+        status = self.status
 
         def write(db: sqlite3.Connection) -> None:
+            now = time.time()
+            cur = db.execute("UPDATE runs SET status = ?, ended = ?, heartbeat = ? WHERE id = ?",
+                             (status, now, now, run_id))
+            _still_recorded(cur, run_id)
             if changed:
                 db.executemany("UPDATE members SET status = ? WHERE run_id = ? AND idx = ?", changed)
-            now = time.time()
-            db.execute("UPDATE runs SET status = ?, ended = ?, heartbeat = ? WHERE id = ?",
-                       (self.status, now, now, run_id))
 
         self._finished = True
         if self.error is None:
-            self._try(write)
+            self._queue.append((0, write))
+            deadline = time.monotonic() + FINISH_PATIENCE_S
+            while self._queue and self.error is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._give_up(f"the history stayed busy for {FINISH_PATIENCE_S:g} s after the run ended")
+                    break
+                self._flush(min(left, 5.0))
+        if self.error is None and self._check is not None:
+            problem = self._check()
+            if problem is not None:
+                self.error = StoreError(f"{problem}; run {run_id} is not in the history")
         return self.status
 
-    def _try(self, work: Callable[[sqlite3.Connection], None]) -> bool:
+    def _flush(self, timeout: float) -> None:
+        """Write every queued epoch in one transaction; a busy lock leaves them queued."""
+        if not self._queue:
+            return
+        works = [w for _, w in self._queue]
+
+        def write_all(db: sqlite3.Connection) -> None:
+            for work in works:
+                work(db)
+
         try:
-            self._write(work)
+            self._write(write_all, timeout=timeout)
+        except StoreBusyError:
+            return
         except StoreError as exc:
-            self.error = exc
-            return False
-        return True
+            self._give_up(str(exc))
+            return
+        del self._queue[:len(works)]
+        self._queued_rows = sum(n for n, _ in self._queue)
+
+    def _give_up(self, why: str) -> None:
+        epochs = sum(1 for n, _ in self._queue if n)
+        lost = f"; {epochs} epoch(s) could not be written" if epochs else ""
+        self.error = StoreError(f"{why}{lost}")
+        self._queue.clear()
+        self._queued_rows = 0
 
     def __enter__(self) -> "Recorder":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.finish()  # a no-op after finish(); else the last statuses, running read as stopped
+
+
+def _still_recorded(cur: sqlite3.Cursor, run_id: int) -> None:
+    """The run's row was updated; else it was deleted while running (raises, the
+    transaction rolls back)."""
+    if cur.rowcount == 0:
+        raise sqlite3.IntegrityError(f"run {run_id} was deleted from the history while it was being recorded")

@@ -33,6 +33,11 @@ class RunNotFoundError(StoreError):
     """No run with the asked id."""
 
 
+class StoreBusyError(StoreError):
+    """Another connection held the history's write lock for longer than this write
+    would wait; worth trying again later (the recorder queues the epoch)."""
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One run as listed: no epochs loaded.  Times are Unix seconds."""

@@ -32,9 +32,13 @@ without ``train.seeds``), so every seed's curve is kept.  A committed epoch
 survives the process being killed (``kill -9``, a dropped SSH session): WAL
 with ``synchronous=NORMAL`` loses nothing on a process crash, only possibly the
 last transactions on an OS crash or power cut, which is the price of cheap
-commits.  A failed write never raises into the training loop: the recorder
-stops recording and keeps the ``StoreError`` in ``recorder.error`` (the run
-then reads as cut off once its process is gone).
+commits.  A write never raises into the training loop.  While another
+process holds the write lock, epochs are queued and written together once it
+is free (``regtui.core.recorder``: nothing computed is dropped because the
+history was busy for a while); a write that fails otherwise (a full disk, the
+run deleted) stops recording and keeps the ``StoreError`` in
+``recorder.error`` (the run then reads as cut off once its process is gone),
+and so does a history file deleted or replaced during the run.
 ``finish(statuses)`` (per member, e.g. ``training.statuses``) sets the end time
 and the run's status: ``stopped`` if any member was stopped, ``diverged`` if
 all diverged, else ``finished``.  Used as a context manager, the recorder
@@ -85,7 +89,15 @@ from regtui.core.config import ConfigError, Experiment
 from regtui.core.liveness import HOST, OWN_TOKEN, is_live
 from regtui.core.recorder import Recorder
 from regtui.core.results import METRICS, RunHistory
-from regtui.core.run_records import METRIC_COLUMNS, BranchRecord, RunNotFoundError, RunSummary, StoredRun, StoreError
+from regtui.core.run_records import (
+    METRIC_COLUMNS,
+    BranchRecord,
+    RunNotFoundError,
+    RunSummary,
+    StoreBusyError,
+    StoredRun,
+    StoreError,
+)
 from regtui.core.run_types import RunStatus, plan_members
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
@@ -194,6 +206,11 @@ class RunStore:
         self._lock = threading.Lock()
         self.read_only: str | None = None
         """Why writes are refused, when the file could be opened for reading only."""
+        try:
+            st = os.stat(path)
+            self._identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
+        except OSError:
+            self._identity = None
 
     # ------------------------------------------------------------------ opening
 
@@ -226,6 +243,8 @@ class RunStore:
             raise
         except sqlite3.Error as exc:
             db.close()
+            if _is_busy(exc):
+                raise StoreError(f"{path}: cannot open the run history: {exc}") from None
             return cls._open_read_only(path, exc)
         return cls(db, path)
 
@@ -265,13 +284,17 @@ class RunStore:
     def _fail(self, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"{self.path}: {exc}")
 
-    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction; raises ``StoreError``."""
+    def _write(self, work: Callable[[sqlite3.Connection], Any], *, timeout: float | None = None) -> Any:
+        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction; raises ``StoreError``
+        (``StoreBusyError`` when the write lock stayed taken for ``timeout`` seconds,
+        default ``BUSY_TIMEOUT_S``)."""
         if self.read_only is not None:
             raise StoreError(self.read_only)
         with self._lock:
             db = self._db
             try:
+                if timeout is not None:
+                    db.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
                 db.execute("BEGIN IMMEDIATE")
                 result = work(db)
                 db.execute("COMMIT")
@@ -283,8 +306,27 @@ class RunStore:
                     except sqlite3.Error:
                         pass
                 if isinstance(exc, sqlite3.Error):
+                    if _is_busy(exc):
+                        raise StoreBusyError(f"{self.path}: {exc}") from None
                     raise self._fail(exc) from None
                 raise
+            finally:
+                if timeout is not None:
+                    try:
+                        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                    except sqlite3.Error:
+                        pass
+
+    def identity_problem(self) -> str | None:
+        """Why the file this store writes is no longer the history at its path (deleted
+        or replaced while open: SQLite would go on writing into the orphaned file), else None."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return f"{self.path} was deleted while this run was being recorded"
+        if self._identity is not None and (now.st_dev, now.st_ino) != self._identity:
+            return f"{self.path} was replaced by another file while this run was being recorded"
+        return None
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -323,7 +365,7 @@ class RunStore:
                            (run_id, branch.parent_id, branch.epoch, json.dumps(branch.changes, allow_nan=False)))
             return run_id
 
-        return Recorder(self._write, self._write(insert), experiment)
+        return Recorder(self._write, self._write(insert), experiment, check=self.identity_problem)
 
     # ------------------------------------------------------------------ reading
 
@@ -424,6 +466,14 @@ class RunStore:
             raise StoreError(
                 f"{self.path}: run {run_id} is still being recorded (pid {summary.pid} on {summary.host})")
         self._write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _reals(values: Sequence[Any]) -> list[float | None]:

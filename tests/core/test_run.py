@@ -113,11 +113,11 @@ def test_a_failed_write_is_reported_once_and_training_goes_on(tiny_experiment, t
     writes = []
     original = RunStore._write
 
-    def flaky(self, work):
+    def flaky(self, work, **options):
         writes.append(work)
         if len(writes) == 3:  # the run's row and epoch 0 pass; epoch 1 fails
             raise StoreError(f"{self.path}: disk full")
-        return original(self, work)
+        return original(self, work, **options)
 
     monkeypatch.setattr(RunStore, "_write", flaky)
     run = Run(tiny_experiment(), store_path=tmp_path / "h.sqlite3")
