@@ -11,6 +11,7 @@ messages).  Run state becomes CSS classes on the app (``-running``,
 from __future__ import annotations
 
 import itertools
+from functools import partial
 import time
 from typing import Any, Callable, Iterable
 
@@ -171,8 +172,8 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for action, title, help_text in keys.PALETTE:
-            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for action, title, help_text in keys.PALETTE:  # run_action: some take arguments, cursor('left')
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
         for action, title, help_text in getattr(screen, "PALETTE", ()):  # a dialog's own actions
             yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
 

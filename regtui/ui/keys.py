@@ -44,6 +44,17 @@ INSIGHT_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("t", "time", "x-axis", "X-axis: epochs / seconds", "Plot against epochs or seconds (t)"),
 )
 
+CURSOR_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
+    # the epoch cursor: one line across every chart and a readout of every variant there
+    ("i", "cursor('toggle')", "inspect", "Epoch cursor", "Mark one epoch on every chart and read each variant's values there (i)"),
+    ("comma", "cursor('left')", "◂", "Cursor left", "Move the epoch cursor left (, — < ten times as far)"),
+    ("full_stop", "cursor('right')", "▸", "Cursor right", "Move the epoch cursor right (. — > ten times as far)"),
+    ("less_than_sign", "cursor('far_left')", "◂◂", "Cursor far left", "Move the epoch cursor left ten steps (<)"),
+    ("greater_than_sign", "cursor('far_right')", "▸▸", "Cursor far right", "Move the epoch cursor right ten steps (>)"),
+    ("z", "cursor('zoom_in')", "zoom", "Zoom in", "Show half the epochs, around the cursor or the latest ones (z)"),
+    ("Z", "cursor('zoom_out')", "unzoom", "Zoom out", "Show twice the epochs, back to the whole run (Z)"),
+)
+
 SWEEP_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     # the sweep view (its grid is defined in the config panel's Sweep section); r there runs the sweep
     ("k", "sweep", "sweep", "Sweep view", "Best val loss against λ, p or n_train over a grid; r runs the sweep (k)"),
@@ -57,13 +68,14 @@ BROWSER_KEYS: tuple[tuple[str, str], ...] = (
 
 BINDINGS: list[Binding] = [Binding(key, action, label) for key, action, label, _, _ in KEYS] + [
     Binding(key, action, label, show=key in ("b", "w")) for key, action, label, _, _ in INSIGHT_KEYS] + [
-    Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS] + [
+    Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS + CURSOR_KEYS] + [
     Binding(key, action, show=False) for key, action in BROWSER_KEYS] + [
     Binding("escape", "leave_field", "leave field", show=False),
 ]
 """Plain (non-priority) bindings: a focused text field takes printable keys first."""
 
 PALETTE: tuple[tuple[str, str, str], ...] = tuple(
-    (action, title, help_text) for _, action, _, title, help_text in KEYS + HISTORY_KEYS + INSIGHT_KEYS + SWEEP_KEYS if action != "quit"
+    (action, title, help_text) for _, action, _, title, help_text in KEYS + HISTORY_KEYS + INSIGHT_KEYS + SWEEP_KEYS + CURSOR_KEYS
+    if action != "quit"
 )
 """(action, title, help) for the command palette; Textual adds its own Quit."""

@@ -134,3 +134,72 @@ async def test_escape_then_a_key_typed_fast_leaves_the_field_and_acts(tiny, wait
         assert epochs.value == before  # no "150v"
         assert app.focused is not epochs
         await wait_for(pilot, lambda: app.query_one(ChartsPane).overlay is not overlay, 10)  # and v acted
+
+
+async def test_epoch_cursor_marks_every_chart_and_reads_out_every_variant(ui_experiment, wait_for) -> None:
+    """i shows a cursor at the last epoch on every chart; , and . move it; the legend line
+    becomes a readout of each variant's train/val value at that epoch; z/Z zoom around it."""
+    from regtui.ui.widgets.loss_charts import ChartsPane, LossChart
+
+    app = create_app(ui_experiment(epochs=80))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        charts = app.query_one(ChartsPane)
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.curve_view.cursor == 80
+        await pilot.press("comma", "comma", "less_than_sign")
+        await pilot.pause()
+        step = max(1, round(80 / 40))
+        assert app.curve_view.cursor == 80 - 12 * step
+        epoch = app.curve_view.cursor
+        per_variant = list(charts.query("#per-variant LossChart").results(LossChart))
+        assert {c.marker for c in per_variant} == {float(epoch)}  # the same epoch in every chart
+        readout = str(charts.query_one("#chart-legend").render())
+        assert f"epoch {epoch}" in readout
+        from regtui.core.numbers import fixed_width
+
+        shown = 0
+        for chart, hist in zip(per_variant, app.history.variants):
+            train, val = hist.series("train_loss")[epoch], hist.series("val_loss")[epoch]
+            assert chart.note.endswith(f"@{fixed_width(float(val), 5)}")  # each chart's title: val at the cursor
+            shown += f"{fixed_width(float(train), 5)}/{fixed_width(float(val), 5)}" in readout
+        assert len(per_variant) == len(app.history.variants) == 4
+        missing = len(app.history.variants) - shown
+        assert shown >= 2 and (missing == 0 or readout.endswith(f"…+{missing}"))  # a cut is said
+        await pilot.press("v")  # the overlay marks the same epoch
+        await pilot.pause()
+        assert charts.query_one("#overlay-val", LossChart).marker == float(epoch)
+        await pilot.press("v", "z")
+        await pilot.pause()
+        lo, hi = app.curve_view.window
+        assert lo <= epoch <= hi and hi - lo == 40
+        chart = next(iter(charts.query("#per-variant LossChart").results(LossChart)))
+        assert chart.x_range == (float(lo), float(hi))
+        assert all(s.x.min() >= lo and s.x.max() <= hi for s in chart.series)  # epoch 0 is out of the picture
+        await pilot.press("Z")
+        await pilot.pause()
+        assert app.curve_view.window is None
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.curve_view.cursor is None and "epoch" not in str(charts.query_one("#chart-legend").render())
+
+
+def test_a_chart_title_too_long_for_plotext_is_shortened_with_a_mark_not_dropped() -> None:
+    import plotext as plt
+
+    from regtui.ui.widgets.loss_charts import fit_title
+
+    for width in (16, 20, 24, 30, 45):
+        for name, note in (("L2+Dropout", "✗ diverged"), ("baseline", "@0.382"), ("a-long-variant-name", "")):
+            title = fit_title(name, note, width)
+            plt.clear_figure()
+            plt.plotsize(width, 8)
+            plt.title(title)
+            plt.plot([0, 1, 2], [0.1, 0.669, 0.2])
+            plt.theme("clear")
+            assert title.strip("… ") and title in plt.build().splitlines()[0], (width, title)  # plotext drew it
+            assert title == f"{name} {note}".strip() or "…" in title  # shortened visibly, never silently
+            if note and len(note) + 4 <= width - 7:
+                assert title.endswith(note)  # the note (diverged, the cursor's value) survives

@@ -84,6 +84,10 @@ class InsightRouting:
     def action_time(self: RegTuiApp) -> None:
         self._set_curve_view(self.curve_view.next_x_axis())
 
+    def action_cursor(self: RegTuiApp, how: str) -> None:
+        """The epoch cursor and zoom shared by every chart (``CurveView.cursor_command``)."""
+        self._set_curve_view(self.curve_view.cursor_command(how, self.charts.last_epoch()))
+
     def _set_curve_view(self: RegTuiApp, view: CurveView) -> None:
         self.curve_view = view
         self.charts.set_curve_view(view)

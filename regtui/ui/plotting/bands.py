@@ -36,6 +36,8 @@ def seed_band(hist: Any, view: Any, column: str | None, rgb: tuple[int, int, int
     lo, hi = hist.band(column)
     if view.smoothing:
         lo, hi = ema(lo, view.smoothing), ema(hi, view.smoothing)
+    keep = view.shown(hist.series("epoch"))  # the zoom window, after smoothing over the whole run
+    lo, hi = lo[keep], hi[keep]
     x = view.x(hist)
     color = dim(rgb, BAND_KEEP)
     return ((x, lo, color), (x, hi, color))

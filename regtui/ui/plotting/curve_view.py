@@ -1,8 +1,12 @@
 """What the curve charts plot, as one small frozen ``CurveView``: the metric
-(loss, accuracy, gap), its smoothing and the x-axis (epochs or seconds).
+(loss, accuracy, gap), its smoothing, the x-axis (epochs or seconds), and the
+keyboard cursor and zoom window shared by every chart.
 
 ``m``, ``s`` and ``t`` step it through ``METRICS``, ``SMOOTHING_STEPS`` and
-``X_AXES``.  Pure: imports numpy and ``smoothing`` only (no Textual, no torch).
+``X_AXES``; ``i`` shows the epoch cursor, ``,``/``.`` (``<``/``>`` ten times
+as far) move it, ``z``/``Z`` zoom the epochs shown in around it and back out
+(the references: W&B's synced inspect line, TensorBoard's all-runs tooltip).
+Pure: imports numpy and ``smoothing`` only (no Textual, no torch).
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ SMOOTHING_STEPS: tuple[float, ...] = (0.0, 0.6, 0.9, 0.99)
 METRICS: tuple[str, ...] = ("loss", "accuracy", "gap")
 """What ``m`` cycles through."""
 X_AXES: tuple[str, ...] = ("epochs", "seconds")
+CURSOR_STEPS = 40
+"""Presses of ``.`` that cross the epochs shown (a step is never under one epoch)."""
+MIN_WINDOW = 10
+"""The fewest epochs a zoom shows."""
 
 def next_in(steps: tuple[Any, ...], current: Any) -> Any:
     """The step after ``current`` in ``steps`` (wrapping; the first if unknown)."""
@@ -38,6 +46,10 @@ class CurveView:
     """TensorBoard EMA weight; 0 is off."""
     x_axis: str = "epochs"
     """epochs, or seconds since the run started."""
+    cursor: int | None = None
+    """The epoch marked on every chart and read out for every variant; None: no cursor."""
+    window: tuple[int, int] | None = None
+    """The first and last epoch shown (a zoom); None: every epoch."""
 
     def next_metric(self) -> CurveView:
         return replace(self, metric=next_in(METRICS, self.metric))
@@ -47,6 +59,71 @@ class CurveView:
 
     def next_x_axis(self) -> CurveView:
         return replace(self, x_axis=next_in(X_AXES, self.x_axis))
+
+    # ------------------------------------------------------------------ cursor and zoom
+
+    def span(self, last: int) -> tuple[int, int]:
+        """The epochs shown when the run's last epoch is ``last``."""
+        if self.window is None:
+            return 0, max(0, last)
+        lo, hi = self.window
+        return lo, min(hi, max(lo, last))
+
+    def toggle_cursor(self, last: int) -> CurveView:
+        """Show the cursor at the last epoch shown, or hide it."""
+        if self.cursor is not None:
+            return replace(self, cursor=None)
+        return replace(self, cursor=self.span(last)[1])
+
+    def move_cursor(self, presses: int, last: int) -> CurveView:
+        """Move the cursor by ``presses`` steps (one step ≈ 1/40 of the epochs shown),
+        kept inside the epochs shown; shows it first if it is hidden."""
+        lo, hi = self.span(last)
+        if self.cursor is None:
+            return replace(self, cursor=hi)
+        step = max(1, round((hi - lo) / CURSOR_STEPS))
+        return replace(self, cursor=min(hi, max(lo, self.cursor + presses * step)))
+
+    def zoom_in(self, last: int) -> CurveView:
+        """Half the epochs shown, around the cursor (without one: the latest epochs)."""
+        lo, hi = self.span(last)
+        width = max(MIN_WINDOW, (hi - lo) // 2)
+        if hi - lo <= MIN_WINDOW:
+            return self
+        if self.cursor is None:
+            new_lo, new_hi = max(0, hi - width), hi
+        else:
+            new_lo = min(max(0, self.cursor - width // 2), max(0, last - width))
+            new_hi = new_lo + width
+        return replace(self, window=(new_lo, new_hi))
+
+    def zoom_out(self, last: int) -> CurveView:
+        """Twice the epochs shown; back to every epoch once that covers the run."""
+        if self.window is None:
+            return self
+        lo, hi = self.window
+        width = 2 * (hi - lo)
+        if width >= last:
+            return replace(self, window=None)
+        centre = self.cursor if self.cursor is not None else (lo + hi) // 2
+        new_lo = min(max(0, centre - width // 2), last - width)
+        return replace(self, window=(new_lo, new_lo + width))
+
+    def cursor_command(self, how: str, last: int) -> CurveView:
+        """What a cursor key does: toggle, left, right, far_left, far_right, zoom_in, zoom_out."""
+        moves = {"left": -1, "right": 1, "far_left": -10, "far_right": 10}
+        if how in moves:
+            return self.move_cursor(moves[how], last)
+        return {"toggle": self.toggle_cursor, "zoom_in": self.zoom_in, "zoom_out": self.zoom_out}[how](last)
+
+    def shown(self, epochs: np.ndarray) -> np.ndarray | slice:
+        """Which of a history's rows the charts show (``epochs``: its epoch series)."""
+        if self.window is None:
+            return slice(None)
+        lo, hi = self.window
+        return (epochs >= lo) & (epochs <= hi)
+
+    # ------------------------------------------------------------------ series
 
     @property
     def columns(self) -> tuple[str | None, str]:
@@ -67,13 +144,25 @@ class CurveView:
         return f"validation {self.metric}", f"training {self.metric}"
 
     def x(self, hist: Any) -> np.ndarray:
-        """The x values of a variant's history (epochs or seconds)."""
-        return hist.series("epoch" if self.x_axis == "epochs" else "seconds")
+        """The x values of a variant's history (epochs or seconds), inside the zoom window."""
+        values = hist.series("epoch" if self.x_axis == "epochs" else "seconds")
+        return values[self.shown(hist.series("epoch"))]
 
     def y(self, hist: Any, column: str) -> np.ndarray:
-        """One of a variant's series, smoothed as asked."""
+        """One of a variant's series, smoothed as asked (over the whole run, so a zoom
+        does not restart the average), inside the zoom window."""
         values = hist.series(column)
-        return ema(values, self.smoothing) if self.smoothing else values
+        values = ema(values, self.smoothing) if self.smoothing else values
+        return values[self.shown(hist.series("epoch"))]
+
+    def at_cursor(self, hist: Any, column: str | None) -> float | None:
+        """A variant's value of ``column`` (smoothed as shown) at the cursor's epoch;
+        None without a cursor, a column, or a finite value there."""
+        if self.cursor is None or column is None or self.cursor >= len(hist.series("epoch")):
+            return None
+        values = hist.series(column)
+        value = float((ema(values, self.smoothing) if self.smoothing else values)[self.cursor])
+        return value if np.isfinite(value) else None
 
     @property
     def note(self) -> str:
@@ -88,5 +177,6 @@ class CurveView:
 
     def header(self) -> str:
         """The chart header's note: smoothing and x-axis when they are not the default."""
-        parts = [f"EMA {self.smoothing:g}" if self.smoothing else "", "x: seconds" if self.x_axis == "seconds" else ""]
+        parts = [f"EMA {self.smoothing:g}" if self.smoothing else "", "x: seconds" if self.x_axis == "seconds" else "",
+                 f"epochs {self.window[0]}–{self.window[1]} (Z: out)" if self.window else ""]
         return " · ".join(p for p in parts if p)

@@ -13,14 +13,15 @@ import math
 import numpy as np
 
 
-def nice_ticks(last: float, wanted: int = 4) -> tuple[list[float], list[str]]:
-    """Ticks from 0 to ``last`` with a 1-2-5 step (fractional for short runs) and their labels."""
-    if not math.isfinite(last) or last <= 0:
-        return [0.0], ["0"]
-    raw = last / max(1, wanted)
+def nice_ticks(last: float, wanted: int = 4, first: float = 0.0) -> tuple[list[float], list[str]]:
+    """Ticks from ``first`` (0) to ``last`` with a 1-2-5 step (fractional for short runs) and their labels."""
+    if not (math.isfinite(last) and math.isfinite(first)) or last <= first:
+        return [first], [f"{first:g}"]
+    raw = (last - first) / max(1, wanted)
     magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
-    ticks = [i * step for i in range(int(last / step + 1e-9) + 1)]
+    start = math.ceil(first / step - 1e-9)
+    ticks = [i * step for i in range(start, int(last / step + 1e-9) + 1)]
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
     return ticks, [f"{t:.{decimals}f}" for t in ticks]
 
@@ -35,15 +36,15 @@ def short_ticks(lo: float, hi: float, n: int = 4) -> tuple[list[float], list[str
     return ticks, [f"{t:.2g}".replace("e+", "e") for t in ticks]
 
 
-def epoch_ticks(last: float, wanted: int = 4) -> list[int]:
-    """Whole-epoch ticks from 0 with a 1-2-5 step, about ``wanted`` of them."""
-    if last <= 0:
-        return [0]
-    raw = last / max(1, wanted)
+def epoch_ticks(last: float, wanted: int = 4, first: int = 0) -> list[int]:
+    """Whole-epoch ticks from ``first`` (0) to ``last`` with a 1-2-5 step, about ``wanted`` of them."""
+    if last <= first:
+        return [int(first)]
+    raw = (last - first) / max(1, wanted)
     magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
     step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
     step = max(1, int(step))
-    return list(range(0, int(last) + 1, step))
+    return list(range(-(-int(first) // step) * step, int(last) + 1, step))
 
 
 def log_ticks(lo: float, hi: float, wanted: int = 4) -> list[float]:

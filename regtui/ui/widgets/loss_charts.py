@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from rich.text import Text
@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from regtui.core.numbers import fixed_width
 from regtui.core.results import RunHistory
 from regtui.core.run_types import RunStatus
 from regtui.ui.plotting.bands import seed_band, seed_count
@@ -42,6 +43,11 @@ MIN_REDRAW_INTERVAL = 0.5
 """A chart is redrawn at most this often (seconds)."""
 Y_AXIS_CELLS = 8
 """Columns plotext uses for the y tick labels (used to size the downsampling)."""
+TITLE_MARGIN = 7
+"""Cells of a chart's width a title cannot use: plotext centres it over the plot and
+drops it when its right half would not fit beside the y tick labels (``0.669┤``)."""
+CURSOR_RGB = (235, 235, 235)
+"""The keyboard cursor's vertical line."""
 
 
 @dataclass(frozen=True)
@@ -68,15 +74,22 @@ class LossChart(PlotextPlot):
         self.dirty = True
         self.last_drawn = 0.0
         self.draw_count = 0
+        self.marker: float | None = None
+        """x of the keyboard cursor's vertical line (``CurveView.cursor``), or None."""
+        self.x_range: tuple[float, float] | None = None
+        """The x-range of a zoom, or None for the series' own range."""
 
-    def set_series(self, series: Iterable[Series], note: str = "") -> None:
+    def set_series(self, series: Iterable[Series], note: str = "", *, marker: float | None = None,
+                   x_range: tuple[float, float] | None = None) -> None:
         """Store new series; the chart becomes dirty only if something changed."""
         series = tuple(series)
-        signature = (note, tuple((s.x.size, _last(s.y), s.color) for s in series))
+        signature = (note, marker, x_range,
+                     tuple((s.x.size, _first(s.x), _last(s.y), s.color) for s in series))
         if signature != self._signature:
             self._signature = signature
             self.series = series
             self.note = note
+            self.marker, self.x_range = marker, x_range
             self.dirty = True
 
     def set_log(self, log_y: bool) -> None:
@@ -103,8 +116,7 @@ class LossChart(PlotextPlot):
     def replot(self) -> None:
         plt = self.plt
         plt.clear_figure()
-        title = f"{self.title} {self.note}".strip()
-        plt.title(title)
+        plt.title(fit_title(self.title, self.note, self.size.width))
         drawn = self.points()
         for x, y, color in drawn:
             plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
@@ -112,10 +124,17 @@ class LossChart(PlotextPlot):
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             return self._drawn()
-        x_hi = max(float(x.max()) for x, _, _ in drawn)
+        x_lo, x_hi = self.x_range or (0.0, max(float(x.max()) for x, _, _ in drawn))
+        if self.x_range is not None:
+            plt.xlim(x_lo, x_hi)
         wanted = max(2, (self.size.width - Y_AXIS_CELLS) // 8)
-        plt.xticks(epoch_ticks(x_hi, wanted)) if self.x_unit == "epochs" else plt.xticks(*nice_ticks(x_hi, wanted))
+        if self.x_unit == "epochs":
+            plt.xticks(epoch_ticks(x_hi, wanted, first=int(x_lo)))
+        else:
+            plt.xticks(*nice_ticks(x_hi, wanted, first=x_lo))
         lo, hi = min(float(y.min()) for _, y, _ in drawn), max(float(y.max()) for _, y, _ in drawn)
+        if self.marker is not None:
+            plt.vline(self.marker, CURSOR_RGB)
         if self.log_y:
             ticks = log_ticks(lo, hi)
             plt.yticks(ticks, [f"{10 ** t:.2g}" for t in ticks])
@@ -130,12 +149,35 @@ class LossChart(PlotextPlot):
         self.refresh()
 
 
+def fit_title(name: str, note: str, width: int) -> str:
+    """``name note`` shortened with ``…`` to what plotext draws: a longer title it
+    silently leaves out.  The note (``✗ diverged``, the cursor's value) is kept whole
+    while it fits; the name gives way first."""
+    room = max(1, width - TITLE_MARGIN)
+    title = f"{name} {note}".strip()
+    if len(title) <= room:
+        return title
+    if note and len(note) + 2 <= room:
+        return f"{name[: room - len(note) - 2]}… {note}"
+    return title[: room - 1] + "…"
+
+
+def _first(x: np.ndarray) -> float | None:
+    return float(x[0]) if x.size else None
+
+
 def _last(y: np.ndarray) -> float | str | None:
     """The last value, comparable even when it is NaN."""
     if not y.size:
         return None
     value = float(y[-1])
     return value if value == value else "nan"
+
+
+def _readout_value(value: float | None, metric: str) -> str:
+    if value is None:
+        return "–"
+    return f"{100 * value:.1f}%" if metric == "accuracy" else fixed_width(value, 5)
 
 
 class ChartsPane(Vertical):
@@ -220,10 +262,11 @@ class ChartsPane(Vertical):
         if seed_count(history) != self.seeds:
             self.seeds = seed_count(history)
             self._update_legend()
-        ghost = lambda name, metric, i: tuple(Series(*c) for c in ghost_curves(self.ghost, name, metric, i))  # noqa: E731
+        view = self.curve_view
+        ghost = lambda name, metric, i: tuple(self._in_window(c) for c in ghost_curves(self.ghost, name, metric, i))  # noqa: E731
         per_variant = list(self.query_one("#per-variant", Grid).query(LossChart).results(LossChart))
         grey = hex_to_rgb(TRAIN_GREY)
-        view = self.curve_view
+        x_range, marker = self._x_range(history), self._marker(history, 0)
         train_col, val_col = view.columns
         val_series, train_series = [], []
         band = lambda hist, col, i: tuple(Series(*c) for c in seed_band(hist, view, col, color_rgb(i)))  # noqa: E731
@@ -237,11 +280,95 @@ class ChartsPane(Vertical):
             val_series.append(Series(x, val, color))
             train_series.extend(train)
             if i < len(per_variant):
-                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status_label == RunStatus.DIVERGED else "") if n)
+                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status_label == RunStatus.DIVERGED else "",
+                                            self._values_at_cursor(hist)) if n)
                 per_variant[i].set_series(ghost(hist.name, val_col, i) + band(hist, val_col, i) + tuple(Series(t.x, t.y, grey) for t in train)
-                                          + (Series(x, val, color),), note)
-        self.query_one("#overlay-val", LossChart).set_series(val_series)
-        self.query_one("#overlay-train", LossChart).set_series(train_series)
+                                          + (Series(x, val, color),), note,
+                                          marker=self._marker(history, i), x_range=x_range)
+        self.query_one("#overlay-val", LossChart).set_series(val_series, marker=marker, x_range=x_range)
+        self.query_one("#overlay-train", LossChart).set_series(train_series, marker=marker, x_range=x_range)
+        if view.cursor is not None:
+            self._update_legend()
+
+    # ------------------------------------------------------------------ cursor and zoom
+
+    def last_epoch(self) -> int:
+        """The last epoch of the run on screen (0 before its first)."""
+        return max(0, self.shown.epoch) if self.shown is not None else 0
+
+    def _x_range(self, history: RunHistory) -> tuple[float, float] | None:
+        """The zoom window on the x-axis (epochs, or those epochs' seconds)."""
+        view = self.curve_view
+        if view.window is None:
+            return None
+        lo, hi = view.span(max(0, history.epoch))
+        if view.x_axis == "epochs":
+            return float(lo), float(max(hi, lo + 1))
+        seconds = history.variants[0].series("seconds") if history.variants else np.empty(0)
+        if not seconds.size:
+            return None
+        pick = lambda e: float(seconds[min(e, seconds.size - 1)])  # noqa: E731
+        return pick(lo), max(pick(hi), pick(lo) + 1e-6)
+
+    def _marker(self, history: RunHistory, index: int) -> float | None:
+        """Where variant ``index``'s chart draws the cursor line (None: no cursor)."""
+        view = self.curve_view
+        if view.cursor is None:
+            return None
+        if view.x_axis == "epochs" or index >= len(history.variants):
+            return float(view.cursor)
+        seconds = history.variants[index].series("seconds")
+        return float(seconds[min(view.cursor, seconds.size - 1)]) if seconds.size else None
+
+    def _in_window(self, curve: tuple[np.ndarray, np.ndarray, tuple[int, int, int]]) -> Series:
+        """A ghost's curve (x in epochs) cut to the zoom window."""
+        x, y, color = curve
+        keep = self.curve_view.shown(x)
+        return Series(x[keep], y[keep], color)
+
+    def _values_at_cursor(self, hist: Any) -> str:
+        """A per-variant chart's title note while the cursor is on: its validation value there
+        (both values are in the readout line; a title has room for one)."""
+        view = self.curve_view
+        if view.cursor is None:
+            return ""
+        return f"@{_readout_value(view.at_cursor(hist, view.columns[1]), view.metric)}"  # val: the comparison
+
+    def on_resize(self) -> None:
+        if self.curve_view.cursor is not None:
+            self._update_legend()  # the readout is laid out for the pane's width
+
+    def readout(self, width: int | None = None) -> Text:
+        """The cursor's line: its epoch, then every variant's (train / val) value there, in
+        at most two lines of ``width`` cells; an entry is never split, and variants that
+        do not fit are counted at the end (``…+2``)."""
+        view, history = self.curve_view, self.shown
+        if view.cursor is None:
+            return Text()
+        width = width or max(20, self.size.width - 2)
+        train_col, val_col = view.columns
+        lines = [Text()]
+        lines[0].append(f"▏epoch {view.cursor}", style="bold")
+        lines[0].append(f" {view.short} {'val' if train_col is None else 't/v'}", style="dim")
+        for i, name in enumerate(self.names):
+            hist = history.variants[i] if history is not None and i < len(history.variants) else None
+            values = [view.at_cursor(hist, col) if hist is not None else None for col in (train_col, val_col) if col]
+            entry = Text("■ ", style=color_hex(i))
+            entry.append(f"{name[:8]}{'…' if len(name) > 8 else ''} ")
+            entry.append("/".join(_readout_value(v, view.metric) for v in values), style="bold")
+            line = lines[-1]
+            room = width - (5 if len(lines) == 2 and i < len(self.names) - 1 else 0)  # "  …+N" on the last line
+            if line.cell_len + 2 + entry.cell_len <= room:
+                line.append("  " if line.cell_len else "")
+                line.append_text(entry)
+            elif len(lines) == 1 and entry.cell_len <= width:
+                lines.append(entry)
+            else:
+                lines[-1].append(f"  …+{len(self.names) - i}", style="bold yellow")  # cut, and said so
+                break
+        out = Text("\n").join(lines)
+        out.no_wrap = True
+        return out
 
     # ------------------------------------------------------------------ drawing
 
@@ -269,6 +396,11 @@ class ChartsPane(Vertical):
         return chart
 
     def _update_legend(self) -> None:
+        if self.curve_view.cursor is not None:  # the readout takes the legend's place while the cursor is on
+            self.set_class(True, "-readout")
+            self.query_one("#chart-legend", Static).update(self.readout())
+            return
+        self.set_class(False, "-readout")
         legend = Text(f"{self.curve_view.header()} │ " if self.curve_view.header() else "", style="bold")
         if self.seeds > 1:  # the band and the seeds come first: a narrow legend wraps to a second line
             legend.append(f"mean, band = min–max over {self.seeds} seeds │ ")
