@@ -287,6 +287,18 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         if not panel.display:
             self.table.focus()
 
+    def action_variant_knobs(self, number: int) -> None:
+        """``1``–``9``: the cursor in variant ``number``'s λ field (the panel shown first)."""
+        if number > len(self.panel.editors):
+            self.notify(f"there is no variant {number}: the config has {len(self.panel.editors)}")
+            return
+        editor = self.panel.editors[number - 1]
+        if self.panel.display:
+            editor.focus_first_knob()
+        else:  # laid out first, so that the focused field can scroll into view
+            self.action_config()
+            self.call_after_refresh(editor.focus_first_knob)
+
     def action_leave_field(self) -> None:
         self.table.focus()
 

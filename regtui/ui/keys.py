@@ -71,8 +71,10 @@ BINDINGS: list[Binding] = [Binding(key, action, label) for key, action, label, _
     Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS + CURSOR_KEYS] + [
     Binding(key, action, show=False) for key, action in BROWSER_KEYS] + [
     Binding("escape", "leave_field", "leave field", show=False),
-]
-"""Plain (non-priority) bindings: a focused text field takes printable keys first."""
+] + [Binding(str(n), f"variant_knobs({n})", f"variant {n}", show=False) for n in range(1, 10)]
+"""Plain (non-priority) bindings: a focused text field takes printable keys first.
+``1``–``9`` put the cursor in that variant's λ field (↓ then reaches its p): any
+variant's λ or p in two keys, without tabbing through the panel."""
 
 PALETTE: tuple[tuple[str, str, str], ...] = tuple(
     (action, title, help_text) for _, action, _, title, help_text in KEYS + HISTORY_KEYS + INSIGHT_KEYS + SWEEP_KEYS + CURSOR_KEYS

@@ -203,3 +203,23 @@ def test_a_chart_title_too_long_for_plotext_is_shortened_with_a_mark_not_dropped
             assert title == f"{name} {note}".strip() or "…" in title  # shortened visibly, never silently
             if note and len(note) + 4 <= width - 7:
                 assert title.endswith(note)  # the note (diverged, the cursor's value) survives
+
+
+async def test_any_variants_lambda_and_p_in_two_keys(tiny) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")  # even with the panel hidden
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        editor = app.panel.editors[2]
+        assert app.focused is editor.inputs["l2"] and _visible(app.focused)
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.focused is editor.inputs["dropout"] and _visible(app.focused)
+        await pilot.press("plus")
+        await pilot.pause()
+        assert app.panel.experiment.variants[2].dropout == 0.55
+        await pilot.press("escape", "9")
+        await pilot.pause()
+        assert app.focused is not editor.inputs["dropout"]  # no variant 9: said, nothing else moves

@@ -30,6 +30,7 @@ HELP = """\
   [b]g[/b]       ghost: a past run dimmed under the curves / clear it
   [b]e[/b]       export the run on screen (JSON, CSV, SVG, Markdown report)
   [b]k[/b]       sweep view: best val loss against λ, p or n train; [b]r[/b] there runs it
+  [b]1[/b]–[b]9[/b]     that variant's λ field ([b]↓[/b]: its p), even with the panel hidden
   [b]i[/b]       epoch cursor on every chart, each variant's train/val read out there
   [b], .[/b]     move the cursor ([b]< >[/b] ten steps);  [b]z Z[/b]  zoom in around it / out
 On a [b]λ[/b] or [b]η[/b] field [b]+[/b]/[b]-[/b] step 0, 1e-5, 3e-5, 1e-4 … 1, 3, 10;

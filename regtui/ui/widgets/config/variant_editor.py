@@ -8,6 +8,7 @@ shown field; the panel validates and reports errors back with ``show_errors``.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
@@ -23,6 +24,12 @@ VARIANT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("dropout", "p", "prob", "dropout: DROP probability p after every hidden layer. +/- step 0.05"),
     ("input_dropout", "pᵢₙ", "prob", "input dropout: DROP probability of input features. +/- step 0.05"),
 )
+GRID_MOVES = {
+    ("l2", "down"): "dropout", ("weight_decay", "down"): "input_dropout",
+    ("dropout", "up"): "l2", ("input_dropout", "up"): "weight_decay",
+    ("name", "down"): "l2", ("l2", "up"): "name", ("weight_decay", "up"): "name",
+}
+"""↓ / ↑ between the rows of a variant's fields: λ η over p pᵢₙ."""
 LABELS = {"name": "name", **{f: label for f, label, _, _ in VARIANT_FIELDS}}
 
 
@@ -57,6 +64,20 @@ class VariantEditor(Vertical):
 
     def on_mount(self) -> None:
         self.set_index(self.index)
+
+    def on_key(self, event: events.Key) -> None:
+        """↓ / ↑ move between the λ η row and the p pᵢₙ row (``1``–``9`` reach λ)."""
+        if event.key not in ("down", "up"):
+            return
+        focused = next((f for f, w in self.inputs.items() if w.has_focus), None)
+        target = GRID_MOVES.get((focused, event.key))
+        if target is not None:
+            event.stop()
+            self.inputs[target].focus()
+
+    def focus_first_knob(self) -> None:
+        """Put the cursor in λ (the lab's ``1``–``9`` keys)."""
+        self.inputs["l2"].focus()
 
     def set_index(self, index: int) -> None:
         """Its position, which decides its colour."""
