@@ -36,10 +36,18 @@ def test_help_of_every_command_exits_0(capsys, command):
 
 
 def test_version(capsys):
+    """``--version`` says the installed distribution's version, and the package's
+    ``__version__`` is that same number (pyproject.toml and regtui/__init__.py agree)."""
+    import importlib.metadata
+
+    import regtui
+
+    installed = importlib.metadata.version("regtui")
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.strip() == "regtui 0.1.0"
+    assert capsys.readouterr().out.strip() == f"regtui {installed}"
+    assert regtui.__version__ == installed
 
 
 @pytest.mark.parametrize("argv", [["presets"], ["presets", "list"]])

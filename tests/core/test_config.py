@@ -202,7 +202,19 @@ def test_to_toml_writes_every_key():
 # --------------------------------------------------------------------------- round trips (hypothesis)
 
 finite = dict(allow_nan=False, allow_infinity=False)
-names = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() and s.isprintable())
+_NOT_PRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs")  # str.isprintable() is false in these (but " ")
+
+
+@st.composite
+def _names(draw: st.DrawFn) -> str:
+    """Printable, not blank, at most 40 characters: built directly, never filtered
+    (a filter this picky trips Hypothesis's filter_too_much health check at random)."""
+    rest = draw(st.text(st.characters(blacklist_categories=_NOT_PRINTABLE, whitelist_characters=" "), max_size=39))
+    at = draw(st.integers(0, len(rest)))
+    return rest[:at] + draw(st.characters(blacklist_categories=_NOT_PRINTABLE)) + rest[at:]
+
+
+names = _names()
 probability = st.floats(0.0, 1.0, exclude_max=True, **finite)
 
 

@@ -337,12 +337,6 @@ def test_closing_after_the_last_epoch_keeps_finished(tiny_experiment):
     assert training.statuses == ["finished"] * 3
 
 
-def test_largest_allowed_train_seed_trains(tiny_experiment):
-    exp = tiny_experiment(train={"seed": 2**63 - 1, "epochs": 1})
-    _, ends = run_stacked(exp)
-    assert ends[-1].statuses == ("finished",) * 3
-
-
 # --------------------------------------------------------------------------- several seeds
 
 def test_each_seed_member_equals_a_single_seed_run(tiny_experiment):
