@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     from regtui.commands import run as run_cmd
     from regtui.commands import serve as serve_cmd
     from regtui.commands import sweep as sweep_cmd
+    from regtui.commands import tour as tour_cmd
 
     parser = _Parser(
         prog="regtui",
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     history_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
     data_cmd.add_parser(sub)
+    tour_cmd.add_parser(sub)
     return parser
 
 
