@@ -25,13 +25,13 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
+from regtui.core import memory
 from regtui.core.config import Experiment, VariantConfig, covered_layers, lr_at_epoch
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
 from regtui.core.optimizers import make_optimizer
 from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics, Event, RunStatus, dropout_seed, plan_members
 
-EVAL_CHUNK = 8192
 BLOWUP = 1000.0
 """A member diverges when its loss turns NaN/inf or exceeds BLOWUP × its epoch-0
 training loss (floored at 0.01): lr = 100 explodes without ever reaching NaN."""
@@ -193,7 +193,10 @@ class Training:
     def __init__(self, experiment: Experiment, dataset: Dataset | None = None) -> None:
         self.experiment = exp = experiment
         self.device = dev = resolve_device(exp.train.device)
+        if dataset is None:
+            memory.check_planned_data(exp.data)  # a generated set too large to draw: refused before drawing
         self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data, exp.source_dir or None)
+        self.memory = self._check_memory(ds, dev)
         self.members = members = plan_members(exp)
         self.names = tuple(m.name for m in members)
         self.x_train = torch.from_numpy(ds.x_train).to(dev)
@@ -224,6 +227,18 @@ class Training:
         """Training time at that epoch."""
         self._in_epoch = False
 
+    def _check_memory(self, ds: Dataset, dev: torch.device) -> memory.RunMemory:
+        """What the run will need (``regtui.core.memory``); a ``MemoryShortage`` (one line:
+        how much, for what, and how much there is) before any net is built."""
+        need = memory.estimate_experiment(
+            self.experiment, n_features=ds.n_features, n_outputs=ds.n_outputs, n_train=len(ds.x_train),
+            n_val=len(ds.x_val), regression=ds.task == "regression", on_cpu=dev.type == "cpu")
+        memory.check_run_fits(need, memory.available_on(dev), "GPU memory" if dev.type == "cuda" else "memory")
+        self.eval_chunk = memory.eval_chunk_rows(len(self.experiment.variants) * self.experiment.train.seeds,
+                                                 (ds.n_features, *self.experiment.model.hidden, ds.n_outputs))
+        """Rows evaluated at once: bounded so one chunk stays within ``memory.EVAL_BUDGET``."""
+        return need
+
     @property
     def diverged_at(self) -> dict[int, int]:
         """Member index -> the epoch in which it diverged."""
@@ -252,9 +267,10 @@ class Training:
         was_training = self.model.training
         self.model.eval()
         losses, correct = [], []
-        for start in range(0, x.shape[0], EVAL_CHUNK):
-            out = self.model(x[start:start + EVAL_CHUNK])
-            yb = y[start:start + EVAL_CHUNK]
+        chunk = self.eval_chunk
+        for start in range(0, x.shape[0], chunk):
+            out = self.model(x[start:start + chunk])
+            yb = y[start:start + chunk]
             losses.append(self._data_loss(out, yb) * yb.shape[0])
             if self.dataset.task == "classification":
                 correct.append((out.argmax(-1) == yb).sum(1).to(torch.float32))

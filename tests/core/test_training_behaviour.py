@@ -377,7 +377,7 @@ def test_seed_group_history_is_the_mean_over_seeds(tiny_experiment):
 
 def test_evaluation_in_chunks_equals_one_pass(tiny_experiment):
     """A validation split larger than EVAL_CHUNK is evaluated in pieces; the mean must be exact."""
-    from regtui.core.training import EVAL_CHUNK
+    from regtui.core.memory import EVAL_CHUNK
 
     exp = tiny_experiment(data={"n_val": EVAL_CHUNK + 808}, train={"epochs": 0})
     ds = make_dataset(exp.data)

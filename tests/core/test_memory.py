@@ -1,0 +1,122 @@
+"""What a run needs in memory, checked before it starts (issue 16, item 9)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from regtui.cli import main
+from regtui.core import memory
+from regtui.core.config import ConfigError
+from regtui.core.training import Training
+
+
+def test_format_bytes() -> None:
+    assert memory.format_bytes(512) == "512 B"
+    assert memory.format_bytes(1536) == "1.5 KiB"
+    assert memory.format_bytes(2 ** 63) == "8 EiB"
+
+
+def test_available_memory_is_read_from_the_system() -> None:
+    has = memory.available_bytes()
+    assert has is not None and 0 < has < 2 ** 50
+
+
+def test_meminfo_and_cgroup_are_parsed(tmp_path: Path) -> None:
+    info = tmp_path / "meminfo"
+    info.write_text("MemTotal:  16000000 kB\nMemFree:  100 kB\nMemAvailable:   8000000 kB\n")
+    assert memory._meminfo_available(info) == 8_000_000 * 1024
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    assert memory._cgroup_room(tmp_path) == 768 << 20
+    (tmp_path / "memory.max").write_text("max\n")
+    assert memory._cgroup_room(tmp_path) is None
+
+
+@pytest.mark.parametrize("optimizer, momentum, states", [("adam", 0.0, 2), ("sgd", 0.9, 1), ("sgd", 0.0, 0)])
+def test_parameters_and_optimizer_state_match_what_torch_allocates(tiny_experiment, optimizer: str,
+                                                                   momentum: float, states: int) -> None:
+    exp = tiny_experiment(model={"hidden": (16, 8)}, train={"optimizer": optimizer, "momentum": momentum, "epochs": 1})
+    training = Training(exp)
+    params = sum(p.numel() * p.element_size() for p in training.params)
+    assert training.memory.parameters == params == training.memory.gradients
+    for _ in training.events():
+        pass
+    state = sum(t.numel() * t.element_size() for s in training.optimizer.state.values()
+                for t in s.values() if torch.is_tensor(t) and t.dim() > 0)
+    assert training.memory.optimizer == state == states * params
+
+
+def test_evaluation_chunks_bound_their_own_memory() -> None:
+    widths = (2, 4096, 2)
+    rows = memory.eval_chunk_rows(256, widths)  # 64 variants x 4 seeds of [4096]
+    assert rows < 100 and rows * memory._eval_row_bytes(256, widths) <= memory.EVAL_BUDGET
+    assert memory.eval_chunk_rows(4, (2, 128, 64, 2)) == memory.EVAL_CHUNK  # small nets: unchanged
+
+
+def test_a_small_evaluation_chunk_gives_the_same_losses(tiny_experiment) -> None:
+    exp = tiny_experiment(data={"n_val": 500}, model={"hidden": (32,)}, train={"epochs": 0})
+    training = Training(exp)
+    whole = training.evaluate(training.x_val, training.y_val)
+    training.eval_chunk = 7
+    pieces = training.evaluate(training.x_val, training.y_val)
+    for a, b in zip(whole, pieces):
+        assert torch.allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_run_that_cannot_fit_is_refused_before_its_nets_are_built(tiny_experiment, monkeypatch) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: 100 << 20)  # 100 MiB
+    exp = tiny_experiment(model={"hidden": (2048, 2048)}, train={"optimizer": "adam"})
+    built = []
+    monkeypatch.setattr("regtui.core.training.StackedMLP", lambda *a, **k: built.append(1))
+    with pytest.raises(memory.MemoryShortage) as info:
+        Training(exp)
+    text = str(info.value)
+    assert "this run needs about" in text and "100 MiB is available" in text and "parameters 48.1 MiB" in text
+    assert built == [] and "\n" not in text
+    assert isinstance(info.value, ConfigError)
+
+
+def test_generated_data_too_large_is_refused_before_it_is_drawn(tiny_experiment, monkeypatch) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: 50 << 20)
+    drawn = []
+    monkeypatch.setattr("regtui.core.training.make_dataset", lambda *a: drawn.append(1))
+    exp = tiny_experiment(data={"dataset": "regression", "n_train": 20_000, "n_features": 1000})
+    with pytest.raises(memory.MemoryShortage, match=r"regression data set \(20,032 rows × 1,000 features\)"):
+        Training(exp)
+    assert drawn == []
+
+
+def test_regtui_run_says_how_much_it_needs_and_has_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 30)
+    code = main(["run", "moons-overfit", "--set", "model.hidden=[65536,65536]", "--no-history"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "needs about 321 GiB of memory" in err and "1 GiB is available" in err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_estimate_bounds_what_cuda_allocates(tiny_experiment) -> None:
+    """On CUDA every byte is counted: the estimate is an upper bound of the measured
+    peak, and not a wild one."""
+    for hidden, seeds, dropout in (((256, 128), 1, 0.0), ((1024,), 4, 0.5), ((64, 64, 64), 2, 0.2)):
+        exp = tiny_experiment(data={"n_train": 4000, "n_val": 3000}, model={"hidden": hidden},
+                              train={"device": "cuda", "epochs": 2, "batch_size": 256, "seeds": seeds,
+                                     "optimizer": "adam"})
+        exp = replace(exp, variants=tuple(replace(v, dropout=dropout) for v in exp.variants))
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        training = Training(exp)
+        for _ in training.events():
+            pass
+        peak = torch.cuda.max_memory_allocated() - base
+        need = training.memory.total
+        assert peak <= need <= 8 * peak + (64 << 20), (hidden, seeds, peak, need, training.memory)
+        del training
+    assert np.isfinite(need)
