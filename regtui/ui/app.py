@@ -105,7 +105,6 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.set_class(event.size.width < 100, "-narrow")
         self.set_class(event.size.width >= 160, "-wide")
         self.set_class(event.size.height < 30, "-short")
-        self.query_one(Footer).show_command_palette = event.size.width >= 100
         self.set_class(self.query_one(TooSmallNotice).fit(event.size), TOO_SMALL)
 
     # ------------------------------------------------------------------ parts

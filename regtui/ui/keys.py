@@ -36,7 +36,7 @@ HISTORY_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 INSIGHT_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
-    # b and w show in the footer when it has room; m, s, t in the palette and the help
+    # kept out of the footer (it holds the KEYS row whole at 80 columns); in the palette and the help
     ("b", "boundary", "map", "Decision maps", "Each variant's decision boundary over the 2-D input plane (b)"),
     ("w", "weights", "weights", "Weights", "Weight histograms and the weight norm over epochs (w)"),
     ("m", "metric", "metric", "Chart metric", "Plot loss, accuracy or the generalization gap (m)"),
@@ -67,7 +67,7 @@ BROWSER_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 BINDINGS: list[Binding] = [Binding(key, action, label) for key, action, label, _, _ in KEYS] + [
-    Binding(key, action, label, show=key in ("b", "w")) for key, action, label, _, _ in INSIGHT_KEYS] + [
+    Binding(key, action, label, show=False) for key, action, label, _, _ in INSIGHT_KEYS] + [
     Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS + CURSOR_KEYS] + [
     Binding(key, action, show=False) for key, action in BROWSER_KEYS] + [
     Binding("escape", "leave_field", "leave field", show=False),

@@ -223,3 +223,43 @@ async def test_any_variants_lambda_and_p_in_two_keys(tiny) -> None:
         await pilot.press("escape", "9")
         await pilot.pause()
         assert app.focused is not editor.inputs["dropout"]  # no variant 9: said, nothing else moves
+
+
+async def test_the_footer_fits_whole_at_80_columns_and_after_a_resize(tiny) -> None:
+    """No key cut off at the right edge ("… q quit b"), none drawn over another after 160 → 80."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = create_app(tiny)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        for size in ((80, 24), (160, 40), (80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            footer = app.query_one(Footer)
+            keys = [k for k in footer.query(FooterKey) if k.display]
+            assert keys and all(footer.region.contains_region(k.region) for k in keys), size
+            spans = sorted((k.region.x, k.region.right) for k in keys)
+            assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), f"keys overlap at {size}"
+            shown = {k.key for k in keys}
+            assert {"r", "question_mark", "q"} <= shown, size
+
+
+async def test_a_status_note_cut_at_80_columns_is_said_in_full(tiny) -> None:
+    from regtui.ui.widgets.status_bar import StatusBar
+
+    said: list[str] = []
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: said.append(message)  # type: ignore[method-assign]
+        bar = app.query_one(StatusBar)
+        long_note = "config: 3 invalid field(s): fix them to run — n train, lr and the sweep's values"
+        bar.set_note(long_note, "red")
+        await pilot.pause()
+        await pilot.pause()
+        assert said == [long_note]
+        bar.set_note("r run · ? help")  # one that fits is not repeated
+        await pilot.pause()
+        await pilot.pause()
+        assert said == [long_note]

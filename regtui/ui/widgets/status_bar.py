@@ -25,6 +25,8 @@ STATE_STYLE = {
     "failed": "bold red",
 }
 
+NOTE_SECONDS = 8.0
+"""How long a status note that did not fit stays readable in full, as a notification."""
 RATE_WINDOW = 5.0
 """Seconds of recent progress the ETA's rate is measured over."""
 
@@ -107,8 +109,18 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def set_note(self, note: str | Text, style: str = "") -> None:
-        self.note = note if isinstance(note, Text) else Text(note, style=style)
+        note = note if isinstance(note, Text) else Text(note, style=style)
+        changed = note.plain != self.note.plain
+        self.note = note
         self.query_one("#status-note", Static).update(self.note)
+        if changed and note.plain:
+            self.call_after_refresh(self._say_if_cut)
+
+    def _say_if_cut(self) -> None:
+        """A note cut short at the edge (``…``) is also said in full, in a notification that stays."""
+        room = self.query_one("#status-note", Static).content_region.width
+        if room and self.note.cell_len > room:
+            self.app.notify(self.note.plain, timeout=NOTE_SECONDS, markup=False)
 
     # ------------------------------------------------------------------ text
 
