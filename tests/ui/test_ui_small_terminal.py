@@ -263,3 +263,21 @@ async def test_a_status_note_cut_at_80_columns_is_said_in_full(tiny) -> None:
         await pilot.pause()
         await pilot.pause()
         assert said == [long_note]
+
+
+async def test_weights_titles_keep_the_norm_whole(ui_experiment, wait_for) -> None:
+    from textual.widgets import Static
+
+    from regtui.core.numbers import fixed_width
+
+    app = create_app(ui_experiment(epochs=5))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: all(str(t.render()) for t in app.query(".bars-title").results(Static)), 10)
+        await pilot.pause()
+        for title, hist in zip(app.query(".bars-title").results(Static), app.history.variants):
+            text = str(title.render())
+            assert text.endswith(f"‖w‖ {fixed_width(hist.last('weight_norm'))}"), text
+            assert len(text) <= title.content_region.width, text

@@ -158,8 +158,15 @@ def fit_title(name: str, note: str, width: int) -> str:
     if len(title) <= room:
         return title
     if note and len(note) + 2 <= room:
-        return f"{name[: room - len(note) - 2]}… {note}"
-    return title[: room - 1] + "…"
+        return f"{shorten(name, room - len(note) - 1)} {note}"
+    return shorten(title, room)
+
+
+def shorten(text: str, room: int) -> str:
+    """``text`` in at most ``room`` cells, cut with a visible ``…``."""
+    if len(text) <= room:
+        return text
+    return text[: room - 1] + "…" if room > 0 else ""
 
 
 def _first(x: np.ndarray) -> float | None:

@@ -26,8 +26,8 @@ from textual.widgets import Static
 from regtui.core.results import RunHistory
 from regtui.ui.plotting.colors import color_hex, color_rgb
 from regtui.ui.plotting.curve_view import CurveView
-from regtui.ui.widgets.loss_charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series
 from regtui.core.numbers import fixed_width
+from regtui.ui.widgets.loss_charts import MIN_REDRAW_INTERVAL, REDRAW_TICK, LossChart, Series, shorten
 from regtui.ui.widgets.row_grid import fill_row_grid
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -89,6 +89,8 @@ class WeightsView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names: tuple[str, ...] = ()
+        self._shown: tuple[RunHistory, CurveView] | None = None
+        """The last history and view shown (the titles are refitted after a resize)."""
         self.wish: Any = None
         """The app's ``runner.InsightWish``; told the bins while visible."""
         self.edges: np.ndarray | None = None
@@ -147,15 +149,22 @@ class WeightsView(Vertical):
         self._update_legend()
         self.call_after_refresh(self._tell_wish)
 
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the titles are fitted to their width
+            self.call_after_refresh(self.show, *self._shown)
+
     def show(self, history: RunHistory, view: CurveView) -> None:
         """The norm curves and the titles' last ‖w‖ (cheap: no drawing)."""
+        self._shown = (history, view)
         series = [Series(view.x(h), h.series("weight_norm"), color_rgb(i)) for i, h in enumerate(history.variants)]
         self.norm_chart.set_series(series)
         self.norm_chart.x_unit = view.x_axis
         for i, title in enumerate(self.query(".bars-title").results(Static)):
             if i < len(history.variants):
-                text = Text(history.variants[i].name, style=f"bold {color_hex(i)}")
-                text.append(f" ‖w‖ {fixed_width(history.variants[i].last('weight_norm'))}")
+                norm = f" ‖w‖ {fixed_width(history.variants[i].last('weight_norm'))}"
+                room = title.content_region.width or len(history.variants[i].name) + len(norm)
+                text = Text(shorten(history.variants[i].name, room - len(norm)), style=f"bold {color_hex(i)}")
+                text.append(norm)  # the number whole; the name gives way, marked with …
                 title.update(text)
 
     def redraw(self, force: bool = False) -> None:
