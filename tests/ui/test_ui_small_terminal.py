@@ -281,3 +281,32 @@ async def test_weights_titles_keep_the_norm_whole(ui_experiment, wait_for) -> No
             text = str(title.render())
             assert text.endswith(f"‖w‖ {fixed_width(hist.last('weight_norm'))}"), text
             assert len(text) <= title.content_region.width, text
+
+
+async def test_one_rule_for_relative_data_paths_shown_in_full(tiny, wait_for, tmp_path, monkeypatch) -> None:
+    """Opened on a user's preset file, a relative path typed in the lab is relative to that
+    preset's folder — the same rule as the path the preset came with — never sometimes the
+    working folder; the rule and the whole resolved path are shown under the field."""
+    from dataclasses import replace
+
+    from tests.ui.test_ui_datafiles import choose, write_csv
+
+    presets = tmp_path / "my-presets"
+    presets.mkdir()
+    write_csv(presets / "measurements-of-the-long-experiment.csv")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    write_csv(elsewhere / "measurements-of-the-long-experiment.csv")  # a decoy in the working folder
+    monkeypatch.chdir(elsewhere)
+    exp = replace(tiny, source_dir=str(presets))
+    app = create_app(exp)
+    async with app.run_test(size=SIZE) as pilot:
+        ff = app.panel.file_fields
+        await choose(pilot, app, dataset="csv", n_train="0", n_val="0", path="measurements-of-the-long-experiment.csv")
+        await wait_for(pilot, lambda: "✓" in str(ff.status.render()))
+        exp_now = app.panel.experiment
+        from regtui.core.config import resolve_data_path
+        assert resolve_data_path(exp_now.data.path, exp_now.source_dir) == presets / "measurements-of-the-long-experiment.csv"
+        where = str(ff.where.render())
+        assert str(presets / "measurements-of-the-long-experiment.csv") in where.replace("\n", "")
+        assert "preset's folder" in where

@@ -10,9 +10,11 @@ which loads the file with the core's ``make_dataset`` in a thread worker
 responsive).  A failed load shows the core's message (file, line, column) at
 the field and blocks ``r``; a good one shows rows, features and classes.
 
-A path typed here is relative to the folder regtui was started in; a path
-that came with a preset stays relative to the preset's folder (as the core
-resolves it).  Imports Textual and the core; torch never (``make_dataset``
+One rule for a relative path, typed here or read from a preset (README, "Your
+own data"): it is relative to the preset's folder when the lab was opened on a
+preset file of the user's, and to the working folder otherwise (a bundled
+preset's folder is inside the package).  The rule and the file it resolves to
+are shown under the field, in full.  Imports Textual and the core; torch never (``make_dataset``
 is numpy only).
 """
 
@@ -74,9 +76,10 @@ class DataFileFields(Vertical):
 
         result: CheckResult
 
-    def __init__(self, data: DataConfig, *, id: str | None = "data-file") -> None:
+    def __init__(self, data: DataConfig, source_dir: str = "", *, id: str | None = "data-file") -> None:
         super().__init__(id=id)
-        self.loaded_path = data.path
+        self.source_dir = source_dir
+        """The folder of the preset the lab opened ("" for none)."""
         self.inputs: dict[str, Widget] = {
             "data.path": ConfigInput(data.path, "name", id="f-data-path"),
             "data.target": ConfigInput(data.target, "name", id="f-data-target"),
@@ -89,6 +92,8 @@ class DataFileFields(Vertical):
         self.rows: dict[str, Vertical] = {}
         self.errors: dict[str, Static] = {key: Static(classes="error", markup=False) for key in self.inputs}
         self.status = Static(HINT, classes="file-status", markup=False)  # file names
+        self.where = Static(classes="file-where", markup=False)
+        """Where the path resolves: the rule and the whole path (a path is never shown cut)."""
         self.result: CheckResult | None = None
         self.pending: CheckKey | None = None
         self._timer: Timer | None = None
@@ -101,13 +106,15 @@ class DataFileFields(Vertical):
                     yield Label(label, classes="flabel")
                     yield self.inputs[key]
                 yield self.errors[key]
+                if key == "data.path":
+                    yield self.where
         yield self.status
 
     # ------------------------------------------------------------------ the panel's side
 
-    def load(self, data: DataConfig) -> None:
+    def load(self, data: DataConfig, source_dir: str = "") -> None:
         """Show a loaded preset's file settings."""
-        self.loaded_path = data.path
+        self.source_dir = source_dir
         self.inputs["data.path"].value = data.path  # type: ignore[attr-defined]
         self.inputs["data.target"].value = data.target  # type: ignore[attr-defined]
         self.inputs["data.task"].value = data.task  # type: ignore[attr-defined]
@@ -123,9 +130,34 @@ class DataFileFields(Vertical):
         out = {key.split(".")[1]: values[w] for key, w in self.inputs.items()}
         out["drop_invalid"] = out["drop_invalid"] == "yes"
         path = out["path"]
-        if path and path != self.loaded_path and not Path(path).expanduser().is_absolute():
-            out["path"] = str(Path.cwd() / path)  # typed here: relative to where regtui started
+        if path and not self.relative_to_preset and not Path(path).expanduser().is_absolute():
+            out["path"] = str(Path.cwd() / path)  # the working folder: the rule when no user preset anchors it
         return out
+
+    @property
+    def relative_to_preset(self) -> bool:
+        """Whether a relative path is taken from the opened preset's folder (a user's preset
+        file), rather than from the working folder."""
+        if not self.source_dir:
+            return False
+        from regtui.core.presets import bundled_dir
+
+        folder = Path(self.source_dir).resolve()
+        return folder != bundled_dir().resolve()
+
+    def show_where(self) -> None:
+        """Under the path: which folder a relative path is taken from, and the file it names."""
+        from regtui.core.config import resolve_data_path
+
+        typed = str(self.inputs["data.path"].value).strip()  # type: ignore[attr-defined]
+        folder = Path(self.source_dir) if self.relative_to_preset else Path.cwd()
+        origin = "the preset's folder" if self.relative_to_preset else "the working folder"
+        if not typed:
+            self.where.update(f"a relative path is taken from {origin}, {folder}")
+        elif Path(typed).expanduser().is_absolute():
+            self.where.update(f"→ {Path(typed).expanduser()}")
+        else:
+            self.where.update(f"→ {resolve_data_path(typed, folder)} (from {origin})")
 
     def fallback(self, widget: Widget) -> Any:
         """A value that passes validation alone (used while the field is invalid)."""
@@ -153,6 +185,7 @@ class DataFileFields(Vertical):
                 self.rows[key].display = dataset in shown_for
         if is_file:
             self.inputs["data.path"].placeholder = PLACEHOLDERS[dataset]  # type: ignore[attr-defined]
+            self.show_where()
         if not is_file or experiment is None or errors:
             return
         key = (experiment.data, experiment.source_dir)

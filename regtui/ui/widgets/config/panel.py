@@ -83,7 +83,7 @@ class ConfigPanel(VerticalScroll):
         self.fields: dict[str, ConfigInput | Select[str]] = {}
         self.error_labels: dict[str, Static] = {}
         self.editors: list[VariantEditor] = []
-        self.file_fields = DataFileFields(experiment.data)  # csv / idx / npz: path, target, task, drop invalid
+        self.file_fields = DataFileFields(experiment.data, experiment.source_dir or "")  # csv / idx / npz: path, target, task, drop invalid
         self.sweep_editor = SweepEditor(experiment.sweep, [v.name for v in experiment.variants])
 
     # ------------------------------------------------------------------ layout
@@ -131,7 +131,7 @@ class ConfigPanel(VerticalScroll):
     def load(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every field (an opened preset)."""
         self.base = experiment
-        self.file_fields.load(experiment.data)
+        self.file_fields.load(experiment.data, experiment.source_dir or "")
         for key, widget in self.fields.items():
             value = _get(experiment, key)
             if isinstance(widget, Select):
