@@ -310,3 +310,27 @@ async def test_one_rule_for_relative_data_paths_shown_in_full(tiny, wait_for, tm
         where = str(ff.where.render())
         assert str(presets / "measurements-of-the-long-experiment.csv") in where.replace("\n", "")
         assert "preset's folder" in where
+
+
+async def test_log_y_says_when_it_leaves_out_negative_values() -> None:
+    import numpy as np
+    from textual.app import App, ComposeResult
+
+    from regtui.ui.widgets.loss_charts import LossChart, Series
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LossChart("baseline", id="c")
+
+    app = One()
+    async with app.run_test(size=SIZE) as pilot:
+        chart = app.query_one(LossChart)
+        x = np.arange(6, dtype=float)
+        chart.set_series([Series(x, np.array([0.3, 0.1, -0.05, 0.2, 0.4, 0.5]), (200, 0, 0))], "· gap")
+        chart.set_log(True)
+        await pilot.pause()
+        chart.replot()
+        assert chart.hidden_by_log and "≤0 not on log y" in chart.plt.build().splitlines()[0]
+        chart.set_series([Series(x, np.array([0.3, 0.1, 0.05, 0.2, 0.4, 0.6]), (200, 0, 0))], "· gap")
+        chart.replot()
+        assert not chart.hidden_by_log and "≤0" not in chart.plt.build().splitlines()[0]

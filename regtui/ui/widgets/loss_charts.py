@@ -74,6 +74,8 @@ class LossChart(PlotextPlot):
         self.dirty = True
         self.last_drawn = 0.0
         self.draw_count = 0
+        self.hidden_by_log = False
+        """Whether the log y-axis left out values ≤ 0 (a negative gap): the title says so."""
         self.marker: float | None = None
         """x of the keyboard cursor's vertical line (``CurveView.cursor``), or None."""
         self.x_range: tuple[float, float] | None = None
@@ -104,10 +106,12 @@ class LossChart(PlotextPlot):
         """What ``replot`` hands plotext: finite, downsampled, log10 if asked."""
         columns = max(8, 2 * (self.size.width - Y_AXIS_CELLS))  # braille: 2 dots per cell
         out = []
+        self.hidden_by_log = False
         for s in self.series:
             x, y = downsample(s.x, s.y, columns)
             if self.log_y:
                 keep = y > 0
+                self.hidden_by_log |= bool((~keep & np.isfinite(y)).any())
                 x, y = x[keep], np.log10(y[keep])
             if x.size:
                 out.append((x, y, s.color))
@@ -116,8 +120,9 @@ class LossChart(PlotextPlot):
     def replot(self) -> None:
         plt = self.plt
         plt.clear_figure()
-        plt.title(fit_title(self.title, self.note, self.size.width))
         drawn = self.points()
+        note = f"{self.note} · ≤0 not on log y" if self.hidden_by_log else self.note  # a negative gap, say
+        plt.title(fit_title(self.title, note.strip(" ·"), self.size.width))
         for x, y, color in drawn:
             plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
         if not drawn:
@@ -424,5 +429,5 @@ class ChartsPane(Vertical):
         if self.log_y:
             legend.append("  · log y")
         if self.ghost_label:
-            legend.append(f"  ░ {self.ghost_label}", style="dim")
+            legend.append(f"  ░ ghost: {self.ghost_label} (dimmed, g clears)", style="dim")
         self.query_one("#chart-legend", Static).update(legend)
