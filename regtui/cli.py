@@ -4,7 +4,8 @@ Routes only: parsing lives here, the work in ``regtui.commands.*``.  Nothing
 heavy is imported at module level, so ``regtui --help`` never imports torch,
 and the Textual UI is imported only when the lab is opened.
 Exit codes: 0 success, 1 the lab crashed or an output could not be written, 2 usage
-or preset error, 130 interrupted.
+or preset error, 128 + the signal when Ctrl+C (130), SIGTERM (143) or SIGHUP (129)
+stopped it (``regtui.commands.signals``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,15 @@ def open_lab(args: argparse.Namespace) -> int:
         if app.return_code:
             print(f"regtui: the served lab stopped with an error; see {log_path}", file=sys.stderr)
     else:
+        from regtui.commands.signals import exit_code, quit_lab_on_termination
+
+        terminated: list[int] = []
+        quit_lab_on_termination(app, terminated.append)
         app.run()
+        if terminated:
+            app_code = exit_code(terminated[0])
+            _exit_without_waiting_for_the_worker(app_code)
+            return app_code
     code = lab_exit_code(app.return_code)
     _exit_without_waiting_for_the_worker(code)
     return code
@@ -106,12 +115,28 @@ def _exit_without_waiting_for_the_worker(code: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import signal
+
+    from regtui.commands import signals
+
+    before = {s: signal.getsignal(s) for s in signals.HELD}
     try:
         if args.command is None:
             return open_lab(args)
+        if args.command != "serve":  # the server stops its labs itself
+            signals.stop_on_termination()
         return int(args.handler(args))
     except BrokenPipeError:
         return _reader_went_away()
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM or SIGHUP before a command could handle it
+        what = "before training started; nothing was written" if args.command in ("run", "sweep") else "nothing changed"
+        who = f"regtui {args.command}" if args.command else "regtui"
+        print(f"{who}: stopped by {signals.signal_name(getattr(exc, 'signum', signal.SIGINT))} {what}", file=sys.stderr)
+        return signals.exit_code(exc)
+    finally:
+        for s, handler in before.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 def _reader_went_away() -> int:

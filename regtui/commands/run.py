@@ -66,6 +66,7 @@ def run_command(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
+    from regtui.commands.signals import deferred, exit_code, signal_name
     from regtui.core.config import ConfigError
     from regtui.core.files import OutputError
     from regtui.core.run import Run
@@ -92,33 +93,39 @@ def run_command(args: argparse.Namespace) -> int:
         err.print(Text(visible(_data_line(training.dataset))))
     code = EXIT_OK
     events = run.events()
+    stopped_by = None
     try:
         _consume(events, run, err, quiet=args.quiet)
-    except KeyboardInterrupt:
-        events.close()
-        code = EXIT_INTERRUPTED
-        err.print(Text("interrupted: writing partial results", style="yellow"))
-    outcome = run.outcome
-    if outcome is not None and outcome.history_id is not None:
-        if outcome.history_error is not None:
-            err.print(Text(visible(f"history: {outcome.history_error}"), style="yellow"))
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM or SIGHUP (regtui.commands.signals)
+        stopped_by = exc
+    with deferred() as meanwhile:  # a second signal waits for the outputs instead of losing them
+        if stopped_by is not None:
+            events.close()
+            code = exit_code(stopped_by)
+            err.print(Text(f"stopped by {signal_name(code - 128)}: writing partial results", style="yellow"))
+        outcome = run.outcome
+        if outcome is not None and outcome.history_id is not None:
+            if outcome.history_error is not None:
+                err.print(Text(visible(f"history: {outcome.history_error}"), style="yellow"))
+            elif not args.quiet:
+                err.print(f"recorded as run {outcome.history_id} (regtui history show {outcome.history_id})",
+                          highlight=False, markup=False)
+        written, failed = _write_outputs(plan, run)
+        if failed:
+            print(visible(failure_line("regtui run", written, failed)), file=sys.stderr)
+            code = code if code != EXIT_OK else EXIT_OUTPUT
         elif not args.quiet:
-            err.print(f"recorded as run {outcome.history_id} (regtui history show {outcome.history_id})",
-                      highlight=False, markup=False)
-    written, failed = _write_outputs(plan, run)
-    if failed:
-        print(visible(failure_line("regtui run", written, failed)), file=sys.stderr)
-        code = code if code != EXIT_OK else EXIT_OUTPUT
-    elif not args.quiet:
-        for label in written:
-            print(visible(f"written: {label}"), file=sys.stderr)
-    if not args.quiet:
-        from regtui.commands.report import results_table
-        from regtui.core.verdict import verdict
+            for label in written:
+                print(visible(f"written: {label}"), file=sys.stderr)
+        if not args.quiet:
+            from regtui.commands.report import results_table
+            from regtui.core.verdict import verdict
 
-        out = err if plan.uses_stdout else Console()
-        out.print(results_table(run.history))
-        out.print(Text(visible(verdict(run.history))))
+            out = err if plan.uses_stdout else Console()
+            out.print(results_table(run.history))
+            out.print(Text(visible(verdict(run.history))))
+    if meanwhile and code == EXIT_OK:
+        code = exit_code(meanwhile.signum)
     return code
 
 

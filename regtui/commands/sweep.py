@@ -101,10 +101,13 @@ def sweep_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from regtui.core.sweep import SweepProgress, run_sweep
 
+    from regtui.commands.signals import deferred, exit_code, signal_name
+
     points: list = []
     code = EXIT_OK
     stream = run_sweep(experiment)
     progress = None
+    stopped_by: KeyboardInterrupt | None = None
     try:
         if not args.quiet:
             from rich.console import Console
@@ -123,24 +126,29 @@ def sweep_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(visible(f"regtui sweep: {args.preset}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        stream.close()
-        code = EXIT_INTERRUPTED
-        print("interrupted: writing the points finished so far", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM or SIGHUP (regtui.commands.signals)
+        stopped_by = exc
     finally:
         if progress is not None:
             progress.stop()
-    if plan.json is not None:
-        from regtui.core.schema import experiment_to_dict
+    with deferred() as meanwhile:  # a second signal waits for the outputs instead of losing them
+        if stopped_by is not None:
+            stream.close()
+            code = exit_code(stopped_by)
+            print(f"stopped by {signal_name(code - 128)}: writing the points finished so far", file=sys.stderr)
+        if plan.json is not None:
+            from regtui.core.schema import experiment_to_dict
 
-        doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
-        written, failed = write_outputs([(str(plan.json), [plan.json],
-                                          lambda _: json.dumps(doc, indent=2, allow_nan=False) + "\n")])
-        if failed:
-            print(visible(failure_line("regtui sweep", written, failed)), file=sys.stderr)
-            code = code if code != EXIT_OK else EXIT_OUTPUT
-    if not args.quiet:
-        _print_table(experiment, points, to_stderr=plan.uses_stdout)
+            doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
+            written, failed = write_outputs([(str(plan.json), [plan.json],
+                                              lambda _: json.dumps(doc, indent=2, allow_nan=False) + "\n")])
+            if failed:
+                print(visible(failure_line("regtui sweep", written, failed)), file=sys.stderr)
+                code = code if code != EXIT_OK else EXIT_OUTPUT
+        if not args.quiet:
+            _print_table(experiment, points, to_stderr=plan.uses_stdout)
+    if meanwhile and code == EXIT_OK:
+        code = exit_code(meanwhile.signum)
     return code
 
 
