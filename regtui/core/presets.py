@@ -69,12 +69,16 @@ def user_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
 
 def is_valid_name(name: str) -> bool:
-    """True when ``name`` may become a preset file name (see ``check_name``)."""
-    return bool(NAME_RE.fullmatch(name)) and ".." not in name
+    """True when ``name`` may become a preset file name (see ``check_name``); a name
+    ending in ``.toml`` may not (it would be saved as ``NAME.toml.toml`` and read as a path)."""
+    return bool(NAME_RE.fullmatch(name)) and ".." not in name and not name.lower().endswith(".toml")
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a safe preset name, else raise ``ConfigError``."""
+    if name.lower().endswith(".toml") and is_valid_name(name[:-5]):
+        raise ConfigError("name", f"invalid preset name {name!r}: leave out .toml (the file becomes "
+                                  f"{name[:-5]}.toml, loaded as {name[:-5]})")
     if not is_valid_name(name):
         raise ConfigError(
             "name",
@@ -266,6 +270,18 @@ def user_preset_exists(name: str, user: str | os.PathLike[str] | None = None) ->
     return path.is_file() or path.is_symlink()
 
 
+def user_preset_problem(name: str, user: str | os.PathLike[str] | None = None) -> str | None:
+    """Why the existing user preset ``name`` does not load (a hand-broken file), or
+    None when it loads or does not exist; saving over it would discard the file."""
+    if not user_preset_exists(name, user):
+        return None
+    try:
+        load_file(user_dir(user) / f"{name}.toml")
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 def save_preset(
     exp: Experiment,
     name: str,
@@ -344,7 +360,7 @@ def suggest_name(current: str, user: str | os.PathLike[str] | None = None) -> st
     ``NAME-copy`` (or ``NAME-copy-2``, ...) is, the first one that is free, so a
     bundled preset is neither modified nor shadowed by accident.
     """
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", current.strip())
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", re.sub(r"(?i)\.toml$", "", current.strip()))
     base = re.sub(r"\.{2,}", ".", base).lstrip(".-")[:54].rstrip(".-") or "untitled"
     if not is_bundled(base):
         return base

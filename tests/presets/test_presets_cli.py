@@ -102,6 +102,16 @@ def test_show_errors(capsys: pytest.CaptureFixture[str], broken_files: list[str]
     assert_one_line_error(code, err, "malformed")
 
 
+def test_a_name_ending_in_toml_is_refused_not_saved_as_toml_toml(capsys: pytest.CaptureFixture[str],
+                                                                  user_dir: Path) -> None:
+    code, _, err = run(capsys, "presets", "save", "a.toml", "--from", "spirals")
+    assert_one_line_error(code, err, "leave out .toml", "the file becomes a.toml, loaded as a")
+    assert not (user_dir / "a.toml.toml").exists()
+    assert run(capsys, "presets", "save", "a", "--from", "spirals")[0] == 0
+    assert run(capsys, "run", "a", "--set", "train.epochs=0", "--no-history", "--quiet")[0] == 0
+    assert presets.suggest_name("mine.toml") == "mine"
+
+
 def test_deep_nesting_is_one_line_everywhere(capsys: pytest.CaptureFixture[str], broken_files: list[str],
                                              user_dir: Path) -> None:
     """5,000 nested arrays: a RecursionError inside tomllib, once a traceback from every entry point."""

@@ -83,7 +83,7 @@ async def test_save_over_a_bundled_name_makes_a_shadowing_user_preset(fake_bundl
     assert (fake_bundled / "spirals.toml").read_bytes() == before
 
 
-@pytest.mark.parametrize("bad", ["../evil", ".hidden", "a/b", "has space", ""])
+@pytest.mark.parametrize("bad", ["../evil", ".hidden", "a/b", "has space", "", "a.toml"])
 async def test_save_shows_why_a_name_is_invalid_and_does_not_save(bad: str, user_dir: Path) -> None:
     app = Harness(SavePresetScreen(presets.load("spirals")))
     async with app.run_test(size=SIZE) as pilot:
@@ -123,6 +123,32 @@ async def test_save_over_a_user_preset_asks_first(user_dir: Path) -> None:
         await pilot.press("y")
         await pilot.pause()
     assert app.results == [user_dir / "mine.toml"]
+    assert presets.load("mine") == exp
+
+
+async def test_save_over_a_broken_user_preset_says_it_is_broken_and_what_is_lost(user_dir: Path) -> None:
+    user_dir.mkdir(parents=True)
+    (user_dir / "mine.toml").write_text("# my notes, hand-edited\n[train]\nepochz = 5\n")
+    before = (user_dir / "mine.toml").read_bytes()
+    exp = replace(presets.load("article"), name="mine")
+    app = Harness(SavePresetScreen(exp))
+    async with app.run_test(size=SIZE) as pilot:
+        save_screen = app.screen
+        assert "BROKEN user preset mine" in text_of(save_screen.query_one("#preset-name-hint", Static))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        question = text_of(app.screen.query_one("#confirm-question", Static))
+        assert "is broken and does not load" in question and "train.epochz: unknown key" in question
+        assert f"discards that file ({len(before)} bytes" in question
+        assert_fits(app.screen, "#confirm-dialog", "#confirm-yes", "#confirm-no")
+        await pilot.press("enter")  # No: nothing is lost
+        await pilot.pause()
+        assert (user_dir / "mine.toml").read_bytes() == before
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
     assert presets.load("mine") == exp
 
 

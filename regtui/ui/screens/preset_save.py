@@ -25,6 +25,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from regtui.core import presets
 from regtui.core.config import ConfigError, Experiment
+from regtui.core.text import visible
 
 
 from regtui.ui.screens.confirm import ConfirmScreen
@@ -78,6 +79,8 @@ class SavePresetScreen(ModalScreen[Path | None]):
         problem = self._name_problem(name) if name else "a name is required"
         if problem:
             text = problem
+        elif presets.user_preset_problem(name, self.presets_dir):
+            text = f"replaces your BROKEN user preset {name}: its file does not load (you will be asked first)"
         elif presets.user_preset_exists(name, self.presets_dir):
             text = f"replaces your user preset {name} (you will be asked first)"
         elif presets.is_bundled(name):
@@ -124,9 +127,22 @@ class SavePresetScreen(ModalScreen[Path | None]):
                 if yes:
                     self._write(experiment, name, overwrite=True)
 
-            self.app.push_screen(ConfirmScreen(f"Replace your user preset {name}?", "Replace"), confirmed)
+            self.app.push_screen(ConfirmScreen(self._replace_question(name), "Replace"), confirmed)
         else:
             self._write(experiment, name, overwrite=False)
+
+    def _replace_question(self, name: str) -> str:
+        """What replacing says: a broken file is named as such, with what is lost."""
+        problem = presets.user_preset_problem(name, self.presets_dir)
+        if problem is None:
+            return f"Replace your user preset {name}?"
+        path = presets.user_dir(self.presets_dir) / f"{name}.toml"
+        try:
+            size = f"{path.stat().st_size:,} bytes"
+        except OSError:
+            size = "its contents"
+        return visible(f"Your user preset {name} is broken and does not load: {problem}. Replacing it "
+                       f"discards that file ({size}, hand-edited text included) for the preset on screen. Replace?")
 
     def _write(self, experiment: Experiment, name: str, *, overwrite: bool) -> None:
         try:
