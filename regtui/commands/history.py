@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> None:
 
     ls = hsub.add_parser("list", help="list recorded runs, newest first (the default)",
                          description="List recorded runs, newest first: id, start time, preset, data set, "
-                                     "epochs, the best validation loss and its variant, and the status.")
+                                     "epochs, the winner and its ranking statistic (by default the "
+                                     "validation loss where training ends), and the status.")
     _list_options(ls)
     ls.set_defaults(handler=list_command)
 
@@ -132,23 +133,30 @@ def list_command(args: argparse.Namespace) -> int:
     if not runs:
         print(visible(f"no runs recorded in {store.path}" + (f" matching {args.query!r}" if args.query else "")))
         return EXIT_OK
-    table = Table(title="recorded runs", caption=Text(visible(f"history: {store.path}")), box=box.SIMPLE_HEAD,
+    from regtui.core.ranking import describe, label
+
+    kinds = sorted({r.rank_by for r in runs})
+    stat = label(kinds[0]) if len(kinds) == 1 else "ranked val"
+    caption = f"history: {store.path}; {stat}: the winner's " + (
+        describe(kinds[0]) if len(kinds) == 1 else "statistic, by end or best as marked")
+    table = Table(title="recorded runs", caption=Text(visible(caption)), box=box.SIMPLE_HEAD,
                   show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1))
     columns = (("id", "right"), ("started", "left"), ("preset", "left"), ("data", "left"), ("vars", "right"),
-               ("epoch", "right"), ("best val", "right"), ("of", "left"), ("status", "left"))
+               ("epoch", "right"), (stat, "right"), ("of", "left"), ("status", "left"))
     for col, justify in columns:
         names = col in ("preset", "data", "of")  # these give way on a narrow terminal, the rest never wrap
         table.add_column(col, justify=justify, no_wrap=not names, overflow="ellipsis",  # type: ignore[arg-type]
                          min_width=_MIN_WIDTH.get(col, len(col)), max_width=16 if names else None)
     this_year = time.localtime().tm_year
     for r in runs:
+        value = _num(r.rank_value) + (f" {r.rank_by}" if len(kinds) > 1 else "")
         # Text, not markup: names come from presets and may hold "[...]" or control characters.
         table.add_row(
             str(r.id), _when(r.started, compact=_year(r.started) == this_year),
             Text(visible(r.preset or r.name)), Text(visible(r.dataset)),
             f"{len(r.variants)}" + (f"×{r.seeds}" if r.seeds > 1 else ""),
-            f"{r.last_epoch if r.last_epoch >= 0 else '—'}/{r.epochs}", _num(r.best_val_loss),
-            Text(visible(r.best_variant or "—")), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
+            f"{r.last_epoch if r.last_epoch >= 0 else '—'}/{r.epochs}", value,
+            Text(visible(r.rank_variant or "—")), Text(r.status, style=STATUS_STYLE.get(r.status, "magenta")),
         )
     Console().print(table)
     for r in runs:

@@ -26,8 +26,9 @@ def add_parser(sub: Any) -> None:
         help="run a comparison headless and print what each variant achieved",
         description=(
             "Train every variant of PRESET on the same data from the same initial weights "
-            "and report, per variant, the best validation loss and its epoch, final losses, "
-            "accuracy, gap and weight norm. Exits 0 (also when variants diverged), "
+            "and report, per variant, the validation loss where training ends (the ranking; "
+            "--rank-by best ranks by the best epoch instead), the best validation loss and its "
+            "epoch (early stopping), final losses, accuracy, gap and weight norm. Exits 0 (also when variants diverged), "
             "2 on a preset or usage error, 130 on Ctrl+C after writing partial results."
         ),
     )
@@ -37,6 +38,10 @@ def add_parser(sub: Any) -> None:
                         "variants.L2.l2=0.01 (repeatable)")
     p.add_argument("--seeds", type=int, metavar="N", help="repeat every variant over N seeds (train.seeds); "
                    "the table shows mean ± std and the verdict says whether the ranking holds")
+    p.add_argument("--rank-by", choices=("end", "best"), default=None,
+                   help="rank variants by the val loss where training ends (end: the mean over the last "
+                        "10%% of epochs, the default) or by each one's best epoch (best: early stopping); "
+                        "sets train.rank_by")
     p.add_argument("--json", dest="json_path", metavar="FILE", help="write the config and every epoch's metrics as JSON")
     p.add_argument("--csv", dest="csv_path", metavar="FILE", help="write one row per variant and epoch as CSV")
     p.add_argument("--save-models", metavar="DIR", help="write each variant's final state_dict as DIR/<variant>.pt")
@@ -58,6 +63,8 @@ def _load(args: argparse.Namespace):
     experiment = with_overrides(experiment, args.overrides)
     if args.seeds is not None:  # its own option, named as such in a complaint
         experiment = with_overrides(experiment, [f"train.seeds={args.seeds}"], source="--seeds")
+    if args.rank_by is not None:
+        experiment = with_overrides(experiment, [f"train.rank_by={args.rank_by}"], source="--rank-by")
     return experiment
 
 
@@ -170,13 +177,14 @@ def _consume(events, run, err, *, quiet: bool) -> None:
 
 
 def _best_text(history) -> str:
+    from regtui.core.ranking import label
     from regtui.core.text import visible
 
-    name = history.best_variant()
-    if name is None:
+    order = history.ranked()
+    if not order or not order[0].score.rankable:
         return ""
-    best = history[name].best
-    return visible(f"best val {best.val_loss:.4g} ({name}, epoch {best.epoch})")
+    top = order[0]
+    return visible(f"leader {top.name} ({label(top.score.rank_by)} {top.score.value:.4g})")
 
 
 def data_summary(dataset) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """``regtui sweep PRESET --grid KEY=V1,V2,...``: how strong should λ or p be?
 
 Trains every grid point (× seeds) as members of one stacked model and prints,
-per point, the best validation loss (mean ± std over seeds) and the final
-train loss, with a bar per point so the U shape shows in a plain terminal.
+per point, the ranking statistic (``regtui.core.ranking``: by default the
+validation loss where training ends; mean ± std over seeds), the best-epoch
+value beside it and the final train loss, with a bar per point so the U shape
+shows in a plain terminal.
 Exit codes as ``regtui run``: 0, 2 on a usage/preset error, 130 on Ctrl+C.
 """
 
@@ -25,7 +27,8 @@ def add_parser(sub: Any) -> None:
         description=(
             "Vary one or two regularization knobs of one variant over a grid — "
             "variants.NAME.l2, .weight_decay, .dropout, .input_dropout — or data.n_train, "
-            "and report each point's best validation loss (mean ± std over seeds) and final "
+            "and report each point's validation loss where training ends (mean over the last 10 % of "
+            "epochs; --rank-by best: its best epoch), mean ± std over seeds, and final "
             "train loss. Grid points and seeds train together as one stacked model. "
             "Without --grid, the preset's [[sweep]] tables are used."
         ),
@@ -35,10 +38,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="a knob and its values, e.g. variants.L2.l2=0,1e-4,1e-3,1e-2 (at most two --grid)")
     p.add_argument("--seeds", type=int, metavar="N", help="repeat every grid point over N seeds")
+    p.add_argument("--rank-by", choices=("end", "best"), default=None,
+                   help="judge each point by the val loss where training ends (end, the default) or by "
+                        "its best epoch (best: early stopping); sets train.rank_by")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a preset value (as in regtui run)")
     p.add_argument("--json", dest="json_path", metavar="FILE",
-                   help="write one entry per grid point: knob values, mean/std of best val loss and final train loss")
+                   help="write one entry per grid point: knob values, mean/std of the ranking statistic, "
+                        "of the best val loss and of the final train loss")
     p.add_argument("--force", action="store_true", help="replace an existing --json file")
     p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
@@ -74,6 +81,8 @@ def _load(args: argparse.Namespace):
     experiment = with_overrides(experiment, args.overrides)
     if args.seeds is not None:  # its own option, named as such in a complaint
         experiment = with_overrides(experiment, [f"train.seeds={args.seeds}"], source="--seeds")
+    if args.rank_by is not None:
+        experiment = with_overrides(experiment, [f"train.rank_by={args.rank_by}"], source="--rank-by")
     if args.grid:
         try:
             axes = tuple(SweepAxis(*parse_grid(g)) for g in args.grid)
@@ -158,36 +167,43 @@ def _print_table(experiment, points, *, to_stderr: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from regtui.core.ranking import describe, label
     from regtui.core.sweep import best_point
     from regtui.core.text import visible
 
     best = best_point(points)
     seeds = experiment.train.seeds
+    rank_by = experiment.train.rank_by
+    stat = label(rank_by)
     title = (f"sweep of {experiment.name}: {experiment.data.dataset}, {experiment.train.epochs} epochs, "
              f"{seeds} seed{'s' if seeds > 1 else ''}")
     table = Table(title=Text(visible(title)),
-                  caption="★ lowest mean best-validation loss; bar: best val loss (shorter is better)",
+                  caption=f"{stat}: {describe(rank_by)} (mean±std over seeds); ★ lowest; bar: {stat} "
+                          "(shorter is better); best: lowest val loss at any epoch (early stopping)",
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     keys = [a.key for a in experiment.sweep]
     for key in keys:
         table.add_column(Text(visible(key.rsplit(".", 1)[1])), justify="right")
-    for col in ("best val", "train", "", "status"):
-        table.add_column(col, justify="right" if col in ("best val", "train") else "left", no_wrap=True)
-    means = [p.summary()["best_val_loss"]["mean"] for p in points]
+    numeric = (stat, "best", "train")
+    for col in numeric + ("", "status"):
+        table.add_column(col, justify="right" if col in numeric else "left", no_wrap=True)
+    means = [p.score.value for p in points]
     finite = [m for m in means if m is not None]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
     for point, mean in zip(points, means):
         summary = point.summary()
-        std = summary["best_val_loss"]["std"]
+        std = point.score.std
         text = "—" if mean is None else (f"{mean:.4g}" + (f"±{std:.2g}" if std is not None else ""))
+        early = summary["best_val_loss"]["mean"]
         train = summary["final_train_loss"]["mean"]
         width = 0 if mean is None or hi == lo else round(1 + (BAR - 1) * (mean - lo) / (hi - lo))
         bar = ("█" * width + (" ★" if point is best else "")) if mean is not None else "diverged"
         statuses = sorted(set(point.statuses))
-        table.add_row(*(f"{point.knobs[k]:g}" for k in keys), text, "—" if train is None else f"{train:.4g}",
+        table.add_row(*(f"{point.knobs[k]:g}" for k in keys), text, "—" if early is None else f"{early:.4g}",
+                      "—" if train is None else f"{train:.4g}",
                       bar, ", ".join(statuses), style="bold" if point is best else None)
     Console(stderr=to_stderr).print(table)
     if best is not None:
         knobs = ", ".join(f"{k} = {v:g}" for k, v in best.knobs.items())
-        print(visible(f"best: {knobs} (mean best val loss {best.summary()['best_val_loss']['mean']:.4g})"),
+        print(visible(f"best: {knobs} (mean {stat} {best.score.value:.4g})"),
               file=sys.stderr if to_stderr else sys.stdout)

@@ -30,6 +30,9 @@ INITS = ("torch", "glorot_uniform")
 ADAM_FORMULAS = ("torch", "keras")
 LAYER_SETS = ("all", "hidden")
 DEVICES = ("auto", "cpu", "cuda")
+RANKINGS = ("end", "best")
+"""How variants are ranked (``regtui.core.ranking``): the validation loss where
+training ends, or each variant's best epoch (early stopping)."""
 
 
 class ConfigError(ValueError):
@@ -125,6 +128,9 @@ class TrainConfig:
     √v̂ (torch.optim.Adam), keras to the uncorrected √v (keras.optimizers.Adam)."""
     schedule: tuple["LrChange", ...] = ()
     """``[[train.schedule]]``: learning-rate changes, each from the start of its epoch on."""
+    rank_by: str = "end"
+    """How variants are ranked: end (mean val loss over the last 10 % of epochs) or
+    best (each variant's lowest val loss, what early stopping keeps)."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +275,26 @@ class SweepAxis:
         return self.key.rsplit(".", 1)[1]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What a preset demonstrates, checkably: every variant in ``better`` ends with a
+    lower ranking statistic than ``than`` (a paired t-test over seeds, p < 0.05)."""
+
+    better: tuple[str, ...]
+    """Variant names that should beat ``than``."""
+    than: str
+    """The variant they are compared with (usually the baseline)."""
+    by: str = ""
+    """end or best; empty: the experiment's train.rank_by."""
+
+    def text(self) -> str:
+        return f"{', '.join(self.better)} {'beat' if len(self.better) > 1 else 'beats'} {self.than}"
+
+    def applies(self, names: "set[str] | tuple[str, ...]") -> bool:
+        """Whether every variant it names is among ``names``."""
+        return all(n in names for n in self.better + (self.than,))
+
+
 def _default_variants() -> tuple[VariantConfig, ...]:
     return (
         VariantConfig("baseline"),
@@ -290,6 +316,8 @@ class Experiment:
     variants: tuple[VariantConfig, ...] = field(default_factory=_default_variants)
     sweep: tuple[SweepAxis, ...] = ()
     """Optional: one or two knobs to sweep (``regtui sweep``, the lab's sweep view)."""
+    claims: tuple[Claim, ...] = ()
+    """Optional: what the preset demonstrates, as claims checked over seeds."""
     source_dir: str = field(default="", compare=False, repr=False)
     """The folder of the preset file it came from (relative data paths resolve there);
     not part of the experiment's identity and never saved."""
@@ -366,6 +394,7 @@ def validate(exp: Experiment) -> None:
     _check(1 <= t.batch_size <= 10_000_000, "train.batch_size", f"must be in [1, 10000000], got {t.batch_size}")
     _check(0 <= t.epochs <= 10_000_000, "train.epochs", f"must be in [0, 10000000], got {t.epochs}")
     _check(t.device in DEVICES, "train.device", f"unknown device {t.device!r}; choose one of {', '.join(DEVICES)}")
+    _check(t.rank_by in RANKINGS, "train.rank_by", f"unknown ranking {t.rank_by!r}; choose one of {', '.join(RANKINGS)}")
     _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")
     _check(0 <= d.seed < 2**63, "data.seed", f"must be in [0, 2^63), got {d.seed}")
     _check(1 <= len(exp.variants) <= 64, "variants", f"need 1 to 64 variants, got {len(exp.variants)}")
@@ -373,6 +402,7 @@ def validate(exp: Experiment) -> None:
     members = len(exp.variants) * t.seeds
     _check(members <= 256, "train.seeds", f"variants × seeds = {members} networks; at most 256 train at once")
     _validate_sweep(exp)
+    _validate_claims(exp)
     seen: set[str] = set()
     for v in exp.variants:
         key = f"variants.{v.name}"
@@ -423,6 +453,20 @@ def _validate_schedule(entries: tuple[Any, ...], key: str, epochs: int) -> None:
         _check(change.epoch > previous, where,
                f"entries must be in increasing epoch order, one per epoch (epoch {change.epoch} after {previous})")
         previous = change.epoch
+
+
+def _validate_claims(exp: Experiment) -> None:
+    """The claims' own shape.  Their variant names are checked where a file is read
+    (``schema``), not here: a lab edit that renames a variant leaves a claim that
+    simply no longer applies (``Claim.applies``)."""
+    _check(len(exp.claims) <= 16, "claims", f"at most 16 claims, got {len(exp.claims)}")
+    for i, claim in enumerate(exp.claims):
+        key = f"claims[{i}]"
+        _check(bool(claim.better), f"{key}.better", "needs at least one variant name")
+        _check(len(set(claim.better)) == len(claim.better), f"{key}.better", "a variant appears twice")
+        _check(claim.than not in claim.better, f"{key}.than", f"{claim.than!r} cannot beat itself")
+        _check(claim.by in RANKINGS + ("",), f"{key}.by",
+               f"unknown ranking {claim.by!r}; choose one of {', '.join(RANKINGS)} (or leave it out)")
 
 
 def _validate_sweep(exp: Experiment) -> None:

@@ -26,6 +26,7 @@ import time
 from typing import Callable, Sequence
 
 from regtui.core.config import Experiment
+from regtui.core.results import RunHistory
 from regtui.core.run_records import METRIC_COLUMNS, StoreBusyError, StoreError
 from regtui.core.run_types import EpochEnd, RunStatus, plan_members, run_status, stopped_if_running
 
@@ -69,6 +70,8 @@ class Recorder:
         self._statuses: tuple[RunStatus, ...] = (RunStatus.RUNNING,) * len(self._variant_of)
         """As of the last epoch handed to ``add`` (written or queued)."""
         self._best: tuple[float, str, int] | None = None
+        self._history = RunHistory(experiment)
+        """What has been written, to rank the variants by (``regtui.core.ranking``)."""
         self._finished = False
         self._queue: list[tuple[int, Work]] = []
         """Epochs not written yet because the history was busy: (rows, work), oldest first."""
@@ -96,19 +99,25 @@ class Recorder:
                 total, n = vals.get(self._variant_of[i], (0.0, 0))
                 vals[self._variant_of[i]] = (total + float(val), n + 1)
         best = self._best
-        for v, (total, n) in vals.items():  # the mean over seeds, as RunHistory.best_variant() scores it
+        for v, (total, n) in vals.items():  # the lowest mean over seeds at any epoch: early stopping's
             candidate = (total / n, self.names[v], event.epoch)
             if best is None or candidate[:2] < best[:2]:
                 best = candidate
         changed = [(s, run_id, i) for i, s in enumerate(event.statuses) if s != self._statuses[i]]
         best_row = best if best is not None else (None, None, None)
         epoch, seconds = event.epoch, float(event.seconds)
+        self._history.add(event)
+        rank_by = self._history.experiment.train.rank_by
+        order = self._history.ranked()
+        top = order[0] if order and order[0].score.rankable else None
+        rank_row = (rank_by, None, None) if top is None else (rank_by, top.score.value, top.name)
 
         def write(db: sqlite3.Connection) -> None:
             cur = db.execute(  # first: a run deleted meanwhile is named as such
                 "UPDATE runs SET last_epoch = ?, seconds = ?, heartbeat = ?, "
-                "best_val_loss = ?, best_variant = ?, best_epoch = ? WHERE id = ?",
-                (epoch, seconds, time.time(), *best_row, run_id))
+                "best_val_loss = ?, best_variant = ?, best_epoch = ?, "
+                "rank_by = ?, rank_value = ?, rank_variant = ? WHERE id = ?",
+                (epoch, seconds, time.time(), *best_row, *rank_row, run_id))
             _still_recorded(cur, run_id)
             db.executemany(_INSERT_EPOCH, rows)
             if changed:

@@ -2,9 +2,10 @@
 
 ``RunHistory`` consumes ``EpochEnd`` events.  Each variant's metrics live in
 one growing float64 numpy array (a row per epoch), so a 20,000-epoch run stays
-small; ``series(name, metric)`` hands the charts a view.  ``to_json`` and
-``csv_rows`` give the documented ``--json`` / ``--csv`` shapes (non-finite
-numbers become null).  Imports numpy only.
+small; ``series(name, metric)`` hands the charts a view.  ``ranked`` and
+``winner`` rank the variants by ``regtui.core.ranking``'s statistic.
+``to_json`` and ``to_csv`` give the documented ``--json`` / ``--csv`` shapes
+(non-finite numbers become null).  Imports numpy only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from regtui.core.config import Experiment
+from regtui.core.ranking import Ranked, describe, end_window, ranked, winner
 from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus, plan_members
 from regtui.core.schema import experiment_to_dict
 
@@ -215,10 +217,15 @@ class RunHistory:
             if hist.status is RunStatus.RUNNING:
                 hist.status = RunStatus.STOPPED
 
-    def best_variant(self) -> str | None:
-        """The variant with the lowest best validation loss (of the mean curve over seeds)."""
-        scored = [(h.best.val_loss, i) for i, h in enumerate(self.variants) if h.best is not None]
-        return self.variants[min(scored)[1]].name if scored else None  # ties: the first listed
+    def ranked(self, rank_by: str | None = None) -> list[Ranked]:
+        """Every variant best first by the ranking statistic (``regtui.core.ranking``);
+        ``rank_by`` defaults to the experiment's ``train.rank_by``."""
+        return ranked(self.variants, rank_by or self.experiment.train.rank_by)
+
+    def winner(self, rank_by: str | None = None) -> str | None:
+        """The variant ranked first (the ★), or None when none may be (all diverged)."""
+        top = winner(self.variants, rank_by or self.experiment.train.rank_by)
+        return top.name if top is not None else None
 
     @staticmethod
     def _entry(h: VariantHistory | SeedGroup) -> dict[str, Any]:
@@ -230,10 +237,19 @@ class RunHistory:
             "best": {"epoch": best.epoch, "val_loss": best.val_loss} if best else None,
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, rank_by: str | None = None) -> dict[str, Any]:
+        rank_by = rank_by or self.experiment.train.rank_by
+        order = self.ranked(rank_by)
+        place = {r.index: i + 1 for i, r in enumerate(order)}
         variants = []
-        for h in self.variants:
+        for index, h in enumerate(self.variants):
             entry = self._entry(h)
+            score = next(r.score for r in order if r.index == index)
+            entry["rank"] = {
+                "place": place[index], "value": score.value, "std": score.std,
+                "per_seed": [v if math.isfinite(v) else None for v in score.per_seed],
+                "rankable": score.rankable,
+            }
             if isinstance(h, SeedGroup):
                 bests = h.best_values()
                 finite = bests[np.isfinite(bests)]
@@ -244,7 +260,11 @@ class RunHistory:
                 }
                 entry["seeds"] = [dict(self._entry(m), seed=s) for m, s in zip(h.members, self.seeds)]
             variants.append(entry)
-        return {"experiment": experiment_to_dict(self.experiment), "variants": variants}
+        top = order[0] if order and order[0].score.rankable else None
+        ranking = {"by": rank_by, "statistic": describe(rank_by),
+                   "window_epochs": end_window(max(self.epoch, 0)) if rank_by == "end" else None,
+                   "order": [r.name for r in order], "winner": top.name if top else None}
+        return {"experiment": experiment_to_dict(self.experiment), "ranking": ranking, "variants": variants}
 
     def to_csv(self) -> str:
         """One row per member and epoch (with several seeds, the member names carry the seed)."""

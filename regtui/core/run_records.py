@@ -64,12 +64,19 @@ class RunSummary:
     seconds: float
     """Training time at the last epoch (EpochEnd.seconds)."""
     best_val_loss: float | None
+    """The lowest validation loss any variant reached (mean over seeds): early stopping's."""
     best_variant: str | None
     best_epoch: int | None
     host: str
     pid: int
     problem: str | None = None
     """Why the run is ``damaged`` (what in its row cannot be read); None when it is fine."""
+    rank_by: str = "end"
+    """The ranking statistic the run was ranked by (``regtui.core.ranking``)."""
+    rank_value: float | None = None
+    """The winner's ranking statistic (mean over seeds); None when none may be ranked first."""
+    rank_variant: str | None = None
+    """The winner: the variant ranked first."""
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON holds it: a non-finite number (a hand-edited row) as None."""

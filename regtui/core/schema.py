@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Any, Mapping
 
 from regtui.core.config import (
-    DATASETS_FILE, SCHEDULE_VARIANT_KEYS, DataConfig, Experiment, LrChange, ModelConfig, SweepAxis,
+    DATASETS_FILE, SCHEDULE_VARIANT_KEYS, Claim, DataConfig, Experiment, LrChange, ModelConfig, SweepAxis,
     TrainConfig, VariantChange, VariantConfig, _check,
 )
 
@@ -121,7 +121,7 @@ def _build_variant(table: Any, index: int) -> VariantConfig:
 def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     """Strictly build an ``Experiment`` from parsed TOML; raises ``ConfigError``."""
     _check(isinstance(raw, Mapping), "", "the top level must be a table")
-    allowed = {"name", "description", "data", "model", "train", "variants", "sweep"}
+    allowed = {"name", "description", "data", "model", "train", "variants", "sweep", "claims"}
     for key in raw:
         _check(key in allowed, str(key) or repr(key), f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
     kwargs: dict[str, Any] = {}
@@ -142,7 +142,32 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
         kwargs["variants"] = tuple(_build_variant(t, i) for i, t in enumerate(items))
     if "sweep" in raw:
         kwargs["sweep"] = _build_sweep(raw["sweep"])
+    if "claims" in raw:
+        names = [v.name for v in kwargs.get("variants", Experiment().variants)]
+        kwargs["claims"] = _build_claims(raw["claims"], names)
     return Experiment(**kwargs)
+
+
+def _build_claims(items: Any, names: list[str]) -> tuple[Claim, ...]:
+    """``[[claims]]`` tables: ``better`` (variant names), ``than`` (a name), optional ``by``."""
+    _check(isinstance(items, list), "claims", "must be an array of tables ([[claims]] with better and than)")
+    claims = []
+    for i, table in enumerate(items):
+        label = f"claims[{i}]"
+        _check(isinstance(table, Mapping), label, "must be a table with better and than")
+        extra = sorted(set(table) - {"better", "than", "by"})
+        _check(not extra, f"{label}.{extra[0] if extra else ''}",
+               f"unknown key {extra[0] if extra else ''!r}; expected better, than, by")
+        better = table.get("better")
+        _check(isinstance(better, list) and all(isinstance(b, str) for b in better), f"{label}.better",
+               f"must be a list of variant names, got {better!r}")
+        than = table.get("than")
+        _check(isinstance(than, str), f"{label}.than", f"must be a variant name, got {than!r}")
+        by = _coerce(table.get("by", ""), "", f"{label}.by")
+        for key, name in [("better", b) for b in better] + [("than", than)]:
+            _check(name in names, f"{label}.{key}", f"no variant named {name!r}; variants are: {', '.join(names)}")
+        claims.append(Claim(tuple(better), than, by))
+    return tuple(claims)
 
 
 def _build_sweep(items: Any) -> tuple[SweepAxis, ...]:
@@ -187,6 +212,9 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
     out["variants"] = variants
     if exp.sweep:
         out["sweep"] = [{"key": a.key, "values": list(a.values)} for a in exp.sweep]
+    if exp.claims:
+        out["claims"] = [{"better": list(c.better), "than": c.than} | ({"by": c.by} if c.by else {})
+                         for c in exp.claims]
     return out
 
 

@@ -26,7 +26,7 @@ Recording.  ``recorder()`` inserts the run (resolved config as the JSON of
 ``experiment_to_dict``, preset, source, start time, pid, host) with status
 ``running``.  Each ``add(EpochEnd)`` is one small ``BEGIN IMMEDIATE … COMMIT``:
 the epoch's metric rows, the members' statuses when they change, and the
-run's last epoch, heartbeat and best validation loss.  Rows are per *member*,
+run's last epoch, heartbeat, best validation loss and ranking.  Rows are per *member*,
 as ``EpochEnd.metrics`` is: a variant at one seed (one member per variant
 without ``train.seeds``), so every seed's curve is kept.  A committed epoch
 survives the process being killed (``kill -9``, a dropped SSH session): WAL
@@ -43,9 +43,11 @@ and so does a history file deleted or replaced during the run.
 and the run's status: ``stopped`` if any member was stopped, ``diverged`` if
 all diverged, else ``finished``.  Used as a context manager, the recorder
 finishes the run on exit; if an exception escapes (Ctrl+C included)
-still-running members become ``stopped``.  The best validation loss of a
-summary is scored as ``RunHistory.best_variant()`` scores it (on the mean over
-seeds).  A ``RunStore`` may be shared between threads (the lab's worker
+still-running members become ``stopped``.  A summary's ranking
+(``rank_by``, ``rank_value``, ``rank_variant``) is the run's winner by
+``regtui.core.ranking`` (as ``RunHistory.winner()`` ranks it); its
+``best_*`` fields keep the lowest validation loss any variant reached (the
+mean over seeds), what early stopping would keep.  A ``RunStore`` may be shared between threads (the lab's worker
 records while the UI lists); its writes are serialized.
 
 Cut off.  A run whose process died without finishing stays ``running`` with no
@@ -75,6 +77,7 @@ process alive?).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -85,9 +88,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from regtui import __version__
-from regtui.core.config import ConfigError, Experiment
+from regtui.core.config import RANKINGS, ConfigError, Experiment
 from regtui.core.liveness import HOST, OWN_TOKEN, is_live
 from regtui.core.recorder import Recorder
+from regtui.core.ranking import Score, is_diverged, member_value, rank_scores
 from regtui.core.results import METRICS, RunHistory
 from regtui.core.run_records import (
     METRIC_COLUMNS,
@@ -174,13 +178,52 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX branches_by_parent ON branches (parent_id)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3)
+def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """The ranking (``regtui.core.ranking``): which statistic, the winner and its value;
+    filled in for the runs already recorded."""
+    for column in ("rank_by TEXT", "rank_value REAL", "rank_variant TEXT"):
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+    for run_id, config, names, seeds in db.execute("SELECT id, config, variant_names, seeds FROM runs").fetchall():
+        try:
+            rank_by = json.loads(config).get("train", {}).get("rank_by", "end")
+            names = json.loads(names)
+        except (ValueError, AttributeError):
+            continue
+        statuses = dict(db.execute("SELECT idx, status FROM members WHERE run_id = ?", (run_id,)).fetchall())
+        vals: dict[int, list[float]] = {}
+        for member, val in db.execute("SELECT member, val_loss FROM epochs WHERE run_id = ? ORDER BY member, epoch",
+                                      (run_id,)):
+            vals.setdefault(member, []).append(math.nan if val is None else val)
+        row = _rank_row(rank_by, names, max(1, seeds), vals, statuses)
+        db.execute("UPDATE runs SET rank_by = ?, rank_value = ?, rank_variant = ? WHERE id = ?", row + (run_id,))
+
+
+def _rank_row(rank_by: str, names: Sequence[str], seeds: int, vals: dict[int, list[float]],
+              statuses: dict[int, str]) -> tuple[str, float | None, str | None]:
+    """(rank_by, the winner's value, the winner) from members' val losses, as the recorder ranks."""
+    rank_by = rank_by if rank_by in RANKINGS else "end"
+    scores = []
+    for v in range(len(names)):
+        per_seed, diverged = [], []
+        for i in range(v * seeds, (v + 1) * seeds):
+            per_seed.append(member_value(vals[i], rank_by) if vals.get(i) else math.nan)
+            diverged.append(is_diverged(statuses.get(i, "")))
+        scores.append(Score(rank_by, tuple(per_seed), tuple(diverged)))
+    order = rank_scores(scores)
+    if not order or not scores[order[0]].rankable:
+        return rank_by, None, None
+    return rank_by, scores[order[0]].value, names[order[0]]
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3, _migrate_3_to_4)
 """``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _SUMMARY_COLS = (
     "id, started, ended, heartbeat, status, source, preset, name, dataset, variant_names, seeds, epochs, "
-    "last_epoch, seconds, best_val_loss, best_variant, best_epoch, host, pid, process_token"
+    "last_epoch, seconds, best_val_loss, best_variant, best_epoch, host, pid, process_token, "
+    "rank_by, rank_value, rank_variant"
 )
 _Row = namedtuple("_Row", METRICS)  # type: ignore[misc]  # what VariantHistory.append reads
 
@@ -489,7 +532,8 @@ def _reals(values: Sequence[Any]) -> list[float | None]:
 def _read_summary(row: tuple[Any, ...], now: float) -> RunSummary:
     """A summary from a ``runs`` row; ``ValueError``/``TypeError`` naming the column that is wrong."""
     (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
-     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
+     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token,
+     rank_by, rank_value, rank_variant) = row
 
     def number(column: str, value: Any, *, optional: bool = False) -> Any:
         if value is None and optional:
@@ -531,6 +575,9 @@ def _read_summary(row: tuple[Any, ...], now: float) -> RunSummary:
         best_val_loss=number("best_val_loss", best_val, optional=True),
         best_variant=text("best_variant", best_variant, optional=True),
         best_epoch=number("best_epoch", best_epoch, optional=True), host=host, pid=pid,
+        rank_by=rank_by if rank_by in RANKINGS else "end",
+        rank_value=number("rank_value", rank_value, optional=True),
+        rank_variant=text("rank_variant", rank_variant, optional=True),
     )
 
 
@@ -538,7 +585,8 @@ def _damaged_summary(row: tuple[Any, ...], problem: str) -> RunSummary:
     """What can still be shown of a row that cannot be read: its id, and each other
     field where it is readable (else a neutral value)."""
     (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
-     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token) = row
+     last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token,
+     rank_by, rank_value, rank_variant) = row
 
     def num(value: Any, default: float) -> float:
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from regtui.core.config import Experiment, SweepAxis, VariantConfig
+from regtui.core.ranking import Score, rank_scores, seeds_score
 from regtui.core.results import RunHistory, VariantHistory
 from regtui.core.run_types import BatchEnd, EpochEnd, RunStatus, plan_members
 
@@ -29,8 +30,10 @@ class SweepPoint:
     """One grid point: its knob values and, over seeds, what it achieved."""
 
     knobs: dict[str, float]
+    score: Score
+    """The ranking statistic per seed (``regtui.core.ranking``): what the U-curve plots."""
     best_val_loss: tuple[float, ...]
-    """Per seed; NaN where a seed diverged before any finite value."""
+    """Per seed, the early-stopping value; NaN where a seed diverged before any finite value."""
     final_train_loss: tuple[float, ...]
     final_val_loss: tuple[float, ...]
     statuses: tuple[RunStatus, ...]
@@ -47,6 +50,9 @@ class SweepPoint:
         train_mean, train_std = self._stats(self.final_train_loss)
         return {
             "knobs": dict(self.knobs),
+            "score": {"by": self.score.rank_by, "mean": self.score.value, "std": self.score.std,
+                      "rankable": self.score.rankable,
+                      "per_seed": [v if math.isfinite(v) else None for v in self.score.per_seed]},
             "best_val_loss": {"mean": best_mean, "std": best_std},
             "final_train_loss": {"mean": train_mean, "std": train_std},
             "seeds": len(self.best_val_loss),
@@ -117,7 +123,8 @@ def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoin
                     yield SweepProgress(index * per + event.epoch - 1, total, event.batch, event.n_batches)
         finally:
             events.close()
-        yield [_point(knobs, group) for knobs, group in zip(points, _groups(run.history))]
+        rank_by = experiment.train.rank_by
+        yield [_point(knobs, group, rank_by) for knobs, group in zip(points, _groups(run.history))]
 
 
 def _groups(history: RunHistory) -> list[list[VariantHistory]]:
@@ -127,10 +134,11 @@ def _groups(history: RunHistory) -> list[list[VariantHistory]]:
             for i in range(len(history.experiment.variants))]
 
 
-def _point(knobs: dict[str, float], members: list[VariantHistory]) -> SweepPoint:
+def _point(knobs: dict[str, float], members: list[VariantHistory], rank_by: str) -> SweepPoint:
     nan = float("nan")
     return SweepPoint(
         knobs,
+        seeds_score(members, rank_by),
         tuple(m.best.val_loss if m.best else nan for m in members),
         tuple(v if (v := m.last("train_loss")) is not None else nan for m in members),
         tuple(v if (v := m.last("val_loss")) is not None else nan for m in members),
@@ -139,7 +147,7 @@ def _point(knobs: dict[str, float], members: list[VariantHistory]) -> SweepPoint
 
 
 def best_point(points: list[SweepPoint]) -> SweepPoint | None:
-    """The point with the lowest mean best-validation loss."""
-    scored = [(p.summary()["best_val_loss"]["mean"], i) for i, p in enumerate(points)]
-    scored = [(v, i) for v, i in scored if v is not None]
-    return points[min(scored)[1]] if scored else None
+    """The point ranked first by the ranking statistic (mean over seeds; a point with a
+    diverged seed never is; ties: the first listed)."""
+    order = rank_scores([p.score for p in points])
+    return points[order[0]] if order and points[order[0]].score.rankable else None

@@ -29,6 +29,7 @@ from typing import Any
 
 from regtui.core.files import write_atomic
 from regtui.core.presets import to_toml
+from regtui.core.ranking import label
 from regtui.core.results import RunHistory
 from regtui.core.verdict import verdict
 
@@ -94,19 +95,24 @@ def _num(value: float | None) -> str:
 
 
 def results_markdown(history: RunHistory) -> str:
-    """One Markdown row per variant: the numbers of the lab's results table."""
-    best_name = history.best_variant()
-    lines = ["| variant | status | epoch | train loss | val loss | val acc | gap | ‖w‖ | best val loss | best epoch |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for h in history.variants:
+    """One Markdown row per variant: the numbers of the lab's results table, with the
+    ranking statistic (``regtui.core.ranking``) beside the early-stopping value."""
+    order = history.ranked()
+    scores = {r.index: r.score for r in order}
+    winner = order[0].index if order and order[0].score.rankable else None
+    stat = label(history.experiment.train.rank_by)
+    lines = [f"| variant | status | epoch | train loss | val loss | val acc | gap | ‖w‖ | {stat} | "
+             "best val loss (early stopping) | best epoch |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for index, h in enumerate(history.variants):
         best = h.best
         acc = h.last("val_acc")
         epoch = h.last("epoch")
-        name = f"**{h.name}** ★" if h.name == best_name else h.name
+        name = f"**{h.name}** ★" if index == winner else h.name
         lines.append(" | ".join((
             f"| {name}", h.status_label, "–" if epoch is None else str(int(epoch)),
             _num(h.last("train_loss")), _num(h.last("val_loss")), "–" if acc is None else f"{100 * acc:.1f} %",
-            _num(h.last("gap")), _num(h.last("weight_norm")),
+            _num(h.last("gap")), _num(h.last("weight_norm")), _num(scores[index].value),
             _num(best.val_loss) if best else "–", str(best.epoch) if best else "–",
         )) + " |")
     return "\n".join(lines)

@@ -227,3 +227,23 @@ def test_a_run_on_a_relative_data_file_can_be_rerun_from_the_history(capsys, tmp
     monkeypatch.chdir(tmp_path)
     again = make_dataset(stored.experiment.data, stored.experiment.source_dir or None)
     assert again.n_features == 2 and again.task == "classification"
+
+
+def test_the_table_names_its_ranking_statistic_and_rank_by_switches_it(capsys, tiny_preset_file, tmp_path):
+    out_json = tmp_path / "r.json"
+    code, out, err = run(capsys, "run", str(tiny_preset_file), "--no-history", "--json", str(out_json))
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if line.startswith("variant"))
+    assert header.split()[:3] == ["variant", "end", "val"] and "best@ep" in header
+    data = json.loads(out_json.read_text())
+    assert data["ranking"]["by"] == "end" and data["ranking"]["winner"] in out
+    assert f"{data['ranking']['winner']} ★" in out  # the ★ is the ranking's winner
+    code, out, err = run(capsys, "run", str(tiny_preset_file), "--no-history", "--rank-by", "best", "--json", str(out_json), "--force")
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if line.startswith("variant"))
+    assert header.split()[:3] == ["variant", "best", "val"]
+    data = json.loads(out_json.read_text())
+    assert data["experiment"]["train"]["rank_by"] == "best" and data["ranking"]["by"] == "best"
+    bests = {v["name"]: v["best"]["val_loss"] for v in data["variants"]}
+    assert data["ranking"]["winner"] == min(bests, key=bests.get)
+    assert "Ranked by best val (each variant's best epoch: early stopping)" in " ".join(out.split())

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from regtui.core import presets
 from regtui.core.config import (
-    ACTIVATIONS, ADAM_FORMULAS, DATASETS, DATASETS_FILE, INITS, LAYER_SETS, OPTIMIZERS, TASKS, ConfigError, DataConfig,
-    Experiment, ModelConfig, SweepAxis, TrainConfig, VariantConfig,
+    ACTIVATIONS, ADAM_FORMULAS, DATASETS, DATASETS_FILE, INITS, LAYER_SETS, OPTIMIZERS, RANKINGS, TASKS, Claim,
+    ConfigError, DataConfig, Experiment, ModelConfig, SweepAxis, TrainConfig, VariantConfig,
 )
 from regtui.core.overrides import with_overrides
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
@@ -74,6 +74,12 @@ BAD = {
     "wrong-type-layer-item": ("variants.WD.weight_decay_layers[1]", "must be an integer"),
     "empty-layers": ("variants.L2.l2_layers", "covers no layer"),
     "duplicate-layers": ("variants.WD.weight_decay_layers", "appears twice"),
+    "unknown-rank-by": ("train.rank_by", "unknown ranking 'last'; choose one of end, best"),
+    "claims-unknown-variant": ("claims[0].better", "no variant named 'L3'; variants are: baseline, L2"),
+    "claims-unknown-key": ("claims[0].margin", "unknown key 'margin'; expected better, than, by"),
+    "claims-against-itself": ("claims[0].than", "cannot beat itself"),
+    "claims-better-not-a-list": ("claims[0].better", "must be a list of variant names"),
+    "claims-unknown-ranking": ("claims[0].by", "unknown ranking 'median'"),
 }
 
 
@@ -118,8 +124,9 @@ def test_good_fixtures_load(tiny_experiment, tiny_preset_file):
     assert e.data == DataConfig("regression", 20, 30, 0.5, 0.1, 7, False, 12)
     assert e.model == ModelConfig((), "tanh", "glorot_uniform")
     assert e.train.lr == 1.0 and isinstance(e.train.lr, float)
-    assert e.train.seeds == 2 and e.train.momentum == 0.9
+    assert e.train.seeds == 2 and e.train.momentum == 0.9 and e.train.rank_by == "best"
     assert (e.train.adam_epsilon, e.train.adam_formula) == (1e-7, "keras")
+    assert e.claims == (Claim(("λ=3 (biases too)",), "variant2", "end"),)
     assert e.variants == (
         VariantConfig("λ=3 (biases too)", l2=3.0, weight_decay=0.5, input_dropout=0.25, l2_biases=True,
                       l2_layers=(0,), weight_decay_layers="hidden"),
@@ -254,6 +261,7 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         device=draw(st.sampled_from(["auto", "cpu", "cuda"])),
         adam_epsilon=draw(st.floats(0.0, 1.0, exclude_min=True, **finite)),
         adam_formula=draw(st.sampled_from(ADAM_FORMULAS)),
+        rank_by=draw(st.sampled_from(RANKINGS)),
     )
     variant_names = draw(st.lists(names, min_size=n_variants, max_size=n_variants, unique=True))
     variants = tuple(
@@ -277,8 +285,13 @@ def experiments(draw, datasets=DATASETS) -> Experiment:
         sweep = (SweepAxis(f"variants.{sweepable[0]}.{field_name}", tuple(values)),)
         if draw(st.booleans()):
             sweep += (SweepAxis("data.n_train", tuple(float(v) for v in draw(st.lists(st.integers(2, 1000), min_size=1, max_size=3, unique=True)))),)
+    claims: tuple[Claim, ...] = ()
+    if len(variant_names) > 1 and draw(st.booleans()):
+        than = draw(st.sampled_from(variant_names))
+        better = draw(st.lists(st.sampled_from([n for n in variant_names if n != than]), min_size=1, unique=True))
+        claims = (Claim(tuple(better), than, draw(st.sampled_from(("",) + RANKINGS))),)
     return Experiment(name=draw(st.text(PRINTABLE, max_size=30)), description=draw(st.text(max_size=60)),
-                      data=data, model=model, train=train, variants=variants, sweep=sweep)
+                      data=data, model=model, train=train, variants=variants, sweep=sweep, claims=claims)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

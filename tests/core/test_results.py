@@ -33,7 +33,7 @@ def test_best_is_argmin_of_finite_val_loss_and_non_finite_becomes_null():
     h = _history([_m(0, 3.0), _m(1, 1.0), _m(2, 2.0)], [_m(0, 3.0), _m(1, NAN, train=INF), None])
     assert h["a"].best.epoch == 1 and h["a"].best.val_loss == 1.0
     assert h["b"].best.epoch == 0 and len(h["b"]) == 2  # None (after divergence) adds no row
-    assert h.best_variant() == "a"
+    assert h.winner() == "a"  # b diverged: never ranked first
     doc = h.to_json()
     text = json.dumps(doc, allow_nan=False)  # would raise on NaN / Infinity
     b = json.loads(text)["variants"][1]
@@ -55,7 +55,7 @@ def test_regression_accuracy_is_null():
 
 def test_all_nan_has_no_best():
     h = _history([_m(0, NAN)], [_m(0, NAN)])
-    assert h["a"].best is None and h.best_variant() is None
+    assert h["a"].best is None and h.winner() is None
     assert h.to_json()["variants"][0]["best"] is None
 
 

@@ -32,7 +32,7 @@ def d2l_points() -> list[SweepPoint]:
 
 
 def test_a_lambda_sweep_on_the_d2l_problem_finds_a_u_shape(d2l_points: list[SweepPoint]) -> None:
-    means = [p.summary()["best_val_loss"]["mean"] for p in d2l_points]
+    means = [p.summary()["score"]["mean"] for p in d2l_points]  # the end statistic: where training ends
     best = best_point(d2l_points)
     assert best is not None and best.knobs["variants.λ=3.l2"] > 0
     i = d2l_points.index(best)
@@ -118,7 +118,22 @@ def test_regtui_sweep_writes_one_entry_per_point(tmp_path: Path, capsys: pytest.
     for p in doc["points"]:
         assert set(p["best_val_loss"]) == {"mean", "std"} and math.isfinite(p["best_val_loss"]["std"])
         assert p["seeds"] == 2 and len(p["per_seed_best_val_loss"]) == 2
-    assert "best: variants.L2.l2 = " in capsys.readouterr().out
+        score = p["score"]
+        assert score["by"] == "end" and score["mean"] == pytest.approx(sum(score["per_seed"]) / 2)
+    out = capsys.readouterr().out
+    assert "best: variants.L2.l2 = " in out and "(mean end val " in out
+    best = min(doc["points"], key=lambda p: p["score"]["mean"])
+    assert f"best: variants.L2.l2 = {best['knobs']['variants.L2.l2']:g} " in out  # the ★ goes by the statistic
+
+
+def test_regtui_sweep_rank_by_best_judges_points_by_their_best_epoch(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    assert main(["sweep", "moons-overfit", "--grid", "variants.L2.l2=0,0.01", "--rank-by", "best", "-q",
+                 "--set", "train.epochs=3", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["experiment"]["train"]["rank_by"] == "best"
+    for p in doc["points"]:
+        assert p["score"]["by"] == "best" and p["score"]["mean"] == pytest.approx(p["best_val_loss"]["mean"])
 
 
 def test_regtui_sweep_without_a_grid_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 from regtui.core import presets
 from regtui.core.config import (
     ACTIVATIONS,
+    Claim,
     DATASETS,
     DATASETS_FILE,
     DEVICES,
     OPTIMIZERS,
+    RANKINGS,
     SWEEP_VARIANT_KEYS,
     TASKS,
     DataConfig,
@@ -115,6 +117,7 @@ def train_configs(seeds: int) -> st.SearchStrategy[TrainConfig]:
         seed=seed,
         seeds=st.just(seeds),
         device=st.sampled_from(DEVICES),
+        rank_by=st.sampled_from(RANKINGS),
     )
 
 
@@ -140,6 +143,20 @@ def sweeps(draw: st.DrawFn, variants: list[VariantConfig], seeds: int) -> tuple[
 
 
 @st.composite
+def claims(draw: st.DrawFn, variants: list[VariantConfig]) -> tuple[Claim, ...]:
+    """Zero to three claims naming the experiment's own variants."""
+    names = [v.name for v in variants]
+    if len(names) < 2:
+        return ()
+    out = []
+    for _ in range(draw(st.integers(0, 3))):
+        than = draw(st.sampled_from(names))
+        better = draw(st.lists(st.sampled_from([n for n in names if n != than]), min_size=1, max_size=4, unique=True))
+        out.append(Claim(tuple(better), than, draw(st.sampled_from(("",) + RANKINGS))))
+    return tuple(out)
+
+
+@st.composite
 def experiments(draw: st.DrawFn) -> Experiment:
     unique: dict[str, VariantConfig] = {}
     for v in draw(st.lists(variant_configs, min_size=1, max_size=64)):
@@ -154,6 +171,7 @@ def experiments(draw: st.DrawFn) -> Experiment:
         train=draw(train_configs(seeds)),
         variants=tuple(variants),
         sweep=draw(sweeps(variants, seeds)),
+        claims=draw(claims(variants)),
     )
 
 

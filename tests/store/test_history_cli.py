@@ -67,7 +67,8 @@ def test_list_table_and_json(recorded, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["history", "list", "--json", "--limit", "5"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["id"], row["status"], row["preset"], row["variants"]) == (run_id, "finished", "tiny", ["baseline", "L2", "Dropout"])
-    assert row["best_variant"] == history.best_variant()
+    assert row["rank_variant"] == history.winner() and row["rank_by"] == "end"
+    assert row["rank_value"] == pytest.approx(history.ranked()[0].score.value)
     assert main(["history", "list", "--json", "--query", "nothing-like-this"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 

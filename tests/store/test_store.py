@@ -83,9 +83,10 @@ def test_round_trip_is_exact(store: RunStore, tiny_experiment) -> None:
     s = stored.summary
     assert (s.status, s.source, s.preset, s.dataset, s.last_epoch, s.epochs) == ("finished", "tui", "tiny", "moons", 5, 5)
     assert s.variants == ("baseline", "L2", "Dropout")
-    assert s.best_variant == history.best_variant()
-    assert s.best_val_loss == history[s.best_variant].best.val_loss
-    assert s.best_epoch == history[s.best_variant].best.epoch
+    early = min(history.variants, key=lambda h: h.best.val_loss)  # best_*: what early stopping keeps
+    assert (s.best_variant, s.best_val_loss, s.best_epoch) == (early.name, early.best.val_loss, early.best.epoch)
+    top = history.ranked()[0]  # the ranking: the winner by the end statistic
+    assert (s.rank_by, s.rank_variant, s.rank_value) == ("end", history.winner(), top.score.value)
     assert s.ended is not None and s.started <= s.ended
 
 
@@ -99,9 +100,13 @@ def test_several_seeds_round_trip_every_member(store: RunStore, tiny_experiment)
     assert [m.name for m in stored.history.members] == list(training.names)
     s = stored.summary
     assert (s.seeds, s.variants) == (2, ("baseline", "L2", "Dropout"))
-    assert s.best_variant == history.best_variant()  # scored on the mean over seeds
-    assert s.best_val_loss == pytest.approx(history[s.best_variant].best.val_loss, rel=1e-12)
-    assert s.best_epoch == history[s.best_variant].best.epoch
+    early = min(history.variants, key=lambda h: h.best.val_loss)  # the mean curve over seeds
+    assert s.best_variant == early.name
+    assert s.best_val_loss == pytest.approx(early.best.val_loss, rel=1e-12)
+    assert s.best_epoch == early.best.epoch
+    top = history.ranked()[0]  # the mean over seeds of each seed's end statistic
+    assert s.rank_variant == history.winner() == top.name
+    assert s.rank_value == pytest.approx(top.score.value, rel=1e-12)
 
 
 def test_diverged_variant_nan_and_inf_round_trip(store: RunStore, tiny_experiment) -> None:
@@ -335,7 +340,8 @@ def test_a_version_1_file_is_migrated_and_keeps_its_runs(tmp_path: Path, tiny_ex
             pass
     with sqlite3.connect(path) as db:  # back to what version 1 wrote
         db.execute("DROP TABLE branches")  # version 3
-        db.execute("ALTER TABLE runs DROP COLUMN data_info")
+        for column in ("data_info", "rank_by", "rank_value", "rank_variant"):  # version 4
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         db.execute("PRAGMA user_version = 1")
     with RunStore.open(path) as s:
         (version,), = s._db.execute("PRAGMA user_version").fetchall()
@@ -346,3 +352,27 @@ def test_a_version_1_file_is_migrated_and_keeps_its_runs(tmp_path: Path, tiny_ex
         stored = s.load_run(run_id)
         assert stored.data == training.dataset.summary()
         assert stored.to_json() == {**history.to_json(), "data": training.dataset.summary()}
+
+
+def test_a_version_3_file_gets_the_ranking_of_its_runs(tmp_path: Path, tiny_experiment) -> None:
+    """Runs recorded before the ranking was stored are ranked when the file is migrated:
+    by each one's own train.rank_by, and a diverged variant is never the winner."""
+    path = tmp_path / "history.sqlite3"
+    with RunStore.open(path) as s:
+        plain, history = record(s, Training(tiny_experiment(train={"epochs": 4})))
+        by_best, best_history = record(s, Training(tiny_experiment(train={"epochs": 4, "rank_by": "best"})))
+        wild = tiny_experiment(variants=(VariantConfig("baseline"), VariantConfig("wild", l2=1e6)),
+                               train={"epochs": 4, "lr": 1.0, "batch_size": 4})
+        diverged, wild_history = record(s, Training(wild))
+    assert wild_history["wild"].status == "diverged"
+    with sqlite3.connect(path) as db:  # back to what version 3 wrote
+        for column in ("rank_by", "rank_value", "rank_variant"):
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("PRAGMA user_version = 3")
+    with RunStore.open(path) as s:
+        for run_id, h, rank_by in ((plain, history, "end"), (by_best, best_history, "best"),
+                                   (diverged, wild_history, "end")):
+            summary = s.summary(run_id)
+            assert (summary.rank_by, summary.rank_variant) == (rank_by, h.winner())
+            assert summary.rank_value == pytest.approx(h.ranked()[0].score.value, rel=1e-12)
+        assert s.summary(diverged).rank_variant == "baseline"

@@ -40,7 +40,7 @@ async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> 
         assert float(cell(table, 0, "val")) > 0
         assert "@" in cell(table, 0, "best")
         assert all(cell(table, i, "status") == "finished" for i in range(4))
-        best = app.history.best_variant()
+        best = app.history.winner()
         best_row = [h.name for h in app.history.variants].index(best)
         assert cell(table, best_row, "name").startswith("★")
         charts = list(app.query("#per-variant LossChart").results(LossChart))

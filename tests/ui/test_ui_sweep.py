@@ -120,10 +120,10 @@ async def test_l2_sweep_runs_to_the_end_and_marks_the_best(ui_experiment: Any, w
         view = app.sweep_view
         assert app.history is None, "a sweep does not touch the plain run's history"
         assert [p.knobs for p in view.points] == [{"variants.L2.l2": v} for v in (0.0, 1e-3, 0.3, 3.0)]
-        means = [p.best_mean for p in view.points]
+        means = [p.score_mean for p in view.points]
         best = view.best
-        assert best is not None and best.best_mean == min(means)
-        assert all(p.best_std is not None for p in view.points), "two seeds give a std"
+        assert best is not None and best.score_mean == min(means)
+        assert all(p.score_std is not None for p in view.points), "two seeds give a std"
         chart = app.query_one(SweepChart)
         assert chart.draw_count >= 1 and chart.points == tuple(view.points)
         assert log_axis(chart.knob, chart.values)
@@ -166,6 +166,6 @@ async def test_preset_with_sweep_loads_runs_and_saves(tmp_path: Path, tiny: Any,
         console.print(app.query_one("#sweep-heat", Static).content)
         heat = console.export_text()
         assert heat.count("★") == 1 and "p \\ n train" in heat
-        assert all(cell_value(p.best_mean) in heat for p in view.points)
+        assert all(cell_value(p.score_mean) in heat for p in view.points)
         await pilot.press("k")
         assert not app.sweep_shown and app.charts.display

@@ -35,7 +35,7 @@ from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable
 
 LIST_LIMIT = 500
 COLUMNS = (("id", "#"), ("date", "date"), ("preset", "preset"), ("data", "data"),
-           ("variants", "variants"), ("best", "best val"), ("status", "status"))
+           ("variants", "variants"), ("best", "★ val"), ("status", "status"))
 WIDTHS = {"preset": 14, "data": 9, "variants": 16}
 
 
@@ -130,7 +130,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
             Text(_cut(run.preset or run.name, WIDTHS["preset"])),  # Text: a str cell is read as markup
             Text(_cut(run.dataset, WIDTHS["data"])),
             Text(_cut(", ".join(run.variants), WIDTHS["variants"])),
-            fixed_width(run.best_val_loss),
+            fixed_width(run.rank_value) + (" best" if run.rank_by == "best" else ""),  # the winner's ranking value
             Text(run.status, style=STATUS_STYLE.get(run.status, "dim")),
         ]
 

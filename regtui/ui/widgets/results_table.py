@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -65,7 +66,7 @@ class ResultsTable(DataTable[Text | str]):
         """Put the latest numbers of every variant in its row."""
         if tuple(h.name for h in history.variants) != self.names:
             self.set_variants([h.name for h in history.variants])
-        self.best = history.best_variant()
+        self.best = history.winner()
         label = "best±std" if seed_count(history) > 1 else "best@ep"  # several seeds: mean±std of their bests
         if str(self.columns["best"].label) != label:  # type: ignore[index]
             self.columns["best"].label = Text(label)  # type: ignore[index]
@@ -74,7 +75,11 @@ class ResultsTable(DataTable[Text | str]):
             for key, value in self._row(i, hist).items():
                 # widen a column only when a value outgrows it: every width change relayouts the
                 # screen, and doing that several times a second starved the training thread
-                grow = len(value) > self.columns[key].content_width  # type: ignore[index]
+                column = self.columns[key]  # type: ignore[index]
+                width = value.cell_len if isinstance(value, Text) else cell_len(value)
+                grow = width > column.content_width
+                if grow:  # at once: DataTable measures on idle, and a frame drawn before that is
+                    column.content_width = width  # cached at the old width (cut cells) until the next update
                 self.update_cell(str(i), key, value, update_width=grow)
 
     def _name_cell(self, index: int, name: str, best: bool) -> Text:

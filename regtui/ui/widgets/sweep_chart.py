@@ -1,7 +1,8 @@
 """What the sweep view draws: the U-curve chart (one knob) and the heat map (two).
 
-``SweepChart`` (a textual-plotext ``PlotextPlot``) plots each grid point's best
-validation loss against the knob (mean over seeds, with a min–max band) and
+``SweepChart`` (a textual-plotext ``PlotextPlot``) plots each grid point's
+ranking statistic (``regtui.core.ranking``: by default the validation loss
+where training ends) against the knob (mean over seeds, with a min–max band) and
 its final training loss beside it, and marks the best point with ★.  λ and η
 ladders get a log x-axis drawn by hand, as the loss charts do (plotext 5
 takes the log of its data again on each build, piccolomo/plotext#209): the
@@ -37,24 +38,28 @@ VIRIDIS = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231,
 
 @dataclass(frozen=True)
 class PointStats:
-    """One grid point over its seeds (NaN-free means; None when no seed has a value)."""
+    """One grid point over its seeds: ``score_*`` is the ranking statistic
+    (NaN-free means; None when no seed has a value)."""
 
     knobs: dict[str, float]
-    best_mean: float | None
-    best_std: float | None
-    best_min: float | None
-    best_max: float | None
+    score_mean: float | None
+    score_std: float | None
+    score_min: float | None
+    score_max: float | None
     train_mean: float | None
     statuses: tuple[str, ...]
+    rankable: bool = True
+    """No seed diverged: the point may be marked best."""
 
     @classmethod
     def of(cls, point: Any) -> "PointStats":
         """From a ``regtui.core.sweep.SweepPoint``."""
         summary = point.summary()
-        best = [v for v in point.best_val_loss if math.isfinite(v)]
-        return cls(dict(point.knobs), summary["best_val_loss"]["mean"], summary["best_val_loss"]["std"],
-                   min(best) if best else None, max(best) if best else None,
-                   summary["final_train_loss"]["mean"], tuple(point.statuses))
+        score = point.score  # the ranking statistic (regtui.core.ranking), per seed
+        values = score.finite
+        return cls(dict(point.knobs), score.value, score.std,
+                   min(values) if values else None, max(values) if values else None,
+                   summary["final_train_loss"]["mean"], tuple(point.statuses), score.rankable)
 
     @property
     def status(self) -> str:
@@ -67,8 +72,9 @@ class PointStats:
 
 
 def best_index(points: Sequence[PointStats]) -> int | None:
-    """The point with the lowest mean best-validation loss (the first on ties)."""
-    scored = [(p.best_mean, i) for i, p in enumerate(points) if p.best_mean is not None]
+    """The point ranked first: the lowest mean ranking statistic among points without a
+    diverged seed (the first on ties), as ``regtui.core.sweep.best_point`` ranks."""
+    scored = [(p.score_mean, i) for i, p in enumerate(points) if p.score_mean is not None and p.rankable]
     return min(scored)[1] if scored else None
 
 
@@ -99,7 +105,7 @@ def tick_subset(n: int, room: int) -> list[int]:
 
 
 class SweepChart(PlotextPlot):
-    """Best validation loss (mean, min–max band) and final train loss against one knob."""
+    """The ranking statistic (mean, min–max band) and final train loss against one knob."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -146,17 +152,17 @@ class SweepChart(PlotextPlot):
             if pairs:
                 plt.plot([a for a, _ in pairs], [b for _, b in pairs], color=color, marker=marker)
 
-        if any(p.best_min != p.best_max for p in done):
-            curve([p.best_min for p in done], BAND_COLOR, "braille")
-            curve([p.best_max for p in done], BAND_COLOR, "braille")
+        if any(p.score_min != p.score_max for p in done):
+            curve([p.score_min for p in done], BAND_COLOR, "braille")
+            curve([p.score_max for p in done], BAND_COLOR, "braille")
         curve([p.train_mean for p in done], hex_to_rgb(TRAIN_GREY), "braille")
-        curve([p.best_mean for p in done], VAL_COLOR, "braille")
-        finite = [(xi, p.best_mean) for xi, p in zip(x, done) if p.best_mean is not None]
+        curve([p.score_mean for p in done], VAL_COLOR, "braille")
+        finite = [(xi, p.score_mean) for xi, p in zip(x, done) if p.score_mean is not None]
         if finite:
             plt.scatter([a for a, _ in finite], [b for _, b in finite], color=VAL_COLOR, marker="●")
         best = best_index(done)
         if best is not None:
-            plt.scatter([x[best]], [done[best].best_mean], color=BEST_COLOR, marker="★")
+            plt.scatter([x[best]], [done[best].score_mean], color=BEST_COLOR, marker="★")
 
     def _drawn(self) -> None:
         self.draw_count += 1
@@ -178,13 +184,13 @@ def cell_value(value: float | None) -> str:
 
 
 def heat_map(axes: Sequence[tuple[str, str, Sequence[float]]], points: Sequence[PointStats]) -> Table:
-    """Rows: the first knob's values; columns: the second's; a cell: mean best val loss.
+    """Rows: the first knob's values; columns: the second's; a cell: the mean ranking statistic.
 
     ``axes`` holds (knob key, its symbol, values).  Lower losses are brighter;
     ★ marks the best cell, ``·`` a point not trained yet."""
     (k1, s1, v1), (k2, s2, v2) = axes
     by_knobs = {(p.knobs.get(k1), p.knobs.get(k2)): p for p in points}
-    means = [p.best_mean for p in points if p.best_mean is not None]
+    means = [p.score_mean for p in points if p.score_mean is not None]
     lo, hi = (min(means), max(means)) if means else (0.0, 1.0)
     best = best_index(points)
     best_point = points[best] if best is not None else None
@@ -198,12 +204,12 @@ def heat_map(axes: Sequence[tuple[str, str, Sequence[float]]], points: Sequence[
             p = by_knobs.get((a, b))
             if p is None:
                 row.append(Text("·", style="dim"))
-            elif p.best_mean is None:
+            elif p.score_mean is None:
                 row.append(Text("✗", style="bold red"))
             else:
-                r, g, bl = _viridis(1 - (p.best_mean - lo) / (hi - lo) if hi > lo else 1.0)
+                r, g, bl = _viridis(1 - (p.score_mean - lo) / (hi - lo) if hi > lo else 1.0)
                 fg = "black" if 0.299 * r + 0.587 * g + 0.114 * bl > 140 else "white"
                 star = "★" if p is best_point else ""
-                row.append(Text(f"{star}{cell_value(p.best_mean)}".center(CELL), style=f"bold {fg} on rgb({r},{g},{bl})"))
+                row.append(Text(f"{star}{cell_value(p.score_mean)}".center(CELL), style=f"bold {fg} on rgb({r},{g},{bl})"))
         table.add_row(*row)
     return table

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from regtui.core.config import Experiment, SweepAxis
+from regtui.core.ranking import label as stat_label
 from regtui.ui.plotting.colors import TRAIN_GREY, color_hex
 from regtui.ui.widgets.config.sweep_editor import KNOB_SYMBOL, knob_of
 from regtui.core.numbers import fixed_width
@@ -114,7 +115,7 @@ class SweepView(Vertical):
         table.clear(columns=True)
         for axis in experiment.sweep:
             table.add_column(symbol(axis), key=axis.key)
-        for key, label in (("best", "best val"), ("train", "train"), ("status", "status")):
+        for key, label in (("best", stat_label(experiment.train.rank_by)), ("train", "train"), ("status", "status")):
             table.add_column(label, key=key)
         self.redraw()
         self._sweep(experiment, control)
@@ -155,12 +156,12 @@ class SweepView(Vertical):
         axes = exp.sweep
         legend = Text()
         if len(axes) == 1:
-            legend.append("● best val loss  ", style=color_hex(0))
+            legend.append(f"● {stat_label(exp.train.rank_by)} loss  ", style=color_hex(0))
             legend.append("■ final train loss", style=TRAIN_GREY)
             legend.append("  ★ best", style=color_hex(1))
             self.query_one(SweepChart).set_points(axes[0].key, axes[0].values, self.points)
         else:
-            legend.append("cell: best val loss · brighter = lower · ★ best")
+            legend.append(f"cell: {stat_label(exp.train.rank_by)} loss · brighter = lower · ★ best")
             grid = [(a.key, symbol(a), a.values) for a in axes]
             self.query_one("#sweep-heat", Static).update(heat_map(grid, self.points))
         self.query_one("#sweep-legend", Static).update(legend)
@@ -175,9 +176,10 @@ class SweepView(Vertical):
         out = Text()
         if best is not None:
             knobs = ", ".join(f"{symbol(a)} = {best.knobs[a.key]:g}" for a in axes)
-            std = f"±{fixed_width(best.best_std, 5)}" if best.best_std is not None else ""
+            std = f"±{fixed_width(best.score_std, 5)}" if best.score_std is not None else ""
             out.append(f"★ {knobs}", style="bold")
-            out.append(f": best val {fixed_width(best.best_mean)}{std} · train {fixed_width(best.train_mean)}")
+            stat = stat_label(self.experiment.train.rank_by) if self.experiment else "val"
+            out.append(f": {stat} {fixed_width(best.score_mean)}{std} · train {fixed_width(best.train_mean)}")
         if len(self.points) < total:
             state = "stopped: " if self.finished else ""
             note = "" if self.finished else " (they appear as each training ends)"
@@ -189,9 +191,9 @@ class SweepView(Vertical):
         table.clear()
         best = self.best
         for p in self.points:
-            std = f"±{fixed_width(p.best_std, 5)}" if p.best_std is not None else ""
+            std = f"±{fixed_width(p.score_std, 5)}" if p.score_std is not None else ""
             mark = "★ " if p is best else ""
             cells: list[str | Text] = [f"{mark}{p.knobs[a.key]:g}" for a in axes]
-            cells += [f"{fixed_width(p.best_mean)}{std}", fixed_width(p.train_mean),
+            cells += [f"{fixed_width(p.score_mean)}{std}", fixed_width(p.train_mean),
                       Text(p.status, style="green" if p.status == "finished" else "yellow")]
             table.add_row(*cells, key=str(len(table.rows)))
