@@ -256,9 +256,11 @@ class Training:
         """Per-member mean data loss: ``out [K, B, C]`` -> ``[K]``."""
         k, b = out.shape[0], out.shape[1]
         if self.dataset.task == "classification":
-            flat_y = y.repeat(k) if y.dim() == 1 else y.reshape(k * b)
-            flat = torch.nn.functional.cross_entropy(out.reshape(k * b, -1), flat_y, reduction="none")
-            return flat.view(k, b).mean(1)
+            # cross-entropy as logsumexp − the true class's logit: the same numbers as
+            # F.cross_entropy, without its log_softmax, which is slow on CPU for a few
+            # classes (10 classes, 16,000 rows: 9.2 ms against 1.4 ms; benchmarks/README.md)
+            index = (y.view(1, b, 1).expand(k, b, 1) if y.dim() == 1 else y.view(k, b, 1))
+            return (torch.logsumexp(out, -1) - out.gather(-1, index).squeeze(-1)).mean(1)
         return ((out.squeeze(-1) - y) ** 2).mean(1)
 
     @torch.no_grad()
