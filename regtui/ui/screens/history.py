@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from regtui.core.run_records import RunSummary, StoredRun, StoreError
 from regtui.core.store import RunStore
+from regtui.core.text import visible
 from regtui.ui.widgets.loss_charts import ChartsPane
 from regtui.core.numbers import fixed_width
 from regtui.ui.widgets.results_table import STATUS_STYLE, ResultsTable
@@ -47,8 +48,11 @@ class HistoryChoice:
     run: StoredRun
 
 
-def when(started: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
+def when(started: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    try:
+        return time.strftime(fmt, time.localtime(started))
+    except (OverflowError, ValueError, OSError):  # a damaged row's time
+        return "?"
 
 
 def run_label(summary: RunSummary) -> str:
@@ -57,6 +61,8 @@ def run_label(summary: RunSummary) -> str:
 
 
 def _cut(text: str, width: int) -> str:
+    """Untrusted text (from the history file) made visible, cut to ``width`` with a mark."""
+    text = visible(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -126,7 +132,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
     def _cells(run: RunSummary) -> list[Text | str]:
         return [
             str(run.id),
-            time.strftime("%m-%d %H:%M", time.localtime(run.started)),
+            when(run.started, "%m-%d %H:%M"),
             Text(_cut(run.preset or run.name, WIDTHS["preset"])),  # Text: a str cell is read as markup
             Text(_cut(run.dataset, WIDTHS["data"])),
             Text(_cut(", ".join(run.variants), WIDTHS["variants"])),
@@ -154,7 +160,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
 
     def _status(self, message: str, error: bool = False) -> None:
         status = self.query_one("#history-status", Static)
-        status.update(Text(message))
+        status.update(Text(visible(message)))
         status.set_class(error, "-error")
 
     # ----------------------------------------------------------------- events

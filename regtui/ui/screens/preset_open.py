@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from regtui.core import presets
 from regtui.core.config import ConfigError, Experiment
+from regtui.core.text import visible
 
 
 from regtui.ui.screens.confirm import ConfirmScreen
@@ -90,14 +91,16 @@ class OpenPresetScreen(ModalScreen[Experiment | None]):
 
     @staticmethod
     def _prompt(entry: presets.PresetEntry) -> Text:
-        text = Text(entry.name, style="bold")
+        # Names, descriptions and errors come from files: text (never markup) with
+        # control characters made visible (an ESC would reach the terminal).
+        text = Text(visible(entry.name), style="bold")
         if entry.broken:
             text.append("  broken", style="bold red")
             text.append(f"  ({entry.origin})", style="dim")
-            text.append("\n  " + (entry.error or ""), style="red")
+            text.append("\n  " + visible(entry.error or ""), style="red")
         else:
             text.append(f"  {entry.status}", style="cyan" if entry.bundled else "green")
-            text.append("\n  " + (entry.description or "(no description)"), style="dim")
+            text.append("\n  " + visible(entry.description or "(no description)"), style="dim")
         return text
 
     def _highlighted_id(self) -> str | None:
@@ -118,23 +121,24 @@ class OpenPresetScreen(ModalScreen[Experiment | None]):
             preview.update(Content("No preset matches the filter."))
             return
         text = Text()
-        text.append(entry.name, style="bold")
+        text.append(visible(entry.name), style="bold")
         text.append(f"  {entry.status}\n", style="dim")
-        text.append(f"{entry.path}\n", style="dim")
+        text.append(f"{visible(str(entry.path))}\n", style="dim")
         if entry.shadowed:
-            text.append(f"A user preset named {entry.name} is loaded instead by name; "
+            text.append(f"A user preset named {visible(entry.name)} is loaded instead by name; "
                         "this one still opens from here.\n", style="yellow")
         if entry.broken or entry.experiment is None:
             text.append("\nbroken: ", style="bold red")
-            text.append(f"{entry.error}\n", style="red")
+            text.append(f"{visible(entry.error or '')}\n", style="red")
             text.append("\nThis file cannot be opened; fix it in an editor"
                         + (" or delete it (ctrl+d)." if not entry.bundled else "."))
         else:
             exp = entry.experiment
             if exp.description:
-                text.append(f"\n{exp.description}\n")
+                text.append(f"\n{visible(exp.description)}\n")
             text.append("\n")
-            text.append(presets.to_toml(exp) if self.show_toml else "\n".join(presets.summary_lines(exp)))
+            lines = presets.to_toml(exp).splitlines() if self.show_toml else presets.summary_lines(exp)
+            text.append("\n".join(visible(line) for line in lines))
         preview.update(text)
 
     @on(OptionList.OptionHighlighted)
@@ -167,7 +171,7 @@ class OpenPresetScreen(ModalScreen[Experiment | None]):
 
     def _status(self, message: str, error: bool = False) -> None:
         status = self.query_one("#open-status", Static)
-        status.update(Content(message))
+        status.update(Content(visible(message)))
         status.set_class(error, "-error")
 
     @on(Input.Submitted, "#preset-filter")

@@ -5,7 +5,7 @@ when that is a file data set: the path (a file; a folder of IDX files for
 idx), and for csv the target column and drop-invalid, for csv and npz the
 task.  The panel validates these like its other fields (the core decides;
 ``ConfigError``s land at the field they name) and then asks ``check()``,
-which loads the file with the core's ``make_dataset`` in a thread worker
+which loads the file with the core's ``make_dataset`` in a daemon thread
 (debounced; never on the event loop, so a 60,000 × 784 MNIST keeps the lab
 responsive).  A failed load shows the core's message (file, line, column) at
 the field and blocks ``r``; a good one shows rows, features and classes.
@@ -20,11 +20,11 @@ is numpy only).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -33,6 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
 from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment
+from regtui.core.text import visible
 from regtui.ui.widgets.config.fields import ConfigInput
 
 FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -153,11 +154,11 @@ class DataFileFields(Vertical):
         folder = Path(self.source_dir) if self.relative_to_preset else Path.cwd()
         origin = "the preset's folder" if self.relative_to_preset else "the working folder"
         if not typed:
-            self.where.update(f"a relative path is taken from {origin}, {folder}")
+            self.where.update(visible(f"a relative path is taken from {origin}, {folder}"))
         elif Path(typed).expanduser().is_absolute():
-            self.where.update(f"→ {Path(typed).expanduser()}")
+            self.where.update(visible(f"→ {Path(typed).expanduser()}"))
         else:
-            self.where.update(f"→ {resolve_data_path(typed, folder)} (from {origin})")
+            self.where.update(visible(f"→ {resolve_data_path(typed, folder)} (from {origin})"))
 
     def fallback(self, widget: Widget) -> Any:
         """A value that passes validation alone (used while the field is invalid)."""
@@ -196,7 +197,7 @@ class DataFileFields(Vertical):
             return
         if self.pending != key:
             self.pending = key
-            self.status.update(f"checking {Path(experiment.data.path).name or 'the file'}…")
+            self.status.update(visible(f"checking {Path(experiment.data.path).name or 'the file'}…"))
             if self._timer is not None:
                 self._timer.stop()
             self._timer = self.set_timer(DEBOUNCE, lambda: self._load(key))
@@ -208,8 +209,14 @@ class DataFileFields(Vertical):
 
     # ------------------------------------------------------------------ the check
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="data-file-check")
     def _load(self, key: CheckKey) -> None:
+        """Load the file in a daemon thread of its own, not a Textual thread worker:
+        those run in asyncio's default executor, which ``App.run`` waits for at exit,
+        so ``q`` would wait for a slow check (a 10^6-column CSV: for ever).  A stale
+        result is dropped when it arrives (``on_data_file_fields_checked``)."""
+        threading.Thread(target=self._check_file, args=(key,), name="regtui-data-file-check", daemon=True).start()
+
+    def _check_file(self, key: CheckKey) -> None:
         from regtui.core.data import make_dataset
 
         data, base = key
@@ -228,4 +235,4 @@ class DataFileFields(Vertical):
             return
         self.pending = None
         self.result = message.result
-        self.status.update(message.result.summary or HINT)
+        self.status.update(visible(message.result.summary) or HINT)
