@@ -8,7 +8,7 @@ reproducible on any machine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -81,6 +81,19 @@ def tiny_preset_file(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(TINY_TOML, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Before any test or session fixture: user presets and run history in this
+    session's own temporary folder.  Under pytest-xdist every worker has its own
+    base temporary folder, so two workers never share a history file."""
+    home = tmp_path_factory.getbasetemp() / "session-user"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REGTUI_PRESETS_DIR", str(home / "presets"))
+    patch.setenv("REGTUI_HOME", str(home / "home"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
