@@ -259,7 +259,10 @@ async def test_a_status_note_cut_at_80_columns_is_said_in_full(tiny) -> None:
         await pilot.pause()
         await pilot.pause()
         assert said == [long_note]
-        bar.set_note("r run · ? help")  # one that fits is not repeated
+        bar.set_note(long_note, "red")  # set again (the app refreshes its note): said once
+        await pilot.pause()
+        await pilot.pause()
+        bar.set_note("r run · ? help")  # one that fits is not said
         await pilot.pause()
         await pilot.pause()
         assert said == [long_note]

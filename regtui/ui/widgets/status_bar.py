@@ -55,6 +55,8 @@ class StatusBar(Horizontal):
         self._paused_total = 0.0
         self._ended_at: float | None = None
         self._shown_width = -1
+        self._said = ""
+        """The cut note last said in full (a notification), so that it is said once."""
         self._rate_samples: deque[tuple[float, float]] = deque()
         """(elapsed seconds, fraction done) of recent progress reports: the ETA's rate."""
 
@@ -110,16 +112,18 @@ class StatusBar(Horizontal):
 
     def set_note(self, note: str | Text, style: str = "") -> None:
         note = note if isinstance(note, Text) else Text(note, style=style)
-        changed = note.plain != self.note.plain
+        if note.plain != self.note.plain:
+            self._said = ""
         self.note = note
         self.query_one("#status-note", Static).update(self.note)
-        if changed and note.plain:
+        if note.plain:
             self.call_after_refresh(self._say_if_cut)
 
     def _say_if_cut(self) -> None:
         """A note cut short at the edge (``…``) is also said in full, in a notification that stays."""
         room = self.query_one("#status-note", Static).content_region.width
-        if room and self.note.cell_len > room:
+        if room and self.note.cell_len > room and self._said != self.note.plain:
+            self._said = self.note.plain  # once per note, however often it is set again
             self.app.notify(self.note.plain, timeout=NOTE_SECONDS, markup=False)
 
     # ------------------------------------------------------------------ text
