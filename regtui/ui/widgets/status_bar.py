@@ -78,6 +78,13 @@ class StatusBar(Horizontal):
         self._rate_samples.clear()
         self.refresh_text()
 
+    def idle(self, epochs: int) -> None:
+        """No run on screen (another preset was opened): ``idle epoch 0/N``."""
+        self.state, self.epoch, self.epochs, self.fraction = "idle", 0, epochs, 0.0
+        self._paused_at, self._paused_total, self._ended_at = None, 0.0, None
+        self._rate_samples.clear()
+        self.refresh_text()
+
     def running(self) -> None:
         self.state = "running"
         self.refresh_text()

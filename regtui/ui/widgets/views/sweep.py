@@ -91,6 +91,16 @@ class SweepView(Vertical):
 
     # ------------------------------------------------------------------ public
 
+    def reset(self) -> None:
+        """Forget the sweep on screen (another preset was opened): back to its definition."""
+        self.experiment, self.points = None, []
+        self.started = self.finished = False
+        self.set_class(True, "-empty")
+        self.set_class(False, "-grid")
+        self.query_one("#sweep-points", DataTable).clear(columns=True)
+        self.query_one("#sweep-best", Static).update("")
+        self.query_one("#sweep-heat", Static).update("")
+
     def show_definition(self, experiment: Experiment | None) -> None:
         """Before the first sweep: what ``r`` would run (the config panel's Sweep section)."""
         if self.experiment is not None:
