@@ -5,7 +5,10 @@ per point, the ranking statistic (``regtui.core.ranking``: by default the
 validation loss where training ends; mean ± std over seeds), the best-epoch
 value beside it and the final train loss, with a bar per point so the U shape
 shows in a plain terminal.
-Exit codes as ``regtui run``: 0, 2 on a usage/preset error, 130 on Ctrl+C.
+``--engine ray [--address A]`` runs the shards as Ray tasks instead
+(``regtui.core.engines``).  Every training is recorded in the run history.
+Exit codes as ``regtui run``: 0, 2 on a usage/preset/engine error, 130 on
+Ctrl+C; 1 when a shard failed (its points are marked failed, with the error).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BAR = 24
 
 
@@ -47,7 +50,12 @@ def add_parser(sub: Any) -> None:
                    help="write one entry per grid point: knob values, mean/std of the ranking statistic, "
                         "of the best val loss and of the final train loss")
     p.add_argument("--force", action="store_true", help="replace an existing --json file")
+    p.add_argument("--engine", choices=("in-process", "ray"), help="where to train (engine.kind): in this process "
+                   "(default) or as Ray tasks, each a shard of stacked networks (pip install 'regtui[ray]')")
+    p.add_argument("--address", metavar="ADDRESS", help="with --engine ray (engine.address): auto or HOST:PORT joins "
+                   "a running Ray cluster; without it a local Ray starts on this machine")
     p.add_argument("--presets-dir", metavar="DIR", default=argparse.SUPPRESS, help="folder of user presets")
+    p.add_argument("--no-history", action="store_true", help="do not record the sweep in the history database")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
     p.set_defaults(handler=sweep_command)
 
@@ -91,39 +99,84 @@ def _load(args: argparse.Namespace):
             raise exc.with_source("--grid") from None
     if not experiment.sweep:
         raise ConfigError("sweep", "nothing to sweep: give --grid KEY=V1,V2,... or [[sweep]] tables in the preset", args.preset)
-    return experiment
+    return _with_engine(experiment, args)
+
+
+def _with_engine(experiment, args: argparse.Namespace):
+    from dataclasses import replace
+
+    from regtui.core.config import ConfigError
+
+    engine = experiment.engine
+    try:
+        if args.engine is not None:
+            engine = replace(engine, kind=args.engine)
+        if args.address is not None:
+            if engine.kind != "ray":
+                raise ConfigError("--address", "joins a Ray cluster: add --engine ray")
+            engine = replace(engine, address=args.address)
+        return replace(experiment, engine=engine)
+    except ConfigError as exc:
+        raise exc.with_source("--engine/--address") from None
 
 
 def sweep_command(args: argparse.Namespace) -> int:
     from regtui.core.config import ConfigError
 
-    from regtui.commands.outputs import EXIT_OUTPUT, failure_line, plan_outputs, protected_paths, write_outputs
+    from regtui.commands.outputs import plan_outputs, protected_paths
     from regtui.core.files import OutputError
-    from regtui.core.text import visible
 
     try:
         experiment = _load(args)
-        plan = plan_outputs(json_path=args.json_path, force=args.force,
-                            protected=protected_paths(experiment, args.preset))
+        outputs = plan_outputs(json_path=args.json_path, force=args.force,
+                               protected=protected_paths(experiment, args.preset))
     except (ConfigError, OutputError) as exc:
         print(f"regtui sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from regtui.core.sweep import SweepProgress, run_sweep
+    from regtui.core.engines.base import EngineError
+    from regtui.core.engines.choose import open_engine
+    from regtui.core.text import visible
 
+    try:
+        engine = open_engine(experiment.engine)
+    except EngineError as exc:
+        print(visible(f"regtui sweep: {exc}"), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:  # while a cluster is being joined: nothing ran yet
+        from regtui.commands.signals import exit_code
+
+        return exit_code(exc)
+    try:
+        return _sweep(args, experiment, engine, outputs)
+    except EngineError as exc:
+        print(visible(f"regtui sweep: {exc}"), file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.close()
+
+
+def _sweep(args: argparse.Namespace, experiment, engine, outputs) -> int:
+    from regtui.commands.outputs import EXIT_OUTPUT, failure_line, write_outputs
     from regtui.commands.signals import deferred, exit_code, signal_name
+    from regtui.core.config import ConfigError
+    from regtui.core.sweep import SweepProgress, plan, point_name, run_sweep
+    from regtui.core.text import visible
 
     points: list = []
     code = EXIT_OK
-    stream = run_sweep(experiment)
+    store, record, runs = _history(args)
+    stream = run_sweep(experiment, engine=engine, record=record)
     progress = None
     stopped_by: KeyboardInterrupt | None = None
     try:
         if not args.quiet:
             from rich.console import Console
+            from rich.markup import escape
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            progress = Progress(TextColumn("sweep epochs"), MofNCompleteColumn(), BarColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True))
+            label = "sweep epochs" if engine.label == "in-process" else f"shard epochs on {engine.label}"
+            progress = Progress(TextColumn(escape(label)), MofNCompleteColumn(), BarColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True))
             progress.start()
             task = progress.add_task("sweep", total=None)
         for item in stream:
@@ -138,27 +191,68 @@ def sweep_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM or SIGHUP (regtui.commands.signals)
         stopped_by = exc
     finally:
+        with deferred():  # a second Ctrl+C waits: what arrived is recorded, the tasks cancelled
+            stream.close()
         if progress is not None:
             progress.stop()
+        if store is not None:
+            store.close()
     with deferred() as meanwhile:  # a second signal waits for the outputs instead of losing them
         if stopped_by is not None:
-            stream.close()
             code = exit_code(stopped_by)
             print(f"stopped by {signal_name(code - 128)}: writing the points finished so far", file=sys.stderr)
-        if plan.json is not None:
+        order = [knobs for _, knobs_list in plan(experiment) for knobs in knobs_list]
+        points.sort(key=lambda p: order.index(p.knobs))
+        if runs and not args.quiet:
+            ids = ", ".join(str(r.run_id) for r in runs)
+            print(f"recorded as run{'s' if len(runs) > 1 else ''} {ids} (regtui history show ID)", file=sys.stderr)
+        failed_points = [p for p in points if p.errors]
+        for point in failed_points:
+            why = "; ".join(sorted({e for e in point.errors if e}))
+            print(visible(f"regtui sweep: point {point_name(point.knobs) or 'base'} failed: {why}"), file=sys.stderr)
+        if failed_points and code == EXIT_OK:
+            code = EXIT_FAILED
+        if outputs.json is not None:
             from regtui.core.schema import experiment_to_dict
 
             doc = {"experiment": experiment_to_dict(experiment), "points": [p.summary() for p in points]}
-            written, failed = write_outputs([(str(plan.json), [plan.json],
+            written, failed = write_outputs([(str(outputs.json), [outputs.json],
                                               lambda _: json.dumps(doc, indent=2, allow_nan=False) + "\n")])
             if failed:
                 print(visible(failure_line("regtui sweep", written, failed)), file=sys.stderr)
                 code = code if code != EXIT_OK else EXIT_OUTPUT
         if not args.quiet:
-            _print_table(experiment, points, to_stderr=plan.uses_stdout)
+            _print_table(experiment, points, to_stderr=outputs.uses_stdout)
     if meanwhile and code == EXIT_OK:
         code = exit_code(meanwhile.signum)
     return code
+
+
+def _history(args: argparse.Namespace):
+    """``(store, record, runs)``: the history store, ``run_sweep``'s record factory and the
+    recorders it opened; ``(None, None, [])`` with ``--no-history`` or when the store fails."""
+    if args.no_history:
+        return None, None, []
+    from regtui.core.run_records import StoreError
+    from regtui.core.store import RunStore
+    from regtui.core.text import visible
+
+    try:
+        store = RunStore.open()
+    except StoreError as exc:
+        print(visible(f"regtui sweep: history: not recorded: {exc}"), file=sys.stderr)
+        return None, None, []
+    runs: list = []
+
+    def record(experiment, data, engine_label):
+        try:
+            runs.append(store.recorder(experiment, source="cli", preset=args.preset, data=data, engine=engine_label))
+        except StoreError as exc:
+            print(visible(f"regtui sweep: history: not recorded: {exc}"), file=sys.stderr)
+            return None
+        return runs[-1]
+
+    return store, record, runs
 
 
 def _print_table(experiment, points, *, to_stderr: bool = False) -> None:

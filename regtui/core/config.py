@@ -33,6 +33,7 @@ DEVICES = ("auto", "cpu", "cuda")
 RANKINGS = ("end", "best")
 """How variants are ranked (``regtui.core.ranking``): the validation loss where
 training ends, or each variant's best epoch (early stopping)."""
+ENGINES = ("in-process", "ray")
 
 
 class ConfigError(ValueError):
@@ -254,6 +255,27 @@ def covered_layers(layers: str | tuple[int, ...], n_layers: int) -> frozenset[in
     return frozenset(layers)
 
 
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where a sweep's trainings run (``regtui sweep``; the lab's Sweep section)."""
+
+    kind: str = "in-process"
+    """in-process (this process) or ray (tasks on a Ray cluster: pip install 'regtui[ray]')."""
+    address: str = ""
+    """ray: empty starts a local Ray on this machine; auto joins the running cluster
+    (RAY_ADDRESS or the last ``ray start``); HOST:PORT (or ray://HOST:PORT) joins that one."""
+    shard_size: int = 0
+    """ray: at most this many networks (grid points × seeds) per task; 0 splits each
+    training evenly over the cluster's CPUs (or GPUs)."""
+    cpus_per_task: float = 1.0
+    """ray: CPUs each task asks for (and torch threads it uses)."""
+    gpus_per_task: float = 1.0
+    """ray, with device cuda (or auto on a cluster with GPUs): GPUs each task asks for;
+    a fraction lets several tasks share one GPU."""
+    retries: int = 3
+    """ray: how often a task whose worker died is run again before its points are failed."""
+
+
 SWEEP_VARIANT_KEYS = ("l2", "weight_decay", "dropout", "input_dropout")
 
 
@@ -318,6 +340,8 @@ class Experiment:
     """Optional: one or two knobs to sweep (``regtui sweep``, the lab's sweep view)."""
     claims: tuple[Claim, ...] = ()
     """Optional: what the preset demonstrates, as claims checked over seeds."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Where a sweep runs: in this process or on a Ray cluster."""
     source_dir: str = field(default="", compare=False, repr=False)
     """The folder of the preset file it came from (relative data paths resolve there);
     not part of the experiment's identity and never saved."""
@@ -403,6 +427,7 @@ def validate(exp: Experiment) -> None:
     _check(members <= 256, "train.seeds", f"variants × seeds = {members} networks; at most 256 train at once")
     _validate_sweep(exp)
     _validate_claims(exp)
+    _validate_engine(exp.engine)
     seen: set[str] = set()
     for v in exp.variants:
         key = f"variants.{v.name}"
@@ -499,3 +524,19 @@ def _validate_sweep(exp: Experiment) -> None:
     n_train_points = next((len(a.values) for a in axes if a.key == "data.n_train"), 1)
     members = points // n_train_points * exp.train.seeds
     _check(members <= 256, "sweep", f"grid points × seeds = {members} networks; at most 256 train at once")
+
+
+def _validate_engine(e: EngineConfig) -> None:
+    _check(e.kind in ENGINES, "engine.kind", f"unknown engine {e.kind!r}; choose one of {', '.join(ENGINES)}")
+    address = e.address.strip()
+    _check(address == e.address and address.isprintable() and " " not in address and len(address) <= 200,
+           "engine.address", f"must be empty, auto, HOST:PORT or ray://HOST:PORT, got {e.address!r}")
+    if address and address != "auto":
+        host, sep, port = address.removeprefix("ray://").rpartition(":")
+        _check(bool(sep and host and port.isdigit() and 0 < int(port) < 65536), "engine.address",
+               f"must be empty, auto, HOST:PORT or ray://HOST:PORT, got {e.address!r}")
+    _check(0 <= e.shard_size <= 256, "engine.shard_size", f"must be 0 (automatic) to 256 networks, got {e.shard_size}")
+    _check(0.0 < e.cpus_per_task <= 1024, "engine.cpus_per_task", f"must be in (0, 1024], got {e.cpus_per_task!r}")
+    _check(0.0 < e.gpus_per_task <= 64 and (e.gpus_per_task <= 1 or float(e.gpus_per_task).is_integer()),
+           "engine.gpus_per_task", f"must be a fraction in (0, 1] or a whole number up to 64, got {e.gpus_per_task!r}")
+    _check(0 <= e.retries <= 100, "engine.retries", f"must be in [0, 100], got {e.retries}")

@@ -132,6 +132,18 @@ class Recorder:
             return
         self._flush(EPOCH_WAIT_S)
 
+    def placed(self, members: Sequence[int], worker: str) -> None:
+        """Note where members trained (an engine's worker, ``HOST pid N``); never raises."""
+        if self._finished or self.error is not None or not members:
+            return
+        rows = [(worker, self.run_id, int(i)) for i in members]
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("UPDATE members SET worker = ? WHERE run_id = ? AND idx = ?", rows)
+
+        self._queue.append((0, write))  # in order with the epochs; a busy history queues it too
+        self._flush(EPOCH_WAIT_S)
+
     def finish(self, statuses: Sequence[RunStatus] | None = None) -> RunStatus:
         """End the run with the members' final statuses (default: the last event's,
         with ``running`` read as ``stopped``); returns the run's status.  Writes what

@@ -153,7 +153,7 @@ class SeedGroup:
     def _status(self) -> tuple[RunStatus, int]:
         """The most telling status of the seeds and how many seeds have it."""
         statuses = [m.status for m in self.members]
-        for severe in (RunStatus.RUNNING, RunStatus.CUT_OFF, RunStatus.DIVERGED, RunStatus.STOPPED):
+        for severe in (RunStatus.RUNNING, RunStatus.CUT_OFF, RunStatus.FAILED, RunStatus.DIVERGED, RunStatus.STOPPED):
             if count := statuses.count(severe):
                 return severe, count
         return RunStatus.FINISHED, len(statuses)

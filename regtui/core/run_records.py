@@ -9,7 +9,7 @@ screen; ``StoredRun`` is a run loaded whole (its experiment, its
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from regtui.core.config import Experiment
@@ -77,6 +77,8 @@ class RunSummary:
     """The winner's ranking statistic (mean over seeds); None when none may be ranked first."""
     rank_variant: str | None = None
     """The winner: the variant ranked first."""
+    engine: str | None = None
+    """Where it trained: None or ``in-process`` here; ``ray local`` / ``ray ADDRESS`` on Ray."""
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON holds it: a non-finite number (a hand-edited row) as None."""
@@ -108,6 +110,8 @@ class StoredRun:
     history: RunHistory
     data: dict[str, Any] | None = None
     """What the run trained on (``Dataset.summary()``), for runs recorded with it."""
+    workers: dict[int, str] = field(default_factory=dict)
+    """Member index -> the worker that trained it (``HOST pid N``), for engine runs."""
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``regtui run --json``: ``RunHistory.to_json()`` plus ``data``."""

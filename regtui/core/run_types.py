@@ -41,6 +41,8 @@ class RunStatus(str, Enum):
     DAMAGED = "damaged"
     """A stored run whose row cannot be read (a hand-edited or corrupted file): listed
     with what is wrong, never loaded, deletable (never written, only reported)."""
+    FAILED = "failed"
+    """Its engine task failed (a Ray worker died past its retries, or the task raised)."""
 
     def __str__(self) -> str:
         return self.value
@@ -55,8 +57,11 @@ class RunStatus(str, Enum):
 
 
 def run_status(statuses: Sequence[str]) -> RunStatus:
-    """A run's status from its members' final statuses: ``stopped`` if any member
-    was stopped (or still running), ``diverged`` if all diverged, else ``finished``."""
+    """A run's status from its members' final statuses: ``failed`` if any member's
+    engine task failed, ``stopped`` if any member was stopped (or still running),
+    ``diverged`` if all diverged, else ``finished``."""
+    if any(s == RunStatus.FAILED for s in statuses):
+        return RunStatus.FAILED
     if any(s in (RunStatus.STOPPED, RunStatus.RUNNING) for s in statuses):
         return RunStatus.STOPPED
     if statuses and all(s == RunStatus.DIVERGED for s in statuses):

@@ -14,11 +14,11 @@ from dataclasses import fields
 from typing import Any, Mapping
 
 from regtui.core.config import (
-    DATASETS_FILE, SCHEDULE_VARIANT_KEYS, Claim, DataConfig, Experiment, LrChange, ModelConfig, SweepAxis,
+    DATASETS_FILE, SCHEDULE_VARIANT_KEYS, Claim, DataConfig, EngineConfig, Experiment, LrChange, ModelConfig, SweepAxis,
     TrainConfig, VariantChange, VariantConfig, _check,
 )
 
-_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "engine": EngineConfig}
 
 
 def _type_name(value: Any) -> str:
@@ -121,7 +121,7 @@ def _build_variant(table: Any, index: int) -> VariantConfig:
 def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     """Strictly build an ``Experiment`` from parsed TOML; raises ``ConfigError``."""
     _check(isinstance(raw, Mapping), "", "the top level must be a table")
-    allowed = {"name", "description", "data", "model", "train", "variants", "sweep", "claims"}
+    allowed = {"name", "description", "data", "model", "train", "variants", "sweep", "claims", "engine"}
     for key in raw:
         _check(key in allowed, str(key) or repr(key), f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
     kwargs: dict[str, Any] = {}

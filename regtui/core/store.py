@@ -215,15 +215,22 @@ def _rank_row(rank_by: str, names: Sequence[str], seeds: int, vals: dict[int, li
     return rank_by, scores[order[0]].value, names[order[0]]
 
 
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
+    """Where a run trained: the engine (``in-process``, ``ray local``, ``ray HOST:PORT``)
+    and, per member, the worker that trained it (``HOST pid N``); NULL for older runs."""
+    db.execute("ALTER TABLE runs ADD COLUMN engine TEXT")
+    db.execute("ALTER TABLE members ADD COLUMN worker TEXT")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3, _migrate_3_to_4)
+    _migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3, _migrate_3_to_4, _migrate_4_to_5)
 """``MIGRATIONS[i]`` upgrades schema version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _SUMMARY_COLS = (
     "id, started, ended, heartbeat, status, source, preset, name, dataset, variant_names, seeds, epochs, "
     "last_epoch, seconds, best_val_loss, best_variant, best_epoch, host, pid, process_token, "
-    "rank_by, rank_value, rank_variant"
+    "rank_by, rank_value, rank_variant, engine"
 )
 _Row = namedtuple("_Row", METRICS)  # type: ignore[misc]  # what VariantHistory.append reads
 
@@ -381,24 +388,26 @@ class RunStore:
     # ------------------------------------------------------------------ recording
 
     def recorder(self, experiment: Experiment, *, source: str = "cli", preset: str | None = None,
-                 data: dict[str, Any] | None = None, branch: BranchRecord | None = None) -> "Recorder":
+                 data: dict[str, Any] | None = None, branch: BranchRecord | None = None,
+                 engine: str | None = None) -> "Recorder":
         """Insert a new ``running`` run and return the ``Recorder`` that fills it;
         ``data`` is what it trains on (``Dataset.summary()``), kept for exports;
-        ``branch`` says which run it branched from (its ``run_id`` is ignored)."""
+        ``branch`` says which run it branched from (its ``run_id`` is ignored);
+        ``engine`` where it trains (``Engine.label``: ``in-process``, ``ray ADDRESS``)."""
         now = time.time()
         row = (
             now, now, RunStatus.RUNNING.value, source, preset, experiment.name, experiment.data.dataset,
             json.dumps([v.name for v in experiment.variants]), experiment.train.seeds, experiment.train.epochs,
             json.dumps(experiment_to_dict(experiment), allow_nan=False),
             HOST, os.getpid(), OWN_TOKEN, __version__,
-            None if data is None else json.dumps(data, allow_nan=False),
+            None if data is None else json.dumps(data, allow_nan=False), engine,
         )
 
         def insert(db: sqlite3.Connection) -> int:
             cur = db.execute(
                 "INSERT INTO runs (started, heartbeat, status, source, preset, name, dataset, variant_names, "
-                "seeds, epochs, config, host, pid, process_token, regtui_version, data_info) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "seeds, epochs, config, host, pid, process_token, regtui_version, data_info, engine) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             run_id = int(cur.lastrowid)
             db.executemany("INSERT INTO members (run_id, idx, name, status) VALUES (?, ?, ?, ?)",
                            [(run_id, i, m.name, RunStatus.RUNNING.value)
@@ -458,7 +467,9 @@ class RunStore:
             experiment = experiment_from_dict(json.loads(config))
         except (ConfigError, ValueError, TypeError, RecursionError) as exc:
             raise StoreError(f"{self.path}: run {run_id}: its stored config no longer loads: {exc}") from None
-        statuses = dict(self._query("SELECT idx, status FROM members WHERE run_id = ?", (run_id,)))
+        member_rows = self._query("SELECT idx, status, worker FROM members WHERE run_id = ?", (run_id,))
+        statuses = {idx: status for idx, status, _ in member_rows}
+        workers = {idx: worker for idx, _, worker in member_rows if worker is not None}
         rows = self._query(
             f"SELECT member, epoch, {', '.join(METRIC_COLUMNS)} FROM epochs WHERE run_id = ? ORDER BY member, epoch",
             (run_id,))
@@ -480,7 +491,7 @@ class RunStore:
             raise StoreError(f"{damaged}: {exc}") from None
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
-        return StoredRun(summary, experiment, history, data)
+        return StoredRun(summary, experiment, history, data, workers)
 
     def branch_of(self, run_id: int) -> BranchRecord | None:
         """Where run ``run_id`` branched from, or None for a run that is no branch."""
@@ -533,7 +544,7 @@ def _read_summary(row: tuple[Any, ...], now: float) -> RunSummary:
     """A summary from a ``runs`` row; ``ValueError``/``TypeError`` naming the column that is wrong."""
     (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
      last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token,
-     rank_by, rank_value, rank_variant) = row
+     rank_by, rank_value, rank_variant, engine) = row
 
     def number(column: str, value: Any, *, optional: bool = False) -> Any:
         if value is None and optional:
@@ -578,6 +589,7 @@ def _read_summary(row: tuple[Any, ...], now: float) -> RunSummary:
         rank_by=rank_by if rank_by in RANKINGS else "end",
         rank_value=number("rank_value", rank_value, optional=True),
         rank_variant=text("rank_variant", rank_variant, optional=True),
+        engine=text("engine", engine, optional=True),
     )
 
 
@@ -586,7 +598,7 @@ def _damaged_summary(row: tuple[Any, ...], problem: str) -> RunSummary:
     field where it is readable (else a neutral value)."""
     (run_id, started, ended, heartbeat, status, source, preset, name, dataset, names, seeds, epochs,
      last_epoch, seconds, best_val, best_variant, best_epoch, host, pid, token,
-     rank_by, rank_value, rank_variant) = row
+     rank_by, rank_value, rank_variant, engine) = row
 
     def num(value: Any, default: float) -> float:
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
@@ -600,6 +612,7 @@ def _damaged_summary(row: tuple[Any, ...], problem: str) -> RunSummary:
         dataset=txt(dataset, "?"), variants=(), seeds=int(num(seeds, 1)), epochs=int(num(epochs, 0)),
         last_epoch=int(num(last_epoch, -1)), seconds=float(num(seconds, 0.0)), best_val_loss=None,
         best_variant=None, best_epoch=None, host=txt(host, "?"), pid=int(num(pid, 0)), problem=problem,
+        engine=txt(engine, "") or None,
     )
 
 

@@ -3,10 +3,12 @@
 Every grid point of a ``variants.NAME.*`` knob becomes a copy of that variant,
 and every (point, seed) pair a member of one stacked model, so a 5-point ×
 5-seed sweep trains as one run.  A ``data.n_train`` knob needs other data, so
-its values run one after another.  ``run_sweep`` is a generator like
-``Training.events()``: it yields ``SweepProgress`` after every batch and epoch
-and, after each training, the ``SweepPoint`` results it finished (so an
-n_train sweep shows its points as they come).
+each of its values is a training of its own.  ``run_sweep`` hands the
+trainings to an engine (``regtui.core.engines``: in this process, one after
+another, or as Ray tasks, each a shard of stacked members) and is a generator
+like ``Training.events()``: it yields ``SweepProgress`` after every batch (in
+process) and epoch, and the ``SweepPoint`` results as their shards finish (so
+an n_train sweep shows its points as they come).
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from regtui.core.config import Experiment, SweepAxis, VariantConfig
+from regtui.core.config import Experiment, SweepAxis, VariantConfig, absolute_data_path
 from regtui.core.ranking import Score, rank_scores, seeds_score
 from regtui.core.results import RunHistory, VariantHistory
-from regtui.core.run_types import BatchEnd, EpochEnd, RunStatus, plan_members
+from regtui.core.run_types import RunStatus, plan_members
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class SweepPoint:
     final_train_loss: tuple[float, ...]
     final_val_loss: tuple[float, ...]
     statuses: tuple[RunStatus, ...]
+    errors: tuple[str, ...] = ()
+    """Per seed, why its engine task failed ("" where it did not); empty when none failed."""
 
     @staticmethod
     def _stats(values: tuple[float, ...]) -> tuple[float | None, float | None]:
@@ -58,7 +62,7 @@ class SweepPoint:
             "seeds": len(self.best_val_loss),
             "statuses": list(self.statuses),
             "per_seed_best_val_loss": [v if math.isfinite(v) else None for v in self.best_val_loss],
-        }
+        } | ({"errors": list(self.errors)} if self.errors else {})
 
 
 @dataclass(frozen=True)
@@ -104,45 +108,134 @@ def plan(experiment: Experiment) -> list[tuple[Experiment, list[dict[str, float]
     return trainings
 
 
-def run_sweep(experiment: Experiment) -> Iterator[SweepProgress | list[SweepPoint]]:
-    """Train the whole grid; yields progress per epoch and each training's points.
-    Each training is a ``regtui.core.run.Run`` (not recorded in the history)."""
-    from regtui.core.run import Run
+class SweepRecorder(Protocol):
+    """What ``run_sweep`` records into: ``RunStore.recorder(...)``'s ``Recorder``."""
+
+    def add(self, event: Any) -> None: ...
+    def placed(self, members: Sequence[int], worker: str) -> None: ...
+    def finish(self, statuses: Sequence[str] | None = None) -> str: ...
+
+
+RecordFactory = Callable[[Experiment, dict[str, Any], str], "SweepRecorder | None"]
+"""``(training's experiment, data summary, engine label) -> recorder``, once per training."""
+
+
+def run_sweep(experiment: Experiment, *, engine: Any = None,
+              record: RecordFactory | None = None) -> Iterator[SweepProgress | list[SweepPoint]]:
+    """Train the whole grid on ``engine`` (default: the one ``experiment.engine``
+    names, opened and closed here); yields progress and, as their shards end,
+    the finished points, in grid order per training.
+
+    ``record`` opens a recorder per training: every epoch of every member is
+    written as it would be by one stacked run, and on stop (closing this
+    generator, Ctrl+C) what arrived is written before the run is finished.
+    Raises ``EngineError`` when the engine cannot run.
+    """
+    from regtui.core.data import make_dataset
+    from regtui.core.engines.base import (
+        Planned, ShardBatch, ShardEnded, ShardEpoch, ShardPlaced, TrainingStarted,
+    )
+    from regtui.core.engines.choose import open_engine
+    from regtui.core.engines.merge import EpochMerger
 
     trainings = plan(experiment)
+    exps = [absolute_data_path(exp) for exp, _ in trainings]  # recorded as Run records
+    own = engine is None
+    if own:
+        engine = open_engine(experiment.engine)
     per = experiment.train.epochs
-    total = per * len(trainings)
-    for index, (exp, points) in enumerate(trainings):
-        run = Run(exp, record=False)
-        events = run.events()
-        try:
-            for event in events:
-                if isinstance(event, EpochEnd):
-                    yield SweepProgress(index * per + event.epoch, total)
-                elif isinstance(event, BatchEnd):
-                    yield SweepProgress(index * per + event.epoch - 1, total, event.batch, event.n_batches)
-        finally:
-            events.close()
-        rank_by = experiment.train.rank_by
-        yield [_point(knobs, group, rank_by) for knobs, group in zip(points, _groups(run.history))]
+    histories = [RunHistory(exp) for exp in exps]
+    errors: list[list[str]] = [[""] * len(plan_members(exp)) for exp in exps]
+    recorders: list[Any] = [None] * len(exps)
+    mergers: list[EpochMerger | None] = [None] * len(exps)
+    yielded: list[set[int]] = [set() for _ in exps]
+    progress: dict[int, int] = {}
+    stream = engine.run(exps, lambda exp: make_dataset(exp.data, exp.source_dir or None))
+    try:
+        for item in stream:
+            if isinstance(item, Planned):
+                for i, exp in enumerate(exps):
+                    mergers[i] = EpochMerger(len(errors[i]), [s for s in item.shards if s.training == i])
+                progress = {s.index: 0 for s in item.shards}
+                total = per * len(item.shards)
+                continue
+            if isinstance(item, TrainingStarted):
+                if record is not None:
+                    recorders[item.training] = record(exps[item.training], item.data, engine.label)
+                continue
+            shard = item.shard
+            i = shard.training
+            merger, rec = mergers[i], recorders[i]
+            if isinstance(item, ShardPlaced):
+                if rec is not None:
+                    rec.placed(shard.members, item.worker)
+                continue
+            if isinstance(item, ShardBatch):
+                done = sum(progress.values()) - progress[shard.index] + item.event.epoch - 1
+                yield SweepProgress(done, total, item.event.batch, item.event.n_batches)
+                continue
+            if isinstance(item, ShardEpoch):
+                released = merger.add(shard, item.event)
+                histories[i].add(merger.expand(shard, item.event))
+                progress[shard.index] = item.event.epoch
+            elif isinstance(item, ShardEnded):
+                released = merger.end(shard, item.error)
+                final = merger.final_statuses()
+                for m in shard.members:
+                    histories[i].members[m].status = final[m]
+                    errors[i][m] = item.error or ""
+                progress[shard.index] = per
+            else:  # pragma: no cover - an engine event this sweep does not know
+                continue
+            if rec is not None:
+                for event in released:
+                    rec.add(event)
+                if merger.done:
+                    rec.finish(merger.final_statuses())
+            yield SweepProgress(sum(progress.values()), total)
+            finished = _finished_points(trainings[i][1], histories[i], merger.ended_members(), yielded[i], errors[i])
+            if finished:
+                yield finished
+    finally:
+        stream.close()
+        for merger, rec in zip(mergers, recorders):
+            if rec is not None and merger is not None and not merger.done:
+                for event in merger.flush():
+                    rec.add(event)
+                rec.finish(merger.final_statuses())
+        if own:
+            engine.close()
 
 
-def _groups(history: RunHistory) -> list[list[VariantHistory]]:
-    """Each variant's members (one per seed), in variant order."""
+def _finished_points(knobs: list[dict[str, float]], history: RunHistory, ended: set[int], yielded: set[int],
+                     errors: list[str]) -> list[SweepPoint]:
+    """The points of one training whose members have all ended, not yet yielded, in grid order."""
     planned = plan_members(history.experiment)
-    return [[h for h, m in zip(history.members, planned) if m.variant_index == i]
-            for i in range(len(history.experiment.variants))]
+    out = []
+    for p, point_knobs in enumerate(knobs):
+        members = [i for i, m in enumerate(planned) if m.variant_index == p]
+        if p not in yielded and all(i in ended for i in members):
+            yielded.add(p)
+            out.append(_point(point_knobs, [history.members[i] for i in members], history.experiment.train.rank_by,
+                              [errors[i] for i in members]))
+    return out
 
 
-def _point(knobs: dict[str, float], members: list[VariantHistory], rank_by: str) -> SweepPoint:
+def _point(knobs: dict[str, float], members: list[VariantHistory], rank_by: str,
+           errors: list[str] | None = None) -> SweepPoint:
     nan = float("nan")
+    score = seeds_score(members, rank_by)
+    if any(m.status == RunStatus.FAILED for m in members):  # a seed whose task failed has no value: never first
+        per_seed = tuple(nan if m.status == RunStatus.FAILED else v for m, v in zip(members, score.per_seed))
+        score = dataclasses.replace(score, per_seed=per_seed)
     return SweepPoint(
         knobs,
-        seeds_score(members, rank_by),
+        score,
         tuple(m.best.val_loss if m.best else nan for m in members),
         tuple(v if (v := m.last("train_loss")) is not None else nan for m in members),
         tuple(v if (v := m.last("val_loss")) is not None else nan for m in members),
         tuple(m.status for m in members),
+        tuple(errors) if errors and any(errors) else (),
     )
 
 

@@ -30,7 +30,7 @@ from regtui.core.config import Experiment, VariantConfig, covered_layers, lr_at_
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
 from regtui.core.optimizers import make_optimizer
-from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics, Event, RunStatus, dropout_seed, plan_members
+from regtui.core.run_types import BatchEnd, EpochEnd, EpochMetrics, Event, Member, RunStatus, dropout_seed, plan_members
 
 BLOWUP = 1000.0
 """A member diverges when its loss turns NaN/inf or exceeds BLOWUP × its epoch-0
@@ -190,14 +190,18 @@ class DivergenceGuard:
 class Training:
     """One comparison, set up and ready to step; ``events()`` runs it."""
 
-    def __init__(self, experiment: Experiment, dataset: Dataset | None = None) -> None:
+    def __init__(self, experiment: Experiment, dataset: Dataset | None = None,
+                 members: list[Member] | None = None) -> None:
+        """``members``: a part of ``plan_members(experiment)`` to train alone (a sweep
+        shard on another machine); each keeps its seed and dropout generator, so its
+        numbers are those it gets in the whole stack."""
         self.experiment = exp = experiment
         self.device = dev = resolve_device(exp.train.device)
         if dataset is None:
             memory.check_planned_data(exp.data)  # a generated set too large to draw: refused before drawing
         self.dataset = ds = dataset if dataset is not None else make_dataset(exp.data, exp.source_dir or None)
+        self.members = members = list(members) if members is not None else plan_members(exp)
         self.memory = self._check_memory(ds, dev)
-        self.members = members = plan_members(exp)
         self.names = tuple(m.name for m in members)
         self.x_train = torch.from_numpy(ds.x_train).to(dev)
         self.y_train = torch.from_numpy(ds.y_train).to(dev)

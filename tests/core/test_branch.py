@@ -211,6 +211,8 @@ def test_a_version_2_history_gains_branches_and_keeps_its_runs(tmp_path: Any, ti
         db.execute("DROP TABLE branches")
         for column in ("rank_by", "rank_value", "rank_variant"):  # added by version 4
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("ALTER TABLE runs DROP COLUMN engine")  # and what version 5 added
+        db.execute("ALTER TABLE members DROP COLUMN worker")
         db.execute("PRAGMA user_version = 2")
     with RunStore.open(path) as s:
         assert s._db.execute("PRAGMA user_version").fetchall() == [(store_mod.SCHEMA_VERSION,)]

@@ -342,6 +342,8 @@ def test_a_version_1_file_is_migrated_and_keeps_its_runs(tmp_path: Path, tiny_ex
         db.execute("DROP TABLE branches")  # version 3
         for column in ("data_info", "rank_by", "rank_value", "rank_variant"):  # version 4
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("ALTER TABLE runs DROP COLUMN engine")  # version 5
+        db.execute("ALTER TABLE members DROP COLUMN worker")
         db.execute("PRAGMA user_version = 1")
     with RunStore.open(path) as s:
         (version,), = s._db.execute("PRAGMA user_version").fetchall()
@@ -368,6 +370,8 @@ def test_a_version_3_file_gets_the_ranking_of_its_runs(tmp_path: Path, tiny_expe
     with sqlite3.connect(path) as db:  # back to what version 3 wrote
         for column in ("rank_by", "rank_value", "rank_variant"):
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("ALTER TABLE runs DROP COLUMN engine")  # and what version 5 added
+        db.execute("ALTER TABLE members DROP COLUMN worker")
         db.execute("PRAGMA user_version = 3")
     with RunStore.open(path) as s:
         for run_id, h, rank_by in ((plain, history, "end"), (by_best, best_history, "best"),
