@@ -126,11 +126,14 @@ def run_command(args: argparse.Namespace) -> int:
                 print(visible(f"written: {label}"), file=sys.stderr)
         if not args.quiet:
             from regtui.commands.report import results_table
+            from regtui.core.claims import check_all, describe
             from regtui.core.verdict import verdict
 
             out = err if plan.uses_stdout else Console()
             out.print(results_table(run.history))
             out.print(Text(visible(verdict(run.history))))
+            for check in check_all(run.history):  # what the preset claims to show ([[claims]])
+                out.print(Text(visible(describe(check)), style="green" if check.holds else "yellow"))
     if meanwhile and code == EXIT_OK:
         code = exit_code(meanwhile.signum)
     return code

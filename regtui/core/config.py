@@ -299,22 +299,35 @@ class SweepAxis:
 
 @dataclass(frozen=True)
 class Claim:
-    """What a preset demonstrates, checkably: every variant in ``better`` ends with a
-    lower ranking statistic than ``than`` (a paired t-test over seeds, p < 0.05)."""
+    """What a preset demonstrates, checkably, over seeds (``regtui.core.claims``), in one
+    of two forms:
 
-    better: tuple[str, ...]
+    - ``better`` + ``than``: every variant in ``better`` ends with a lower ranking
+      statistic than ``than`` (a paired t-test over seeds, p < 0.05);
+    - ``overfit``: every variant in it ends with a validation loss over 10 % above
+      its own best (the verdict's "overfit"; a paired t-test over seeds).
+    """
+
+    better: tuple[str, ...] = ()
     """Variant names that should beat ``than``."""
-    than: str
+    than: str = ""
     """The variant they are compared with (usually the baseline)."""
     by: str = ""
-    """end or best; empty: the experiment's train.rank_by."""
+    """end or best; empty: the experiment's train.rank_by (``better`` claims only)."""
+    overfit: tuple[str, ...] = ()
+    """Variant names whose validation loss should climb from its best to the end."""
+
+    def names(self) -> tuple[str, ...]:
+        return self.better + ((self.than,) if self.than else ()) + self.overfit
 
     def text(self) -> str:
+        if self.overfit:
+            return f"{', '.join(self.overfit)} {'overfit' if len(self.overfit) > 1 else 'overfits'}"
         return f"{', '.join(self.better)} {'beat' if len(self.better) > 1 else 'beats'} {self.than}"
 
     def applies(self, names: "set[str] | tuple[str, ...]") -> bool:
         """Whether every variant it names is among ``names``."""
-        return all(n in names for n in self.better + (self.than,))
+        return all(n in names for n in self.names())
 
 
 def _default_variants() -> tuple[VariantConfig, ...]:
@@ -339,7 +352,8 @@ class Experiment:
     sweep: tuple[SweepAxis, ...] = ()
     """Optional: one or two knobs to sweep (``regtui sweep``, the lab's sweep view)."""
     claims: tuple[Claim, ...] = ()
-    """Optional: what the preset demonstrates, as claims checked over seeds."""
+    """Optional: what the preset demonstrates, as claims checked over seeds; only those
+    whose variants all exist are kept."""
     engine: EngineConfig = field(default_factory=EngineConfig)
     """Where a sweep runs: in this process or on a Ray cluster."""
     source_dir: str = field(default="", compare=False, repr=False)
@@ -347,6 +361,12 @@ class Experiment:
     not part of the experiment's identity and never saved."""
 
     def __post_init__(self) -> None:
+        names = {v.name for v in self.variants}
+        if not all(c.applies(names) for c in self.claims):
+            # Variants renamed or removed (a lab edit, a sweep's grid points, a test's own variants):
+            # a claim about a variant that is gone no longer applies.  A preset file naming a missing
+            # variant is an error where it is read (schema), not silently dropped.
+            object.__setattr__(self, "claims", tuple(c for c in self.claims if c.applies(names)))
         validate(self)
 
     def variant(self, name: str) -> VariantConfig:
@@ -482,12 +502,18 @@ def _validate_schedule(entries: tuple[Any, ...], key: str, epochs: int) -> None:
 
 def _validate_claims(exp: Experiment) -> None:
     """The claims' own shape.  Their variant names are checked where a file is read
-    (``schema``), not here: a lab edit that renames a variant leaves a claim that
-    simply no longer applies (``Claim.applies``)."""
+    (``schema``); an experiment whose variants changed drops the claims that no
+    longer apply (``Experiment.__post_init__``)."""
     _check(len(exp.claims) <= 16, "claims", f"at most 16 claims, got {len(exp.claims)}")
     for i, claim in enumerate(exp.claims):
         key = f"claims[{i}]"
-        _check(bool(claim.better), f"{key}.better", "needs at least one variant name")
+        if claim.overfit:
+            _check(not (claim.better or claim.than or claim.by), key,
+                   "an overfit claim stands alone: no better, than or by in the same [[claims]] table")
+            _check(len(set(claim.overfit)) == len(claim.overfit), f"{key}.overfit", "a variant appears twice")
+            continue
+        _check(bool(claim.better), f"{key}.better", "needs at least one variant name (or use overfit = [...])")
+        _check(bool(claim.than), f"{key}.than", "needs the variant they beat")
         _check(len(set(claim.better)) == len(claim.better), f"{key}.better", "a variant appears twice")
         _check(claim.than not in claim.better, f"{key}.than", f"{claim.than!r} cannot beat itself")
         _check(claim.by in RANKINGS + ("",), f"{key}.by",

@@ -149,24 +149,30 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
 
 
 def _build_claims(items: Any, names: list[str]) -> tuple[Claim, ...]:
-    """``[[claims]]`` tables: ``better`` (variant names), ``than`` (a name), optional ``by``."""
+    """``[[claims]]`` tables: ``better`` (variant names) + ``than`` (a name) + optional
+    ``by``, or ``overfit`` (variant names) alone."""
     _check(isinstance(items, list), "claims", "must be an array of tables ([[claims]] with better and than)")
     claims = []
     for i, table in enumerate(items):
         label = f"claims[{i}]"
-        _check(isinstance(table, Mapping), label, "must be a table with better and than")
-        extra = sorted(set(table) - {"better", "than", "by"})
+        _check(isinstance(table, Mapping), label, "must be a table with better and than, or overfit")
+        extra = sorted(set(table) - {"better", "than", "by", "overfit"})
         _check(not extra, f"{label}.{extra[0] if extra else ''}",
-               f"unknown key {extra[0] if extra else ''!r}; expected better, than, by")
-        better = table.get("better")
-        _check(isinstance(better, list) and all(isinstance(b, str) for b in better), f"{label}.better",
-               f"must be a list of variant names, got {better!r}")
-        than = table.get("than")
+               f"unknown key {extra[0] if extra else ''!r}; expected better, than, by, overfit")
+        lists = {}
+        for key in ("better", "overfit"):
+            value = table.get(key, [])
+            _check(isinstance(value, list) and all(isinstance(b, str) for b in value), f"{label}.{key}",
+                   f"must be a list of variant names, got {value!r}")
+            lists[key] = tuple(value)
+        than = table.get("than", "")
         _check(isinstance(than, str), f"{label}.than", f"must be a variant name, got {than!r}")
         by = _coerce(table.get("by", ""), "", f"{label}.by")
-        for key, name in [("better", b) for b in better] + [("than", than)]:
+        named = [("better", b) for b in lists["better"]] + ([("than", than)] if than else []) + \
+            [("overfit", o) for o in lists["overfit"]]
+        for key, name in named:
             _check(name in names, f"{label}.{key}", f"no variant named {name!r}; variants are: {', '.join(names)}")
-        claims.append(Claim(tuple(better), than, by))
+        claims.append(Claim(lists["better"], than, by, lists["overfit"]))  # its shape: config.validate
     return tuple(claims)
 
 
@@ -213,7 +219,8 @@ def experiment_to_dict(exp: Experiment, *, full: bool = True) -> dict[str, Any]:
     if exp.sweep:
         out["sweep"] = [{"key": a.key, "values": list(a.values)} for a in exp.sweep]
     if exp.claims:
-        out["claims"] = [{"better": list(c.better), "than": c.than} | ({"by": c.by} if c.by else {})
+        out["claims"] = [{"overfit": list(c.overfit)} if c.overfit else
+                         {"better": list(c.better), "than": c.than} | ({"by": c.by} if c.by else {})
                          for c in exp.claims]
     return out
 

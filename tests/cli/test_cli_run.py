@@ -247,3 +247,14 @@ def test_the_table_names_its_ranking_statistic_and_rank_by_switches_it(capsys, t
     bests = {v["name"]: v["best"]["val_loss"] for v in data["variants"]}
     assert data["ranking"]["winner"] == min(bests, key=bests.get)
     assert "Ranked by best val (each variant's best epoch: early stopping)" in " ".join(out.split())
+
+
+def test_run_reports_each_claim_of_the_preset(capsys, tiny_preset_file):
+    tiny_preset_file.write_text(tiny_preset_file.read_text() + '\n[[claims]]\nbetter = ["L2"]\nthan = "baseline"\n')
+    code, out, err = run(capsys, "run", str(tiny_preset_file), "--no-history")
+    assert code == 0, err
+    assert "claim: L2 beats baseline by end val: not checked, needs at least 2 seeds" in " ".join(out.split())
+    code, out, err = run(capsys, "run", str(tiny_preset_file), "--no-history", "--seeds", "2")
+    assert code == 0, err
+    line = " ".join(out.split())
+    assert "claim: L2 beats baseline by end val: " in line and " over 2 seeds (paired t-test: L2 p = " in line

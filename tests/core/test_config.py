@@ -76,10 +76,11 @@ BAD = {
     "duplicate-layers": ("variants.WD.weight_decay_layers", "appears twice"),
     "unknown-rank-by": ("train.rank_by", "unknown ranking 'last'; choose one of end, best"),
     "claims-unknown-variant": ("claims[0].better", "no variant named 'L3'; variants are: baseline, L2"),
-    "claims-unknown-key": ("claims[0].margin", "unknown key 'margin'; expected better, than, by"),
+    "claims-unknown-key": ("claims[0].margin", "unknown key 'margin'; expected better, than, by, overfit"),
     "claims-against-itself": ("claims[0].than", "cannot beat itself"),
     "claims-better-not-a-list": ("claims[0].better", "must be a list of variant names"),
     "claims-unknown-ranking": ("claims[0].by", "unknown ranking 'median'"),
+    "claims-overfit-with-than": ("claims[0]", "an overfit claim stands alone"),
 }
 
 

@@ -152,7 +152,10 @@ def claims(draw: st.DrawFn, variants: list[VariantConfig]) -> tuple[Claim, ...]:
     for _ in range(draw(st.integers(0, 3))):
         than = draw(st.sampled_from(names))
         better = draw(st.lists(st.sampled_from([n for n in names if n != than]), min_size=1, max_size=4, unique=True))
-        out.append(Claim(tuple(better), than, draw(st.sampled_from(("",) + RANKINGS))))
+        if draw(st.booleans()):
+            out.append(Claim(tuple(better), than, draw(st.sampled_from(("",) + RANKINGS))))
+        else:
+            out.append(Claim(overfit=tuple(draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True)))))
     return tuple(out)
 
 

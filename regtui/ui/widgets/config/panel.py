@@ -213,10 +213,8 @@ class ConfigPanel(VerticalScroll):
             replace(e.base, **{f: values[w] for f, w in e.inputs.items()}) for e in self.editors
         )
         b = self.base
-        names = {v.name for v in variants}
-        claims = tuple(c for c in b.claims if c.applies(names))  # a renamed or removed variant's claim no longer applies
         return replace(b, data=replace(b.data, **changes["data"]), model=replace(b.model, **changes["model"]),
-                       train=replace(b.train, **changes["train"]), variants=variants, sweep=(), claims=claims)
+                       train=replace(b.train, **changes["train"]), variants=variants, sweep=())
 
     def _fallback(self, widget: Widget, values: dict[Widget, Any]) -> Any:
         """A value that passes validation alone, used while the field is invalid."""
