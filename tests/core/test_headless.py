@@ -65,3 +65,21 @@ def test_python_m_regtui_help_does_not_import_torch():
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "regtui.cli" in imported
     assert not {m for m in imported if m.split(".")[0] in ("torch", "textual", "numpy")}
+
+
+def test_generated_data_sets_do_not_import_sklearn():
+    """Generated sets are numpy only (sklearn costs ~1.2–2.5 s to import); the
+    bundled real ones load through sklearn, which shows the check sees it."""
+    generated = _loaded_after(
+        "from regtui.core.config import DataConfig, DATASETS_2D\n"
+        "from regtui.core.data import make_dataset\n"
+        "for name in (*DATASETS_2D, 'regression'):\n"
+        "    make_dataset(DataConfig(dataset=name, n_train=20, n_val=10, n_features=3))\n"
+    )
+    assert "numpy" in generated and "sklearn" not in generated
+    real = _loaded_after(
+        "from regtui.core.config import DataConfig\n"
+        "from regtui.core.data import make_dataset\n"
+        "make_dataset(DataConfig(dataset='wine', n_train=20, n_val=10))\n"
+    )
+    assert "sklearn" in real
