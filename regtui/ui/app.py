@@ -100,6 +100,11 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.status.epochs = self.initial.train.epochs
         self.set_interval(VIEW_REFRESH, self.refresh_views)
         self._update_note()
+        from regtui.ui import unsaved
+
+        kept = unsaved.notice(self.presets_dir)
+        if kept is not None:
+            self.notify(kept, timeout=12)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < 100, "-narrow")
@@ -324,12 +329,21 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.notify(f"loaded preset {experiment.name}" + (": r restarts with it" if self.run_state in ACTIVE else ""))
 
     async def action_quit(self) -> None:
+        self._keep_unsaved_edits()
         if self.control is not None:
             self.control.request_stop()
             if self.run_state in ("running", "paused"):  # let the worker record the run as stopped
                 self.control.done.wait(QUIT_GRACE)
         self.exit()
 
+
+    def _keep_unsaved_edits(self) -> None:
+        """Edits never saved as a preset are kept as one (``regtui.ui.unsaved``); q asks nothing."""
+        from regtui.ui import unsaved
+
+        current = self.panel.experiment
+        if current is not None and current != self.panel.base:
+            unsaved.keep(current, self.presets_dir)
 
 def create_app(experiment: Experiment, presets_dir: str | None = None, *,
                clock: Callable[[], float] = time.monotonic) -> RegTuiApp:

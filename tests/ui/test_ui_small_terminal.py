@@ -363,3 +363,30 @@ async def test_opening_a_preset_resets_every_view(ui_experiment, wait_for) -> No
         await pilot.press("r")  # and r runs the opened preset
         await wait_for(pilot, lambda: app.run_state == "finished", 60)
         assert app.history.epoch == 9
+
+
+async def test_q_keeps_unsaved_edits_and_the_next_start_offers_them(tiny) -> None:
+    from regtui.core.presets import load, user_preset_exists
+    from regtui.ui.unsaved import UNSAVED
+
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")  # nothing edited: nothing kept
+    assert not user_preset_exists(UNSAVED)
+
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        lr = app.query_one("#f-train-lr", Input)
+        lr.value = "0.02"
+        await pilot.pause()
+        assert app.panel.experiment.train.lr == 0.02
+        await pilot.press("escape", "q")
+    assert user_preset_exists(UNSAVED) and load(UNSAVED).train.lr == 0.02  # nothing lost
+
+    said: list[str] = []
+    app = create_app(tiny)
+    app.notify = lambda message, **kw: said.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+    assert any(UNSAVED in m and "ctrl+o" in m for m in said)

@@ -28,6 +28,7 @@ class PresetActions:
 
     def _preset_saved(self, path: object) -> None:
         if path is not None:
+            self.panel.base = self.panel.experiment  # saved: q keeps nothing more (regtui.ui.unsaved)
             self.notify(f"saved {path}")
 
     def action_open_preset(self) -> None:
