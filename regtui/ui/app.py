@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from regtui.core.config import Experiment
 from regtui.core.results import RunHistory
+from regtui.core.text import visible
 from regtui.ui import keys
 from regtui.ui.mixins.history_actions import HistoryActions
 from regtui.ui.widgets.config.panel import ConfigPanel
@@ -166,8 +167,9 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
             self.insight_refresh(self.history, final=self.run_state not in ACTIVE)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
-        """Notifications carry user text (values, names, paths): plain unless asked for markup."""
-        super().notify(message, markup=markup, **kwargs)
+        """Notifications carry user text (values, names, paths): plain unless asked for
+        markup, with control characters made visible (``regtui.core.text.visible``)."""
+        super().notify(message if markup else visible(message), markup=markup, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "stop"):

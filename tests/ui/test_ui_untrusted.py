@@ -145,3 +145,12 @@ def test_q_does_not_wait_for_a_data_file_check(tmp_path: Path) -> None:
     finally:
         proc.kill()
         os.close(master)
+
+
+async def test_notifications_show_control_characters_visibly(ui_experiment: Any) -> None:
+    app = create_app(ui_experiment())
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify(f"exported to /tmp/{ESC_TITLE}[/]")  # a folder name from REGTUI_HOME, say
+        await pilot.pause()
+        (note,) = app._notifications
+        assert note.message == "exported to /tmp/␛]2;PWNED␇[/]"
