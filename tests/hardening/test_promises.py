@@ -229,3 +229,74 @@ def test_the_lab_never_exits_0_after_it_crashed(tmp_path: Path) -> None:
                           timeout=120, cwd=ROOT)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "ZeroDivisionError" in proc.stdout + proc.stderr
+
+
+def test_text_from_files_is_data(tmp_path: Path, capsys, monkeypatch) -> None:
+    """README: names and descriptions are text, never markup, and control characters are made visible."""
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1")
+                      .replace('name = "long"', 'name = "[link=file:///etc/passwd]x[/link]"\n'
+                                                'description = "\\u001b]0;PWNED\\u0007"')
+                      .replace('name = "baseline"', 'name = "[/]"'))
+    assert main(["run", str(preset)]) == 0
+    assert main(["history", "show", "1"]) == 0
+    out = "".join(capsys.readouterr())
+    assert "\x1b" not in out and "[/]" in out and "[link=file:///etc/passwd]x[/link]" in out
+
+
+def test_one_bad_row_never_breaks_the_history(tmp_path: Path, capsys, monkeypatch) -> None:
+    """README: a damaged run is listed as damaged, the rest works, and it can be deleted."""
+    import sqlite3
+
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    for _ in range(2):
+        assert main(["run", str(preset), "--quiet"]) == 0
+    with sqlite3.connect(tmp_path / "home" / "history.sqlite3") as db:
+        db.execute("UPDATE runs SET variant_names = 'not json' WHERE id = 1")
+    capsys.readouterr()
+    assert main(["history", "list"]) == 0 and "damaged" in capsys.readouterr().out
+    assert main(["history", "show", "2"]) == 0
+    assert main(["history", "delete", "1", "--yes"]) == 0
+
+
+def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path: Path, capsys, monkeypatch) -> None:
+    """README: one line saying how much it needs and has, before any net is built."""
+    from regtui.core import memory
+
+    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 64 << 20)
+    preset = tmp_path / "p.toml"
+    preset.write_text(LONG_PRESET.replace("hidden = [8]", "hidden = [4096, 4096]"))
+    assert main(["run", str(preset)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs about" in err and "64 MiB is available" in err
+
+
+def test_a_busy_history_loses_no_epoch(tmp_path: Path, monkeypatch) -> None:
+    """README: while another process holds the history's lock, epochs wait and are written later."""
+    import sqlite3
+
+    from regtui.core import recorder as recorder_mod
+    from regtui.core.run_types import EpochEnd, RunStatus
+    from regtui.core.store import RunStore
+
+    from regtui.core import presets
+
+    monkeypatch.setattr(recorder_mod, "EPOCH_WAIT_S", 0.01)
+
+    exp = presets.parse_toml(LONG_PRESET, "long")
+    path = tmp_path / "history.sqlite3"
+    with RunStore.open(path) as store:
+        rec = store.recorder(exp)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        for epoch in range(10):
+            row = EpochMetrics(epoch, 0.5, 0.6, 0.9, 0.8, 0.5, 0.0, 3.0, 0.1, 0.0)
+            rec.add(EpochEnd(epoch, (row, row), (RunStatus.RUNNING,) * 2, 0.0))
+        other.execute("COMMIT")
+        rec.finish()
+        assert rec.error is None
+        assert len(store.load_run(rec.run_id).history.variants[0]) == 10
