@@ -169,3 +169,29 @@ async def test_preset_with_sweep_loads_runs_and_saves(tmp_path: Path, tiny: Any,
         assert all(cell_value(p.score_mean) in heat for p in view.points)
         await pilot.press("k")
         assert not app.sweep_shown and app.charts.display
+
+
+async def test_the_sweep_section_chooses_where_the_sweep_runs(tmp_path: Path, tiny: Any) -> None:
+    """engine.kind and engine.address: validated at their fields, loaded from a preset, saved."""
+    from regtui.core.config import EngineConfig
+
+    app = create_app(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = sweep_fields(app)
+        assert editor.engine.value == "in-process" and editor.address.value == ""
+        editor.engine.value = "ray"
+        editor.address.value = "head-without-port"
+        await pilot.pause()
+        assert editor.address.has_class("-invalid") and app.panel.experiment is None
+        assert "HOST:PORT" in str(editor.labels[editor.address].render())
+        assert any(m.startswith("sweep address:") for m in app.panel.error_messages())
+        editor.address.value = "head:6379"
+        await pilot.pause()
+        assert not editor.address.has_class("-invalid")
+        assert app.panel.experiment.engine == EngineConfig(kind="ray", address="head:6379")
+        assert experiment_to_dict(app.panel.experiment)["engine"]["address"] == "head:6379"
+        cluster = replace(tiny, engine=EngineConfig(kind="ray", address="auto", shard_size=4))
+        app.load_experiment(cluster)  # an opened preset shows its engine
+        await pilot.pause()
+        assert (editor.engine.value, editor.address.value) == ("ray", "auto")
+        assert app.panel.experiment.engine == cluster.engine  # the keys without a field are kept

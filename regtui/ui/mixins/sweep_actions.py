@@ -74,4 +74,5 @@ class SweepActions:
     def on_sweep_progressed(self: RegTuiApp, message: SweepProgressed) -> None:
         if self._current(message):
             self._progress = message.done_epochs / max(1, message.total_epochs)
+            self.status.epochs = message.total_epochs  # on Ray: every task's epochs, counted together
             self.status.progress(message.done_epochs, self._progress)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 from textual.message import Message
 
 from regtui.core.config import Experiment
-from regtui.ui.worker.messages import RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
+from regtui.ui.worker.messages import RunFailed, RunFinished, RunStarted, SweepPointsFinished, SweepProgressed
 from regtui.ui.worker.runner import RunControl, freeze_gc_once, guarded, in_background, may_go_on
 
 PROGRESS_INTERVAL = 0.1
@@ -61,9 +61,15 @@ def _sweep(
 ) -> None:
     from regtui.core.sweep import SweepProgress, run_sweep
 
+    from regtui.core.engines.base import EngineError
+
     rid = control.run_id
-    stream = run_sweep(experiment)
-    ok, item = _first_item(stream, control, is_cancelled)
+    stream = run_sweep(experiment)  # on the engine the Sweep section names (engine.kind)
+    try:
+        ok, item = _first_item(stream, control, is_cancelled)
+    except EngineError as exc:  # Ray missing or unreachable: one line, as the CLI says it
+        post(RunFailed(rid, str(exc)))
+        return
     if not ok:
         post(RunFinished(rid, stopped=True))  # the helper still holds the stream: leave it be
         return

@@ -84,7 +84,7 @@ class ConfigPanel(VerticalScroll):
         self.error_labels: dict[str, Static] = {}
         self.editors: list[VariantEditor] = []
         self.file_fields = DataFileFields(experiment.data, experiment.source_dir or "")  # csv / idx / npz: path, target, task, drop invalid
-        self.sweep_editor = SweepEditor(experiment.sweep, [v.name for v in experiment.variants])
+        self.sweep_editor = SweepEditor(experiment.sweep, [v.name for v in experiment.variants], experiment.engine)
 
     # ------------------------------------------------------------------ layout
 
@@ -142,7 +142,7 @@ class ConfigPanel(VerticalScroll):
             editor.remove()
         self.editors = [VariantEditor(v, i) for i, v in enumerate(experiment.variants)]
         self.query_one("#variants", Vertical).mount(*self.editors)
-        self.sweep_editor.load(experiment.sweep, [v.name for v in experiment.variants])
+        self.sweep_editor.load(experiment.sweep, [v.name for v in experiment.variants], experiment.engine)
         self.revalidate()
 
     def add_variant(self) -> VariantEditor | None:

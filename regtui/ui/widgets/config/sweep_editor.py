@@ -2,7 +2,8 @@
 
 ``SweepEditor`` shows an experiment's ``sweep`` (``SweepAxis`` tuples) as a
 variant picker and two rows of *knob* (λ, η, p, pᵢₙ of that variant, or
-n train) and *values* (comma-separated numbers).  ``apply(experiment)`` parses
+n train) and *values* (comma-separated numbers), then where the sweep runs
+(``engine.kind``: in this process or on Ray, and ``engine.address``).  ``apply(experiment)`` parses
 the fields, lets the core validate ``replace(experiment, sweep=axes)`` and
 shows each problem at its field, as the rest of the panel does; the panel
 calls it after its own validation.  ``parse_values`` only converts text.
@@ -19,7 +20,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
-from regtui.core.config import ConfigError, Experiment, SweepAxis
+from regtui.core.config import ConfigError, EngineConfig, Experiment, SweepAxis
 from regtui.ui.widgets.config.fields import ConfigInput, FieldError, parse_float
 
 N_TRAIN = "data.n_train"
@@ -36,6 +37,8 @@ KNOB_SYMBOL = {"l2": "λ", "weight_decay": "η", "dropout": "p", "input_dropout"
 """How the sweep view names a knob."""
 ROWS = 2
 """At most two knobs (the core's limit)."""
+ENGINES: tuple[tuple[str, str], ...] = (("this process", "in-process"), ("Ray", "ray"))
+"""The engine picker: label, ``engine.kind``."""
 
 
 def parse_values(text: str) -> tuple[float, ...]:
@@ -57,7 +60,8 @@ def knob_of(axis: SweepAxis) -> str:
 class SweepEditor(Vertical):
     """The Sweep section of the config panel."""
 
-    def __init__(self, sweep: tuple[SweepAxis, ...], names: Sequence[str]) -> None:
+    def __init__(self, sweep: tuple[SweepAxis, ...], names: Sequence[str],
+                 engine: EngineConfig | None = None) -> None:
         super().__init__(id="sweep-editor")
         self.names: tuple[str, ...] = tuple(names)
         self.errors: dict[Widget, str] = {}
@@ -73,6 +77,11 @@ class SweepEditor(Vertical):
             text = ", ".join(f"{v:g}" for v in axis.values) if axis else ""
             self.values.append(ConfigInput(text, "float", id=f"sweep-values-{i + 1}",
                                            tooltip="values to try, separated by commas, e.g. 0, 1e-4, 1e-3, 1e-2"))
+        engine = engine or EngineConfig()
+        self.engine: Select[str] = Select(ENGINES, allow_blank=False, compact=True, id="sweep-engine", value=engine.kind,
+                                          tooltip="where the sweep trains: here, or as Ray tasks (pip install 'regtui[ray]')")
+        self.address = ConfigInput(engine.address, "name", id="sweep-address",
+                                   tooltip="Ray: empty starts a local Ray; auto or HOST:PORT joins a running cluster")
         self.labels: dict[Widget, Static] = {w: Static(classes="error", markup=False) for w in self.widgets()}
 
     def _variant_of(self, sweep: tuple[SweepAxis, ...]) -> str:
@@ -84,11 +93,11 @@ class SweepEditor(Vertical):
         out: list[Widget] = [self.variant]
         for knob, values in zip(self.knobs, self.values):
             out += [knob, values]
-        return out
+        return out + [self.engine, self.address]
 
     def compose(self) -> ComposeResult:
         yield Static("Sweep  (k: sweep view)", classes="section")
-        captions = ["variant"] + [c for i in range(ROWS) for c in (f"knob {i + 1}", "  values")]
+        captions = ["variant"] + [c for i in range(ROWS) for c in (f"knob {i + 1}", "  values")] + ["run on", "  address"]
         for caption, widget in zip(captions, self.widgets()):
             with Vertical(classes="field"):
                 with Horizontal(classes="field-row"):
@@ -99,14 +108,17 @@ class SweepEditor(Vertical):
 
     # ------------------------------------------------------------------ public
 
-    def load(self, sweep: tuple[SweepAxis, ...], names: Sequence[str]) -> None:
-        """Show ``sweep`` (an opened preset's) in the fields."""
+    def load(self, sweep: tuple[SweepAxis, ...], names: Sequence[str], engine: EngineConfig | None = None) -> None:
+        """Show ``sweep`` and ``engine`` (an opened preset's) in the fields."""
         self.set_variants(names)
         self.variant.value = self._variant_of(sweep)
         for i in range(ROWS):
             axis = sweep[i] if i < len(sweep) else None
             self.knobs[i].value = knob_of(axis) if axis else ""
             self.values[i].value = ", ".join(f"{v:g}" for v in axis.values) if axis else ""
+        engine = engine or EngineConfig()
+        self.engine.value = engine.kind
+        self.address.value = engine.address
 
     def set_variants(self, names: Sequence[str]) -> None:
         """Offer the experiment's variant names; a renamed variant stays picked."""
@@ -149,7 +161,9 @@ class SweepEditor(Vertical):
         result: Experiment | None = None
         if experiment is not None and not self.errors:
             try:
-                result = replace(experiment, sweep=tuple(a for a, _ in axes))
+                kind = self.engine.value if isinstance(self.engine.value, str) else experiment.engine.kind
+                engine = replace(experiment.engine, kind=kind, address=self.address.value.strip())
+                result = replace(experiment, sweep=tuple(a for a, _ in axes), engine=engine)
             except ConfigError as exc:
                 self._place(exc, axes)
         self._show_errors()
@@ -157,6 +171,9 @@ class SweepEditor(Vertical):
 
     def _place(self, exc: ConfigError, axes: list[tuple[SweepAxis, int]]) -> None:
         """Show a core error at the field it is about."""
+        if exc.key.startswith("engine."):
+            self.errors[self.address if exc.key == "engine.address" else self.engine] = exc.problem
+            return
         for axis, row in axes:
             if exc.key == f"sweep.{axis.key}":
                 widget: Widget = self.variant if "no variant named" in exc.problem else self.values[row]
@@ -168,7 +185,8 @@ class SweepEditor(Vertical):
             self.general_error = f"sweep: {exc.problem}"
 
     def error_messages(self) -> list[str]:
-        captions = {self.variant: "sweep variant"}
+        captions: dict[Widget, str] = {self.variant: "sweep variant", self.engine: "sweep engine",
+                                       self.address: "sweep address"}
         for i in range(ROWS):
             captions[self.knobs[i]] = f"sweep knob {i + 1}"
             captions[self.values[i]] = f"sweep values {i + 1}"
