@@ -202,6 +202,12 @@ def show_command(args: argparse.Namespace) -> int:
         f"epochs    {s.last_epoch if s.last_epoch >= 0 else 'none'} of {s.epochs}, {s.seconds:.1f} s of training",
         f"process   pid {s.pid} on {s.host}",
     ]
+    if s.engine is not None:  # where it trained: a sweep on Ray names each worker
+        lines.append(f"engine    {s.engine}")
+        workers: dict[str, list[str]] = {}
+        for i, worker in sorted(run.workers.items()):
+            workers.setdefault(worker, []).append(run.history.members[i].name)
+        lines += [f"  {worker}: {', '.join(names)}" for worker, names in workers.items()]
     print("\n".join(visible(line) for line in lines + summary_lines(run.experiment)))
     Console().print(results_table(run.history))
     return EXIT_OK

@@ -190,6 +190,9 @@ def test_regtui_sweep_on_ray_writes_the_same_points_and_records_the_engine(
         assert math.isclose(a["best_val_loss"]["mean"], b["best_val_loss"]["mean"], rel_tol=1e-6)
     with RunStore.open() as store:
         assert store.summary(2).engine.startswith("ray ") and store.summary(1).engine == "in-process"
+    assert main(["history", "show", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "engine    ray " in shown and " pid " in shown and "l2=0.1 · seed 1" in shown  # who trained what
 
 
 def test_what_the_cluster_cannot_run_is_refused_before_anything_runs(ray_cluster, tiny_experiment) -> None:
