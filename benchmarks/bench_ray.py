@@ -5,8 +5,8 @@ variant's λ over 8 values × its drop p over 4 values = 32 grid points, × 3
 seeds = 96 networks.  In process they train as one stack of 96; on Ray the
 automatic shards split them over the worker CPUs (2 CPUs: two tasks of 48).
 
-Measured in one run, in this order (each case once: a case lasts tens of
-seconds, long enough for scheduling noise to average out):
+Measured in one run, the cases interleaved (twice each in a rotating order,
+medians compared; ``--quick``: once, 4 epochs):
 
 * **in process** — ``run_sweep`` with the in-process engine;
 * **Ray, 2 CPUs, cold** — what ``regtui sweep --engine ray`` costs: start a
@@ -83,7 +83,6 @@ def run(quick: bool) -> list[C.Result]:
     engine_config = EngineConfig(kind="ray")
     try:
         _sweep(replace(exp, train=replace(exp.train, epochs=1)))  # warm-up: torch, sklearn, the data
-        here, local_points = _sweep(exp)
 
         def on_ray(cpus: int, warm: bool) -> tuple[float, list]:
             """(seconds, points); cold: ray.init, the workers' start and ray.shutdown count too."""
@@ -97,14 +96,17 @@ def run(quick: bool) -> list[C.Result]:
                 ray.shutdown()
             return (seconds if warm else time.perf_counter() - t0), points
 
-        ray_cold, _ = on_ray(2, warm=False)
-        ray_warm, remote_points = on_ray(2, warm=True)
-        one_cpu, _ = on_ray(1, warm=True)
+        cases = {"here": lambda: _sweep(exp), "cold": lambda: on_ray(2, warm=False),
+                 "warm": lambda: on_ray(2, warm=True), "one": lambda: on_ray(1, warm=True)}
+        runs = C.interleaved(cases, reps=1 if quick else 2, warmup=0)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    same = len(remote_points) == len(local_points) == 32 and all(
+    here, ray_cold, ray_warm, one_cpu = (C.median([t for t, _ in runs[k]]) for k in ("here", "cold", "warm", "one"))
+    local = {tuple(sorted(p.knobs.items())): p for p in runs["here"][0][1]}
+    same = all(len(points) == 32 and all(
         math.isclose(a, b, rel_tol=1e-5) or (math.isnan(a) and math.isnan(b))
-        for p, q in zip(local_points, remote_points) for a, b in zip(p.best_val_loss, q.best_val_loss))
+        for p in points for a, b in zip(p.best_val_loss, local[tuple(sorted(p.knobs.items()))].best_val_loss))
+        for k in ("cold", "warm", "one") for _, points in runs[k])
     label = f"32 points × 3 seeds, digits, {exp.train.epochs} epochs"
     target, ok = C.check(ray_cold / here, "<=", 1.3)
     return [
