@@ -208,6 +208,13 @@ def show_command(args: argparse.Namespace) -> int:
         for i, worker in sorted(run.workers.items()):
             workers.setdefault(worker, []).append(run.history.members[i].name)
         lines += [f"  {worker}: {', '.join(names)}" for worker, names in workers.items()]
+    if run.branch is not None:
+        from regtui.core.branch import BranchChanges
+
+        c = run.branch.changes
+        changes = BranchChanges(c.get("variants", {}), c.get("lr"), c.get("epochs")).describe()
+        parent = f"run {run.branch.parent_id}" if run.branch.parent_id is not None else "a deleted run"
+        lines.append(f"branch    of {parent}, changed from epoch {run.branch.epoch}: {changes}")
     print("\n".join(visible(line) for line in lines + summary_lines(run.experiment)))
     Console().print(results_table(run.history))
     return EXIT_OK

@@ -75,9 +75,16 @@ def tour_command(args: argparse.Namespace) -> int:
         print(f"regtui tour: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.report:
-        print("regtui tour: the tour in the lab is not built yet; run the tour headless with "
-              "--report FILE.md", file=sys.stderr)
-        return EXIT_USAGE
+        from regtui.ui.app import create_app  # the UI only when the lab opens
+
+        from regtui.cli import _exit_without_waiting_for_the_worker, lab_exit_code
+
+        app = create_app(experiments[0], presets_dir=args.presets_dir, tour_step=steps[0].number,
+                         tour_overrides=tuple(args.overrides))
+        app.run()
+        code = lab_exit_code(app.return_code)
+        _exit_without_waiting_for_the_worker(code)
+        return code
     return _report(args, steps, experiments)
 
 

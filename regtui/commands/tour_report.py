@@ -45,9 +45,19 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _numeric(text: str) -> bool:
+    try:
+        float(str(text).replace(" %", "").replace("–", "0") or "0")
+    except ValueError:
+        return False
+    return True
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns of numbers right-aligned, the others left."""
+    right = [i > 0 and all(_numeric(row[i]) for row in rows) for i in range(len(header))]
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
-             "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |"]
+             "| " + " | ".join("---:" if r else "---" for r in right) + " |"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -60,11 +70,11 @@ def _sweep_lines(points: Sequence[Any]) -> list[tuple[str, list[float], list[flo
         if n is None:
             continue
         label = " ".join(f"{k.rsplit('.', 1)[1]}={knob(v)}" for k, v in p.knobs.items() if k != "data.n_train") or "net"
-        finite = [v for v in p.final_val_loss if math.isfinite(v)]
-        if finite:
+        value = p.score.value
+        if value is not None:
             xs, ys = lines.setdefault(label, ([], []))
             xs.append(float(n))
-            ys.append(sum(finite) / len(finite))
+            ys.append(value)
     return [(label, xs, ys) for label, (xs, ys) in lines.items()]
 
 

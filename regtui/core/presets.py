@@ -401,6 +401,8 @@ def summary_lines(exp: Experiment) -> list[str]:
     for v in exp.variants:
         text = v.describe() + (" (biases too)" if v.l2_biases and not v.is_baseline else "")
         lines.append(f"  {v.name.ljust(width)}  {text}")
+    if t.schedule:
+        lines.append("schedule  " + ", ".join(f"lr {c.lr:g} from epoch {c.epoch}" for c in t.schedule))
     for axis in exp.sweep:
         lines.append(f"sweep     {axis.key}: {', '.join(f'{x:g}' for x in axis.values)}")
     return lines

@@ -112,6 +112,8 @@ class StoredRun:
     """What the run trained on (``Dataset.summary()``), for runs recorded with it."""
     workers: dict[int, str] = field(default_factory=dict)
     """Member index -> the worker that trained it (``HOST pid N``), for engine runs."""
+    branch: BranchRecord | None = None
+    """Where the run branched from (``regtui.core.branch``), for a branch."""
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``regtui run --json``: ``RunHistory.to_json()`` plus ``data``."""

@@ -491,7 +491,7 @@ class RunStore:
             raise StoreError(f"{damaged}: {exc}") from None
         history.epoch = summary.last_epoch
         history.seconds = summary.seconds
-        return StoredRun(summary, experiment, history, data, workers)
+        return StoredRun(summary, experiment, history, data, workers, branch=self.branch_of(run_id))
 
     def branch_of(self, run_id: int) -> BranchRecord | None:
         """Where run ``run_id`` branched from, or None for a run that is no branch."""

@@ -14,7 +14,7 @@ The steps follow the article: a network overfitting, L2, Dropout, the two
 side by side on the article's network, coupled L2 against decoupled weight
 decay under Adam, and more data.
 
-Plain Python and numpy: no torch, no UI.  Histories and sweep points are read
+Plain Python, numpy and the ranking statistic: no torch, no UI.  Histories and sweep points are read
 by duck typing, so tests check the checks on constructed histories.
 """
 
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from regtui.core.ranking import score
 
 COMPARE, SWEEP = "compare", "sweep"
 RISE = 0.10
@@ -91,17 +93,10 @@ def knob(x: float) -> str:
 
 
 def end_val(h: Any) -> float:
-    """The validation loss where training ends: the mean over the last 10 % of the
-    epochs trained (at least one), mean over seeds; NaN without a finite value."""
-    members = getattr(h, "members", None) or [h]
-    ends = []
-    for m in members:
-        val = np.asarray(m.series("val_loss"), dtype=float)
-        window = val[-max(1, -(-(len(val) - 1) // 10)):] if len(val) > 1 else val
-        window = window[np.isfinite(window)]
-        if len(window):
-            ends.append(float(window.mean()))
-    return float(np.mean(ends)) if ends else math.nan
+    """The validation loss where training ends (``regtui.core.ranking``, ``end``: the
+    mean over the last 10 % of the epochs, mean over seeds); NaN without a value."""
+    value = score(h, "end").value
+    return math.nan if value is None else value
 
 
 def _epochs(history: Any) -> int:
@@ -348,9 +343,8 @@ def check_more_data(points: Sequence[Any]) -> Finding:
         e_off, e_on = _point_end(off), _point_end(on)
         gaps.append(gap)
         gains.append(e_off - e_on)
-        rows.append((str(n), fmt(_mean(off.final_train_loss)), fmt(e_off), fmt(gap), fmt(e_on), fmt(e_off - e_on)))
-    header = ("n_train", f"train loss ({short}={knob(off_value)})", "end val loss", "gap", f"end val ({short}={knob(on_value)})",
-              "gain")
+        rows.append((str(n), fmt(e_off), fmt(gap), fmt(e_on), fmt(e_off - e_on)))
+    header = ("n_train", f"val {short}={knob(off_value)}", "gap", f"val {short}={knob(on_value)}", "gain")
     if not all(math.isfinite(g) for g in gaps + gains):
         return Finding(None, "Some sweep points have no finite loss (diverged?).", header, tuple(rows))
     gap_text = " → ".join(f"{fmt(g)} (n={n})" for n, g in zip(sizes, gaps))
@@ -364,8 +358,10 @@ def check_more_data(points: Sequence[Any]) -> Finding:
 
 
 def _point_end(point: Any) -> float:
-    """A sweep point's validation loss at the end, mean over seeds."""
-    return _mean(point.final_val_loss)
+    """A sweep point's ranking statistic (``SweepPoint.score``: the end validation
+    loss unless the preset ranks by ``best``), mean over seeds."""
+    value = point.score.value
+    return math.nan if value is None else value
 
 
 # --------------------------------------------------------------------------- the steps

@@ -26,6 +26,7 @@ from regtui.core.config import Experiment
 from regtui.core.results import RunHistory
 from regtui.core.text import visible
 from regtui.ui import keys
+from regtui.ui.mixins.branch_actions import BranchActions
 from regtui.ui.mixins.history_actions import HistoryActions
 from regtui.ui.widgets.config.panel import ConfigPanel
 from regtui.ui.widgets.loss_charts import ChartsPane
@@ -45,9 +46,11 @@ from regtui.ui.worker.messages import (
     RunStarted,
 )
 from regtui.ui.mixins.preset_actions import PresetActions
+from regtui.ui.mixins.tour_actions import TourActions
 from regtui.ui.mixins.sweep_actions import SweepActions, SweepView
 from regtui.ui.widgets.results_table import ResultsTable
 from regtui.ui.widgets.status_bar import StatusBar
+from regtui.ui.widgets.tour_panel import TourPanel
 from regtui.ui.widgets.too_small import CSS_CLASS as TOO_SMALL, TooSmallNotice
 
 ACTIVE = ("starting", "running", "paused")
@@ -57,7 +60,7 @@ QUIT_GRACE = 0.5
 """Seconds ``q`` waits for a training worker to finish its run in the history."""
 
 
-class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App[None]):
+class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, InsightRouting, SweepActions, App[None]):
     """The regtui lab."""
 
     CSS_PATH = "regtui.tcss"
@@ -66,8 +69,12 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
     BINDINGS = keys.BINDINGS
 
     def __init__(self, experiment: Experiment, presets_dir: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, tour_step: int | None = None,
+                 tour_overrides: tuple[str, ...] = ()) -> None:
         super().__init__()
+        self.open_tour_at = tour_step
+        """``regtui tour``: the step (1…) the lab opens on, or None."""
+        self.tour_overrides = tour_overrides
         self.initial = experiment
         self.presets_dir = presets_dir
         self.clock = clock
@@ -83,6 +90,7 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield ConfigPanel(self.initial, id="config")
+            yield TourPanel(id="tour")
             yield ChartsPane(id="charts")
             yield SweepView(id="sweep")
         yield BoundaryView(id="boundary")
@@ -106,6 +114,8 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         kept = unsaved.notice(self.presets_dir)
         if kept is not None:
             self.notify(kept, timeout=12)
+        if self.open_tour_at is not None:
+            self.call_after_refresh(self.tour_go, self.open_tour_at - 1)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < 100, "-narrow")
@@ -148,8 +158,11 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
             self.status.set_note(self.failure, "bold red")
         elif errors:
             self.status.set_note(f"config: {len(errors)} invalid field(s): fix them to run", "red")
+        elif self.branch_status():
+            self.status.set_note(self.branch_status(), "yellow")
         elif self.run_experiment is not None and self.panel.experiment != self.run_experiment:
-            self.status.set_note("config changed: r restarts with it", "yellow")
+            hint = ", f branches with it" if self.run_state in ("running", "paused") else ""
+            self.status.set_note(f"config changed: r restarts with it{hint}", "yellow")
         elif self.run_state == "starting":
             self.status.set_note("loading torch and the data…", "dim")
         elif self.run_state == "idle":
@@ -174,6 +187,8 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "stop"):
             return True if self.run_state in ACTIVE else None
+        if action in ("tour_next", "tour_previous"):
+            return self.in_tour
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -192,6 +207,7 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self.history = RunHistory(experiment)
         self.run_experiment = experiment
         self.failure = ""
+        self.branch_reset()
         names = [v.name for v in experiment.variants]
         self.charts.set_variants(names)
         self.table.set_variants(names)
@@ -236,11 +252,14 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
         self._set_state(state)
         self._views_dirty = True
         self.refresh_views()
+        self.tour_run_ended(message.stopped)
 
     def on_run_failed(self, message: RunFailed) -> None:
         if not self._current(message):
             return
         self.failure = message.message
+        if self.in_tour:
+            self.tour_panel.show_state("failed")
         self.status.ended("failed")
         self._set_state("failed")
         self.notify(message.message, title="the run could not go on", severity="error", timeout=10)
@@ -252,6 +271,9 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
     # ------------------------------------------------------------------ actions
 
     def action_run(self) -> None:
+        if self.in_tour and self.panel.experiment is not None:
+            self.tour_rerun()
+            return
         experiment = self.panel.experiment
         if experiment is None:
             errors = self.panel.error_messages()
@@ -348,6 +370,9 @@ class RegTuiApp(PresetActions, HistoryActions, InsightRouting, SweepActions, App
             unsaved.keep(current, self.presets_dir)
 
 def create_app(experiment: Experiment, presets_dir: str | None = None, *,
-               clock: Callable[[], float] = time.monotonic) -> RegTuiApp:
-    """The lab, opened on ``experiment`` (``clock`` is injectable for tests)."""
-    return RegTuiApp(experiment, presets_dir, clock)
+               clock: Callable[[], float] = time.monotonic, tour_step: int | None = None,
+               tour_overrides: tuple[str, ...] = ()) -> RegTuiApp:
+    """The lab, opened on ``experiment`` (``clock`` is injectable for tests); with
+    ``tour_step`` on that step of the tour (``regtui tour``), its presets changed by
+    ``tour_overrides``."""
+    return RegTuiApp(experiment, presets_dir, clock, tour_step, tour_overrides)

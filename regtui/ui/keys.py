@@ -60,6 +60,19 @@ SWEEP_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("k", "sweep", "sweep", "Sweep view", "Best val loss against λ, p or n_train over a grid; r runs the sweep (k)"),
 )
 
+BRANCH_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
+    # the branch key and the tour (issue 19); in the palette and the help
+    ("f", "branch", "branch", "Branch the run",
+     "Go on from this epoch with the config panel's λ, η, p or lr; the parent stays as a ghost (f)"),
+    ("a", "tour", "tour", "Tour", "The article in six steps, each run live with a check of what it shows (a)"),
+)
+
+TOUR_KEYS: tuple[tuple[str, str, str], ...] = (
+    # key, action, label: only while the tour is on (check_action); the tour's card names them
+    ("n", "tour_next", "next"),
+    ("p", "tour_previous", "previous"),
+)
+
 BROWSER_KEYS: tuple[tuple[str, str], ...] = (
     # key, action: a key no browser keeps, beside a ctrl key that some keep
     ("S", "save_preset"),
@@ -68,8 +81,9 @@ BROWSER_KEYS: tuple[tuple[str, str], ...] = (
 
 BINDINGS: list[Binding] = [Binding(key, action, label) for key, action, label, _, _ in KEYS] + [
     Binding(key, action, label, show=False) for key, action, label, _, _ in INSIGHT_KEYS] + [
-    Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS + CURSOR_KEYS] + [
+    Binding(key, action, label, show=False) for key, action, label, _, _ in HISTORY_KEYS + SWEEP_KEYS + CURSOR_KEYS + BRANCH_KEYS] + [
     Binding(key, action, show=False) for key, action in BROWSER_KEYS] + [
+    Binding(key, action, label, show=False) for key, action, label in TOUR_KEYS] + [
     Binding("escape", "leave_field", "leave field", show=False),
 ] + [Binding(str(n), f"variant_knobs({n})", f"variant {n}", show=False) for n in range(1, 10)]
 """Plain (non-priority) bindings: a focused text field takes printable keys first.
@@ -78,6 +92,7 @@ variant's λ or p in two keys, without tabbing through the panel."""
 
 PALETTE: tuple[tuple[str, str, str], ...] = tuple(
     (action, title, help_text) for _, action, _, title, help_text in KEYS + HISTORY_KEYS + INSIGHT_KEYS + SWEEP_KEYS + CURSOR_KEYS
+    + BRANCH_KEYS
     if action != "quit"
 )
 """(action, title, help) for the command palette; Textual adds its own Quit."""

@@ -218,3 +218,27 @@ def test_a_version_2_history_gains_branches_and_keeps_its_runs(tmp_path: Any, ti
         assert s._db.execute("PRAGMA user_version").fetchall() == [(store_mod.SCHEMA_VERSION,)]
         assert s.branch_of(rec.run_id) is None and s.branches(rec.run_id) == []
         assert s.load_run(rec.run_id).history.epoch == exp.train.epochs
+
+
+def test_history_show_names_the_parent_of_a_branch(tiny_experiment: Any, capsys: Any) -> None:
+    from regtui.cli import main
+
+    exp = experiment(tiny_experiment)
+    with RunStore.open() as store:
+        parent, history = Training(exp), RunHistory(exp)
+        with store.recorder(exp) as parent_rec:
+            for e in run_to(parent, 3):
+                history.add(e)
+                parent_rec.add(e)
+        child_exp = branch_experiment(exp, 4, CHANGES)
+        child = fork(parent, child_exp)
+        with record_branch(store, parent_rec.run_id, child_exp, history, 4, CHANGES) as rec:
+            for e in ends(child.events()):
+                rec.add(e)
+        assert store.load_run(rec.run_id).branch == store.branch_of(rec.run_id)
+        assert store.load_run(parent_rec.run_id).branch is None
+    assert main(["history", "show", str(rec.run_id)]) == 0
+    out = capsys.readouterr().out
+    assert (f"branch    of run {parent_rec.run_id}, changed from epoch 4: baseline: drop p=0.5; L2: λ=0.1; "
+            "WD: η=0 λ=0.001; lr=0.003") in out
+    assert "schedule  lr 0.003 from epoch 4" in out

@@ -194,7 +194,7 @@ def test_coupled_check_needs_the_twin_at_two_lambda() -> None:
 # --------------------------------------------------------------------------- 6
 
 def point(n: int, lam: float, train: float, val: float) -> Any:
-    return SimpleNamespace(knobs={"data.n_train": float(n), "variants.net.l2": lam},
+    return SimpleNamespace(knobs={"data.n_train": float(n), "variants.net.l2": lam}, score=SimpleNamespace(value=val),
                            final_train_loss=(train,), final_val_loss=(val,), best_val_loss=(val,))
 
 
@@ -214,8 +214,7 @@ def test_more_data_not_seen_when_the_gap_grows() -> None:
 
 
 def test_more_data_needs_an_n_train_sweep() -> None:
-    f = tour.check_more_data([SimpleNamespace(knobs={"variants.net.l2": 0.0}, final_train_loss=(0.1,),
-                                              final_val_loss=(0.2,))])
+    f = tour.check_more_data([point(30, 0.0, 0.1, 0.2), SimpleNamespace(knobs={"variants.net.l2": 0.0})])
     assert f.appeared is None
 
 

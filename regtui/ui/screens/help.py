@@ -33,6 +33,9 @@ HELP = """\
   [b]1[/b]–[b]9[/b]     that variant's λ field ([b]↓[/b]: its p), even with the panel hidden
   [b]i[/b]       epoch cursor on every chart, each variant's train/val read out there
   [b], .[/b]     move the cursor ([b]< >[/b] ten steps);  [b]z Z[/b]  zoom in around it / out
+  [b]f[/b]       branch: from the next epoch on, go on with the panel's λ η p lr;
+          the parent goes on dimmed, a line marks the branch point
+  [b]a[/b]       the tour: the article in six steps ([b]n[/b] next, [b]p[/b] previous, [b]r[/b] re-run)
 On a [b]λ[/b] or [b]η[/b] field [b]+[/b]/[b]-[/b] step 0, 1e-5, 3e-5, 1e-4 … 1, 3, 10;
 on a [b]p[/b] field by 0.05. Invalid values turn red with a message and
 block [b]r[/b]. [b]+ add variant[/b] and [b]✕[/b] (Enter) add or remove a variant;

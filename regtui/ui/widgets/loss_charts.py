@@ -48,6 +48,8 @@ TITLE_MARGIN = 7
 drops it when its right half would not fit beside the y tick labels (``0.669┤``)."""
 CURSOR_RGB = (235, 235, 235)
 """The keyboard cursor's vertical line."""
+BRANCH_RGB = (230, 160, 40)
+"""The vertical line where the run on screen branched from its parent (``f``)."""
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,20 @@ class LossChart(PlotextPlot):
         """x of the keyboard cursor's vertical line (``CurveView.cursor``), or None."""
         self.x_range: tuple[float, float] | None = None
         """The x-range of a zoom, or None for the series' own range."""
+        self.branch: float | None = None
+        """x of the branch point's vertical line, or None."""
 
     def set_series(self, series: Iterable[Series], note: str = "", *, marker: float | None = None,
-                   x_range: tuple[float, float] | None = None) -> None:
+                   x_range: tuple[float, float] | None = None, branch: float | None = None) -> None:
         """Store new series; the chart becomes dirty only if something changed."""
         series = tuple(series)
-        signature = (note, marker, x_range,
+        signature = (note, marker, x_range, branch,
                      tuple((s.x.size, _first(s.x), _last(s.y), s.color) for s in series))
         if signature != self._signature:
             self._signature = signature
             self.series = series
             self.note = note
-            self.marker, self.x_range = marker, x_range
+            self.marker, self.x_range, self.branch = marker, x_range, branch
             self.dirty = True
 
     def set_log(self, log_y: bool) -> None:
@@ -138,6 +142,8 @@ class LossChart(PlotextPlot):
         else:
             plt.xticks(*nice_ticks(x_hi, wanted, first=x_lo))
         lo, hi = min(float(y.min()) for _, y, _ in drawn), max(float(y.max()) for _, y, _ in drawn)
+        if self.branch is not None:
+            plt.vline(self.branch, BRANCH_RGB)
         if self.marker is not None:
             plt.vline(self.marker, CURSOR_RGB)
         if self.log_y:
@@ -200,6 +206,8 @@ class ChartsPane(Vertical):
         self.overlay = False
         self.log_y = False
         self.names: tuple[str, ...] = ()
+        self.branch_epoch: int | None = None
+        """The run on screen branched after this epoch (``set_branch``), or None."""
         self.ghost: RunHistory | None = None
         """A past run drawn dimmed under the live curves (``regtui.ui.plotting.ghost``)."""
         self.ghost_label = ""
@@ -265,6 +273,20 @@ class ChartsPane(Vertical):
             chart.set_log(log_y)
         self._update_legend()
 
+    def set_branch(self, epoch: int | None) -> None:
+        """Mark the epoch where the run on screen branched (its last epoch shared with
+        the parent), or no mark (None)."""
+        self.branch_epoch = epoch
+        if self.shown is not None:
+            self.show(self.shown)
+
+    def _branch_x(self, history: RunHistory, index: int) -> float | None:
+        epoch = self.branch_epoch
+        if epoch is None or self.curve_view.x_axis == "epochs" or index >= len(history.variants):
+            return None if epoch is None else float(epoch)
+        seconds = history.variants[index].series("seconds")
+        return float(seconds[min(epoch, seconds.size - 1)]) if seconds.size else None
+
     def set_ghost(self, ghost: RunHistory | None, label: str = "") -> None:
         """Draw ``ghost`` (a past run) dimmed under the curves, or no ghost (None)."""
         self.ghost, self.ghost_label = ghost, label if ghost is not None else ""
@@ -300,9 +322,12 @@ class ChartsPane(Vertical):
                                             self._values_at_cursor(hist)) if n)
                 per_variant[i].set_series(ghost(hist.name, val_col, i) + band(hist, val_col, i) + tuple(Series(t.x, t.y, grey) for t in train)
                                           + (Series(x, val, color),), note,
-                                          marker=self._marker(history, i), x_range=x_range)
-        self.query_one("#overlay-val", LossChart).set_series(val_series, marker=marker, x_range=x_range)
-        self.query_one("#overlay-train", LossChart).set_series(train_series, marker=marker, x_range=x_range)
+                                          marker=self._marker(history, i), x_range=x_range,
+                                          branch=self._branch_x(history, i))
+        branch = self._branch_x(history, 0)
+        self.query_one("#overlay-val", LossChart).set_series(val_series, marker=marker, x_range=x_range, branch=branch)
+        self.query_one("#overlay-train", LossChart).set_series(train_series, marker=marker, x_range=x_range,
+                                                               branch=branch)
         if view.cursor is not None:
             self._update_legend()
 

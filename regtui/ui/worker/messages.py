@@ -40,6 +40,35 @@ class EpochsEnded(RunMessage):
 
 
 @dataclass
+class GhostEpochs(RunMessage):
+    """``EpochEnd`` events of the parent's continuation after a branch (drawn as the ghost)."""
+
+    events: tuple[EpochEnd, ...]
+
+
+@dataclass
+class BranchStarted(RunMessage):
+    """The run branched: from ``epoch`` on the main line trains ``experiment`` (the
+    parent's config plus schedule entries at ``epoch``); the parent goes on as the ghost."""
+
+    epoch: int
+    """The first epoch trained with the changes."""
+    experiment: Any
+    changes: Any
+    """The ``BranchChanges``."""
+    history_id: int | None
+    """The branch's id in the run history (None: not recorded)."""
+    parent_id: int | None
+
+
+@dataclass
+class BranchRefused(RunMessage):
+    """The branch the UI asked for cannot be made (one line saying why); the run goes on."""
+
+    message: str
+
+
+@dataclass
 class BatchProgress(RunMessage):
     """Progress inside an epoch; sent a few times a second at most."""
 

@@ -19,7 +19,10 @@ import numpy as np
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
-from regtui.ui.worker.messages import BatchProgress, EpochsEnded, InsightReady, RunFailed, RunFinished, RunStarted
+from regtui.ui.worker.messages import (
+    BatchProgress, EpochsEnded, GhostEpochs, InsightReady, RunFailed, RunFinished, RunRecorded,
+    RunStarted,
+)
 from regtui.ui.worker.recording import recorded
 
 THREAD_NAME = "regtui-training"
@@ -68,6 +71,9 @@ class RunControl:
     """Set by the worker when it has left the training loop."""
     insight: InsightWish = field(default_factory=InsightWish)
     """What the decision-map / weights views want (the app shares one)."""
+    branch: Any = None
+    """A ``branching.BranchRequest`` the UI set; the worker takes it (sets it back
+    to None) at the next boundary between two epochs."""
 
     def __post_init__(self) -> None:
         self.resume.set()
@@ -183,29 +189,54 @@ def _train(
         post(RunFinished(rid, stopped=True))
         return
     post(RunStarted(rid, training.n_batches))
-    events = recorded(training, post, rid)  # every EpochEnd is written to the run history first
+    from regtui.core.results import RunHistory
+    from regtui.ui.worker.branching import GHOST, Line, Lines
+
+    main = Line(training, iter(()), RunHistory(training.experiment))
+
+    def post_noting_id(message: Message) -> object:  # the parent's history id, for a branch
+        if isinstance(message, RunRecorded):
+            main.history_id = message.history_id
+        return post(message)
+
+    main.events = recorded(training, post_noting_id, rid)  # every EpochEnd is written to the run history first
+    lines = Lines(main, post, rid)
     pending: list[EpochEnd] = []
+    ghost_pending: list[EpochEnd] = []
     last_flush = last_progress = last_insight = 0.0
     epoch = 0
 
     def flush() -> None:
-        nonlocal pending, last_flush
+        nonlocal pending, ghost_pending, last_flush
         if pending:
             post(EpochsEnded(rid, tuple(pending)))
             pending = []
+        if ghost_pending:
+            post(GhostEpochs(rid, tuple(ghost_pending)))
+            ghost_pending = []
         last_flush = time.monotonic()
 
+    def take_branch() -> None:
+        request, control.branch = control.branch, None
+        flush()
+        lines.take(request)
+
+    at_boundary = False
     try:
-        for event in events:
+        for tag, event in lines.events():
             now = time.monotonic()
-            epoch = event.epoch
             if isinstance(event, EpochEnd):
-                pending.append(event)
+                (ghost_pending if tag == GHOST else pending).append(event)
                 if event.epoch == 0:
                     flush()
-            elif now - last_progress >= PROGRESS_INTERVAL:
+            if tag == GHOST:
+                continue
+            epoch = event.epoch
+            at_boundary = isinstance(event, EpochEnd)
+            if not isinstance(event, EpochEnd) and now - last_progress >= PROGRESS_INTERVAL:
                 last_progress = now
                 post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
+            training = lines.main.training
             if control.insight.active and now - last_insight >= INSIGHT_INTERVAL:
                 last_insight = now
                 post(insight(training, control.insight, rid, epoch))
@@ -218,10 +249,12 @@ def _train(
                 post(insight(training, control.insight, rid, epoch, everything=True))
                 post(RunFinished(rid, stopped=True))
                 return
+            if at_boundary and control.branch is not None:
+                take_branch()
     finally:
-        events.close()
+        lines.close()
     flush()
-    post(insight(training, control.insight, rid, epoch, everything=True))
+    post(insight(lines.main.training, control.insight, rid, epoch, everything=True))
     post(RunFinished(rid, stopped=False))
 
 

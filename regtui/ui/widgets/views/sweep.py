@@ -12,7 +12,7 @@ line and the run state as for a plain run.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from rich.text import Text
 from textual import work
@@ -77,6 +77,8 @@ class SweepView(Vertical):
         """Whether the sweep on screen got past loading torch and the data."""
         self.finished = False
         self.points: list[PointStats] = []
+        self.raw_points: list[Any] = []
+        """The ``SweepPoint`` of the sweep on screen (the tour's check reads them)."""
 
     def on_mount(self) -> None:
         self.set_class(True, "-empty")
@@ -118,6 +120,7 @@ class SweepView(Vertical):
         self.experiment, self.run_id = experiment, control.run_id
         self.started = self.finished = False
         self.points = []
+        self.raw_points = []
         self.query_one("#sweep-header", Static).update(headline(experiment))
         self.set_class(False, "-empty")
         self.set_class(len(experiment.sweep) == 2, "-grid")
@@ -145,6 +148,7 @@ class SweepView(Vertical):
         message.stop()
         if message.run_id == self.run_id:
             self.points.extend(PointStats.of(p) for p in message.points)
+            self.raw_points.extend(message.points)
             self.redraw()
 
     def on_run_finished(self, message: RunFinished) -> None:
