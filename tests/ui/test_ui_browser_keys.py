@@ -119,9 +119,12 @@ async def test_e_downloads_one_zip_in_a_browser_only(ui_experiment: Any, wait_fo
         await wait_for(pilot, lambda: app.run_state == "finished")
         await wait_for(pilot, lambda: app.current_history_id() is not None)
         await pilot.press("e")
-        assert app.last_export is not None and delivered == []  # a terminal: the files, no download
+        await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
+        assert delivered == []  # a terminal: the files, no download
+        first = app.last_export
         monkeypatch.setattr(type(app), "is_web", property(lambda self: True))
         await pilot.press("e")
+        await wait_for(pilot, lambda: app.last_export != first)
         folder = app.last_export
         assert any("your browser downloads" in n.message for n in app._notifications)
     ((data, options),) = delivered

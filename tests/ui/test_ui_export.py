@@ -26,8 +26,8 @@ async def test_e_exports_the_four_files(tiny: Any, wait_for: Any) -> None:
         await wait_for(pilot, lambda: app.run_state == "finished")
         await wait_for(pilot, lambda: app.current_history_id() is not None)
         await pilot.press("e")
+        await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
         folder = app.last_export
-        assert folder is not None
         assert folder == Path(os.environ["REGTUI_HOME"]) / "exports" / f"run-{app.current_history_id()}"
         assert any(str(folder) in n.message for n in app._notifications)
         expected_verdict = verdict(app.history)
@@ -59,6 +59,7 @@ async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, w
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunViewScreen))
         await pilot.press("e")
+        await wait_for(pilot, lambda: app.last_export is not None)
         folder = app.last_export
     assert folder is not None and folder.name == "run-1"
     assert "run #1 from" in (folder / "report.md").read_text()

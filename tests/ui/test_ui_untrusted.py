@@ -154,3 +154,64 @@ async def test_notifications_show_control_characters_visibly(ui_experiment: Any)
         await pilot.pause()
         (note,) = app._notifications
         assert note.message == "exported to /tmp/␛]2;PWNED␇[/]"
+
+
+STALLED_EXPORT = """
+import sys, threading
+from pathlib import Path
+import regtui.ui.export as export
+
+marker = Path(sys.argv[1])
+
+
+def stalled(*args, **kwargs):
+    marker.write_text("exporting")
+    threading.Event().wait()  # an export that never ends (20,000 epochs once took 8.5 s)
+
+
+export.write_export = stalled
+from regtui.cli import main
+
+sys.exit(main(["--preset", sys.argv[2]]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a pseudo-terminal of Linux")
+def test_q_does_not_wait_for_an_export(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    preset = tmp_path / "p.toml"
+    preset.write_text('[data]\nn_train = 20\nn_val = 20\n[model]\nhidden = [4]\n[train]\nepochs = 3\n'
+                      'device = "cpu"\n[[variants]]\nname = "a"\n')
+    marker = tmp_path / "exporting"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "REGTUI_HOME": str(tmp_path / "home"),
+           "REGTUI_PRESETS_DIR": str(tmp_path / "presets")}
+    proc = subprocess.Popen([sys.executable, "-c", STALLED_EXPORT, str(marker), str(preset)], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    screen = bytearray()
+
+    def read_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not condition():
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                screen.extend(os.read(master, 65536))
+        assert condition(), f"{what}: {bytes(screen[-500:])!r}"
+
+    try:
+        read_until(lambda: b"quit" in screen, "the first screen")
+        os.write(master, b"r")
+        read_until(lambda: b"3/3" in screen, "the run to finish")
+        os.write(master, b"e")
+        read_until(marker.exists, "the export to start")
+        os.write(master, b"q")
+        assert proc.wait(timeout=60) == 0  # before: the export ran on the UI thread, q waited for it
+    finally:
+        proc.kill()
+        os.close(master)

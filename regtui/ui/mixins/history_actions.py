@@ -2,8 +2,9 @@
 
 ``HistoryActions`` gives the App ``h`` (history screen), ``g`` (pick a ghost
 run, or clear the one shown), ``e`` (export the run on screen: the live one,
-or a past one opened from the history; in a browser under ``regtui serve``
-also downloaded, as one zip) and the handlers of the worker's
+or a past one opened from the history, written in a thread of its own so the
+lab never waits for it; in a browser under ``regtui serve`` also downloaded,
+as one zip) and the handlers of the worker's
 ``RunRecorded`` / ``HistoryError`` messages.  It relies on the App's
 ``panel``, ``charts``, ``history``, ``control``, ``load_experiment`` and
 ``start_run``.  Imports Textual-free helpers and the history screens.
@@ -88,7 +89,7 @@ class HistoryActions:
         charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
 
     def action_export(self) -> None:
-        from regtui.ui.export import export_folder, write_export, zip_export
+        from regtui.ui.export import export_folder, export_in_background
         from regtui.ui.screens.history import RunViewScreen, run_label
 
         screen = self.screen  # type: ignore[attr-defined]
@@ -106,11 +107,26 @@ class HistoryActions:
             title = f"run #{run_id}" if run_id is not None else "lab run (not recorded)"
         folder = export_folder(run_id)
         try:
-            paths = write_export(folder, history, svg=self.export_screenshot(title=f"regtui · {title}"),  # type: ignore[attr-defined]
-                                 title=f"regtui {title}", data=data)
-            archive = zip_export(paths) if self.is_web else None  # type: ignore[attr-defined]
+            folder.mkdir(parents=True)  # taken now: a second e names the next folder
         except OSError as exc:
             self.notify(f"export failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
+            return
+        svg = self.export_screenshot(title=f"regtui · {title}")  # type: ignore[attr-defined]
+
+        def done(paths: list[Path] | None, archive: bytes | None, error: str | None) -> None:
+            try:  # from the export's thread to the UI thread; the lab may have quit meanwhile
+                self.call_from_thread(self._export_done, folder, archive, error)  # type: ignore[attr-defined]
+            except RuntimeError:
+                pass
+
+        self.notify(f"exporting to {folder}…", title="export", timeout=5)  # type: ignore[attr-defined]
+        export_in_background(folder, history, svg=svg, title=f"regtui {title}", data=data,
+                             zipped=bool(self.is_web), done=done)  # type: ignore[attr-defined]
+
+    def _export_done(self, folder: Path, archive: bytes | None, error: str | None) -> None:
+        """The export's thread finished: say so (and, in a browser, hand over the zip)."""
+        if error is not None:
+            self.notify(f"export failed: {error}", severity="error", timeout=10)  # type: ignore[attr-defined]
             return
         self.last_export = folder
         if archive is None:
