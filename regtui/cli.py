@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_lab(args: argparse.Namespace) -> int:
+    from regtui.commands.signals import exit_without_waiting_for_the_worker, lab_exit_code
     from regtui.core import presets
     from regtui.core.config import ConfigError
 
@@ -85,31 +86,11 @@ def open_lab(args: argparse.Namespace) -> int:
         app.run()
         if terminated:
             app_code = exit_code(terminated[0])
-            _exit_without_waiting_for_the_worker(app_code)
+            exit_without_waiting_for_the_worker(app_code)
             return app_code
     code = lab_exit_code(app.return_code)
-    _exit_without_waiting_for_the_worker(code)
+    exit_without_waiting_for_the_worker(code)
     return code
-
-
-def lab_exit_code(return_code: int | None) -> int:
-    """The lab's exit status: 0 only when it was quit; a crash (Textual sets a
-    non-zero return code when an exception ends the app) is never 0."""
-    return EXIT_OK if not return_code else (return_code if 0 < return_code < 256 else EXIT_CRASHED)
-
-
-def _exit_without_waiting_for_the_worker(code: int) -> None:
-    """``q`` must exit within a second, but a worker still inside ``import torch``
-    or a data load cannot be interrupted, and Python would wait for it at exit.
-    The app has already stopped it from training and the history store commits
-    per epoch, so nothing is lost by leaving now."""
-    import os
-    import threading
-
-    if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,12 +8,18 @@ back while outputs are written: a second Ctrl+C then waits for the files
 instead of losing them (``interrupted`` says which signal came meanwhile).
 ``quit_lab_on_termination(app)`` turns SIGTERM into the lab's own ``q``
 (asked of its event loop), so the terminal is restored (alternate screen,
-mouse tracking) and the run recorded as stopped.  Standard library only.
+mouse tracking) and the run recorded as stopped.  How a lab process ends:
+``lab_exit_code`` (0 only when it was quit) and
+``exit_without_waiting_for_the_worker`` (used by ``regtui`` and ``regtui tour``).
+Standard library only.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -91,3 +97,20 @@ def quit_lab_on_termination(app: Any, on_quit: Callable[[int], None]) -> None:
         loop.call_soon_threadsafe(lambda: app.call_later(app.action_quit))
 
     signal.signal(signal.SIGTERM, ask)
+
+
+def lab_exit_code(return_code: int | None) -> int:
+    """The lab's exit status: 0 only when it was quit; a crash (Textual sets a
+    non-zero return code when an exception ends the app) is never 0."""
+    return 0 if not return_code else (return_code if 0 < return_code < 256 else 1)
+
+
+def exit_without_waiting_for_the_worker(code: int) -> None:
+    """``q`` must exit within a second, but a worker still inside ``import torch``
+    or a data load cannot be interrupted, and Python would wait for it at exit.
+    The app has already stopped it from training and the history store commits
+    per epoch, so nothing is lost by leaving now."""
+    if any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

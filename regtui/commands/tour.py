@@ -77,13 +77,13 @@ def tour_command(args: argparse.Namespace) -> int:
     if not args.report:
         from regtui.ui.app import create_app  # the UI only when the lab opens
 
-        from regtui.cli import _exit_without_waiting_for_the_worker, lab_exit_code
+        from regtui.commands.signals import exit_without_waiting_for_the_worker, lab_exit_code
 
         app = create_app(experiments[0], presets_dir=args.presets_dir, tour_step=steps[0].number,
                          tour_overrides=tuple(args.overrides))
         app.run()
         code = lab_exit_code(app.return_code)
-        _exit_without_waiting_for_the_worker(code)
+        exit_without_waiting_for_the_worker(code)
         return code
     return _report(args, steps, experiments)
 
