@@ -263,3 +263,24 @@ def test_a_point_with_a_failed_seed_is_never_ranked_first(tiny_experiment) -> No
     good.status, broken.status = "finished", "failed"
     points = [_point({"k": 0.0}, [good], "end"), _point({"k": 1.0}, [broken], "end", ["its worker died"])]
     assert not points[1].score.rankable and best_point(points) is points[0]
+
+
+def test_tasks_ask_for_fractions_of_gpus_and_one_that_fits_nowhere_is_refused() -> None:
+    """The resource arithmetic of the Ray engine (no Ray needed: the module imports it lazily)."""
+    from regtui.core.engines.ray_engine import task_options, task_slots, uses_gpu
+
+    nodes = [{"CPU": 16.0, "GPU": 1.0}, {"CPU": 8.0, "GPU": 2.0}, {"CPU": 4.0}]
+    quarter = EngineConfig(kind="ray", gpus_per_task=0.25, cpus_per_task=2)
+    assert task_options(quarter, gpu=True) == {"num_cpus": 2.0, "num_gpus": 0.25, "max_retries": 3,
+                                               "retry_exceptions": False}
+    assert task_options(quarter, gpu=False)["num_gpus"] == 0
+    assert task_slots(nodes, quarter, gpu=False, where="x") == 8 + 4 + 2  # CPUs / 2 per node
+    assert task_slots(nodes, quarter, gpu=True, where="x") == 12  # 3 GPUs / 0.25, fewer than the CPU slots
+    assert task_slots(nodes, EngineConfig(gpus_per_task=0.1), gpu=True, where="x") == 28  # 3 / 0.1 is 30: CPUs cap
+    assert uses_gpu("auto", 3.0, "x") and not uses_gpu("auto", 0.0, "x") and not uses_gpu("cpu", 3.0, "x")
+    with pytest.raises(EngineError, match="has no GPUs"):
+        uses_gpu("cuda", 0.0, "ray 10.0.0.5:6379")
+    with pytest.raises(EngineError, match="engine.gpus_per_task = 3"):
+        task_slots(nodes, EngineConfig(gpus_per_task=3), gpu=True, where="x")
+    with pytest.raises(EngineError, match="engine.cpus_per_task = 32"):
+        task_slots(nodes, EngineConfig(cpus_per_task=32), gpu=False, where="x")

@@ -37,8 +37,8 @@ KNOB_SYMBOL = {"l2": "λ", "weight_decay": "η", "dropout": "p", "input_dropout"
 """How the sweep view names a knob."""
 ROWS = 2
 """At most two knobs (the core's limit)."""
-ENGINES: tuple[tuple[str, str], ...] = (("this process", "in-process"), ("Ray", "ray"))
-"""The engine picker: label, ``engine.kind``."""
+ENGINES: tuple[tuple[str, str], ...] = (("in-process", "in-process"), ("Ray", "ray"))
+"""The engine picker: label, ``engine.kind`` (labels fit the 14-column field at 80×24)."""
 
 
 def parse_values(text: str) -> tuple[float, ...]:
@@ -79,7 +79,8 @@ class SweepEditor(Vertical):
                                            tooltip="values to try, separated by commas, e.g. 0, 1e-4, 1e-3, 1e-2"))
         engine = engine or EngineConfig()
         self.engine: Select[str] = Select(ENGINES, allow_blank=False, compact=True, id="sweep-engine", value=engine.kind,
-                                          tooltip="where the sweep trains: here, or as Ray tasks (pip install 'regtui[ray]')")
+                                          tooltip="where the sweep trains: in this process, or as Ray tasks "
+                                                  "(pip install 'regtui[ray]')")
         self.address = ConfigInput(engine.address, "name", id="sweep-address",
                                    tooltip="Ray: empty starts a local Ray; auto or HOST:PORT joins a running cluster")
         self.labels: dict[Widget, Static] = {w: Static(classes="error", markup=False) for w in self.widgets()}
