@@ -1,9 +1,10 @@
 """A local Ray cluster for the tests of the Ray engine: 2 CPUs, no dashboard,
 its temporary folder and HOME (Ray writes ~/.ray there) in fresh temp folders.
 
-Session-scoped: started once per test process (each pytest-xdist worker that
-runs a Ray test gets its own, as ``address="local"`` never joins another) and
-shut down at the end.  Skipped when Ray is not installed (``pip install 'regtui[ray]'``).
+Session-scoped: started once per test process (each pytest-xdist worker gets
+its own, as ``address="local"`` never joins another) and shut down at the end.
+The test modules are marked ``xdist_group("ray")``, so ``--dist loadgroup``
+keeps them in one process.  Skipped when Ray is not installed (``pip install 'regtui[ray]'``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import tempfile
 from typing import Any, Iterator
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in one pytest-xdist worker")
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,8 @@ from regtui.core.results import METRICS  # noqa: E402
 from regtui.core.store import RunStore  # noqa: E402
 from regtui.core.sweep import SweepProgress, run_sweep  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 def _sweep(tiny_experiment, **train: Any):
     exp = tiny_experiment(train={"seeds": 2, **train})
