@@ -378,11 +378,20 @@ class Experiment:
 
 # --------------------------------------------------------------------------- checks
 
+def expand_home(path: str) -> Path:
+    """``~`` / ``~user`` expanded where that names a home folder; otherwise the path as
+    written (``~0`` names no user: a file or folder of that name, never an error)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 def resolve_data_path(path: str, source_dir: str | os.PathLike[str] | None) -> Path:
     """Where a file data set's ``data.path`` points: ``~`` expanded, and a relative
     path taken from ``source_dir`` (the folder its preset came from) or, without
     one, from the working folder.  The one rule training, saving and recording use."""
-    p = Path(path).expanduser()
+    p = expand_home(path)
     return p if p.is_absolute() or not source_dir else Path(source_dir) / p
 
 

@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, Experiment, absolute_data_path
+from regtui.core.config import DATASETS_2D, DATASETS_FILE, ConfigError, Experiment, absolute_data_path, expand_home
 from regtui.core.files import write_atomic
 from regtui.core.schema import experiment_from_dict, experiment_to_dict
 
@@ -327,7 +327,7 @@ def anchor_data_path(exp: Experiment, folder: str | os.PathLike[str]) -> Experim
     kept as written.
     """
     d = exp.data
-    if d.dataset not in DATASETS_FILE or not d.path.strip() or Path(d.path).expanduser().is_absolute():
+    if d.dataset not in DATASETS_FILE or not d.path.strip() or expand_home(d.path).is_absolute():
         return exp
     if Path(exp.source_dir or ".").absolute() == Path(folder).absolute():
         return exp

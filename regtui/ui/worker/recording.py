@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from textual.message import Message
 
-from regtui.core.config import DATASETS_FILE, Experiment
+from regtui.core.config import DATASETS_FILE, Experiment, expand_home
 from regtui.ui.worker.messages import HistoryError, RunRecorded
 
 SOURCE = "tui"
@@ -33,7 +33,7 @@ def recordable(experiment: Experiment) -> Experiment:
     data = experiment.data
     if data.dataset not in DATASETS_FILE or not data.path:
         return experiment
-    path = Path(data.path).expanduser()
+    path = expand_home(data.path)
     if not path.is_absolute():
         path = Path(experiment.source_dir or ".").resolve() / path
     return replace(experiment, data=replace(data, path=str(path)))

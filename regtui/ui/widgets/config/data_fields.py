@@ -32,7 +32,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
-from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment
+from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment, expand_home
 from regtui.core.text import visible
 from regtui.ui.widgets.config.fields import ConfigInput
 
@@ -131,7 +131,7 @@ class DataFileFields(Vertical):
         out = {key.split(".")[1]: values[w] for key, w in self.inputs.items()}
         out["drop_invalid"] = out["drop_invalid"] == "yes"
         path = out["path"]
-        if path and not self.relative_to_preset and not Path(path).expanduser().is_absolute():
+        if path and not self.relative_to_preset and not expand_home(path).is_absolute():
             out["path"] = str(Path.cwd() / path)  # the working folder: the rule when no user preset anchors it
         return out
 
@@ -155,8 +155,8 @@ class DataFileFields(Vertical):
         origin = "the preset's folder" if self.relative_to_preset else "the working folder"
         if not typed:
             self.where.update(visible(f"a relative path is taken from {origin}, {folder}"))
-        elif Path(typed).expanduser().is_absolute():
-            self.where.update(visible(f"→ {Path(typed).expanduser()}"))
+        elif expand_home(typed).is_absolute():
+            self.where.update(visible(f"→ {expand_home(typed)}"))
         else:
             self.where.update(visible(f"→ {resolve_data_path(typed, folder)} (from {origin})"))
 
