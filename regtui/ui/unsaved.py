@@ -5,7 +5,7 @@ holds a valid experiment that differs from the one it was loaded or last saved
 with, ``keep`` writes it (atomically, through the core's ``save_preset``) as
 the user preset ``UNSAVED``; the next start's ``notice`` says it is there
 (``ctrl+o`` opens it like any preset).  An invalid config cannot be a preset
-and is not kept; the quit then says so in the terminal it returns to.
+and is not kept (nothing says so yet: a gap noted on issue 15).
 """
 
 from __future__ import annotations
