@@ -216,7 +216,7 @@ def show_command(args: argparse.Namespace) -> int:
         parent = f"run {run.branch.parent_id}" if run.branch.parent_id is not None else "a deleted run"
         lines.append(f"branch    of {parent}, changed from epoch {run.branch.epoch}: {changes}")
     print("\n".join(visible(line) for line in lines + summary_lines(run.experiment)))
-    Console().print(results_table(run.history))
+    Console().print(results_table(run.history, n_train=(run.data or {}).get("n_train")))
     return EXIT_OK
 
 

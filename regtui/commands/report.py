@@ -47,9 +47,14 @@ def mean_std(values: Sequence[float]) -> str:
     return f"{statistics.mean(finite):.3f}±{statistics.stdev(finite):.3f}".replace("±0.", "±.")
 
 
-def results_table(history: RunHistory, rank_by: str | None = None) -> Table:
-    """The run's table, ranked by ``rank_by`` (default: the experiment's ``train.rank_by``)."""
+def results_table(history: RunHistory, rank_by: str | None = None, n_train: int | None = None) -> Table:
+    """The run's table, ranked by ``rank_by`` (default: the experiment's ``train.rank_by``).
+
+    ``n_train``: the rows it trained on (``Dataset.summary()["n_train"]``), for the title;
+    without it, the config's ``data.n_train``, which is 0 (all rows) for a file's data."""
     exp = history.experiment
+    if n_train is None:
+        n_train = exp.data.n_train
     rank_by = rank_by or exp.train.rank_by
     seeds = len(history.seeds)
     stat = label(rank_by)
@@ -59,7 +64,7 @@ def results_table(history: RunHistory, rank_by: str | None = None) -> Table:
         caption = (f"means over {seeds} seeds; ★ lowest {stat}: {describe(rank_by)}, mean±std over seeds; "
                    "best: mean of the seeds' lowest val losses (early stopping)")
     table = Table(
-        title=Text(visible(f"{exp.name}: {exp.data.dataset}, n_train={exp.data.n_train}, epoch {max(history.epoch, 0)}")),
+        title=Text(visible(f"{exp.name}: {exp.data.dataset}, n_train={n_train}, epoch {max(history.epoch, 0)}")),
         caption=caption,
         box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, padding=(0, 1),
     )

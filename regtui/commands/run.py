@@ -130,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
             from regtui.core.verdict import verdict
 
             out = err if plan.uses_stdout else Console()
-            out.print(results_table(run.history))
+            out.print(results_table(run.history, n_train=training.dataset.summary()["n_train"]))
             out.print(Text(visible(verdict(run.history))))
             for check in check_all(run.history):  # what the preset claims to show ([[claims]])
                 out.print(Text(visible(describe(check)), style="green" if check.holds else "yellow"))

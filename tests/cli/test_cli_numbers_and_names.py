@@ -35,3 +35,20 @@ def test_tiny_losses_keep_their_digits_in_the_results_table() -> None:
     out = console.export_text()
     assert "3.3e-5" in out and "6.6e-5" in out
     assert "0.0000" not in out
+
+
+def test_the_title_of_a_file_run_counts_the_rows_it_trained_on(capsys, tmp_path) -> None:
+    """A CSV preset leaves ``data.n_train`` at 0 (all rows): the title says how many trained."""
+    import re
+
+    (tmp_path / "d.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(40)))
+    preset = tmp_path / "p.toml"
+    preset.write_text('[data]\ndataset = "csv"\npath = "d.csv"\n[model]\nhidden = [4]\n[train]\nepochs = 1\n')
+    assert main(["run", str(preset)]) == 0
+    captured = capsys.readouterr()
+    trained = int(re.search(r"data: \w+, (\d+) train / ", captured.err).group(1))
+    assert trained > 0
+    assert f"n_train={trained}," in captured.out and "n_train=0" not in captured.out
+    assert main(["history", "show", "1"]) == 0  # the stored run's title says the same
+    shown = capsys.readouterr().out
+    assert f"n_train={trained}," in shown and "n_train=0" not in shown
