@@ -215,7 +215,7 @@ class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, Insig
         self._progress = 0.0
         self._set_state("starting")
         self._views_dirty = True
-        self.control.insight = self.insight_wish
+        self.control.insight = self.insight_wish.request
         self.insight_variants(names)
         self._train(experiment, self.control)
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from regtui.core.config import DataConfig, VariantConfig
+from regtui.core.run import InsightRequest
 from regtui.core.verdict import verdict
 from regtui.ui.app import create_app
 from regtui.ui.plotting.smoothing import ema
@@ -40,6 +41,8 @@ async def test_b_draws_one_map_per_variant_and_l2_differs(ui_experiment: Any, wa
         drawn = (max(m.size.width for m in maps), 2 * max(m.size.height for m in maps))
         assert app.insight_wish.boundary == drawn, "the worker is asked for one value per pixel"
         await finished(app, pilot, wait_for)
+        assert app.control.insight is app.insight_wish.request, "the run holds the views' latest request"
+        assert app.control.insight.boundary is not None and app.control.insight.by_variant
         await wait_for(pilot, lambda: app.boundary.epoch == 150)
         base, l2 = (m.cells() for m in maps)
         assert len(base) == maps[0].size.height and len(base[0]) == maps[0].size.width
@@ -49,9 +52,11 @@ async def test_b_draws_one_map_per_variant_and_l2_differs(ui_experiment: Any, wa
         assert differ > 0.2 * maps[0].size.area, "L2's map must differ from the baseline's"
         assert maps[0].map[0].shape[1] == drawn[0], "computed at the drawn width (rows follow the verdict's height)"
         assert "✕0" in str(app.boundary.query(".map-title").first().render()), "the baseline memorizes"
+        asked = app.control.insight
         await pilot.press("b")
         assert not app.boundary.display and app.query_one("#main").display
-        assert app.insight_wish.boundary is None
+        assert app.insight_wish.boundary is None and app.control.insight.boundary is None
+        assert asked.boundary is not None, "a request is replaced, never changed"
 
 
 async def test_b_explains_why_there_is_no_map(ui_experiment: Any, wait_for: Any) -> None:
@@ -183,7 +188,7 @@ def test_worker_sends_insight_only_when_asked_and_at_the_end(ui_experiment: Any)
     assert insights[0].boundary.prob.shape[0] == 4 and insights[0].weights.counts.shape[0] == 4
     asked: list[Any] = []
     control = runner.RunControl(2)
-    control.insight.boundary = (12, 10)
+    control.insight = InsightRequest(boundary=(12, 10), by_variant=True)
     runner.train(asked.append, exp, control, lambda: False)
     insights = [m for m in asked if isinstance(m, InsightReady)]
     assert insights[0].epoch == 0 and insights[0].boundary.prob.shape == (4, 10, 12)

@@ -9,20 +9,56 @@ the views tell the worker what to compute through the shared ``InsightWish``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from regtui.core.results import RunHistory
+from regtui.core.run import InsightRequest
 from regtui.ui.plotting.curve_view import CurveView
 from regtui.ui.widgets.verdict_panel import VerdictPanel
 from regtui.ui.widgets.views.boundary import BoundaryView
 from regtui.ui.widgets.views.weights import WeightsView
 from regtui.ui.worker.messages import InsightReady
-from regtui.ui.worker.runner import InsightWish
 
 if TYPE_CHECKING:
     from regtui.ui.app import RegTuiApp
 
 VIEWS = ("charts", "boundary", "weights")
+
+
+class InsightAsk:
+    """What the visible *why* views ask the worker for (UI thread only).
+
+    The views set ``boundary`` (the map grid's (cols, rows)) and ``bins`` (None
+    while hidden); every change makes a new ``request`` and hands it to
+    ``publish``, which swaps it into the run's ``RunControl``.  The maps and
+    histograms are per variant (``by_variant``)."""
+
+    def __init__(self, publish: Callable[[InsightRequest], None]) -> None:
+        self._publish = publish
+        self.request = InsightRequest(by_variant=True)
+        """The latest request (immutable: replaced, never changed)."""
+
+    @property
+    def boundary(self) -> tuple[int, int] | None:
+        return self.request.boundary
+
+    @boundary.setter
+    def boundary(self, value: tuple[int, int] | None) -> None:
+        self._ask(replace(self.request, boundary=value))
+
+    @property
+    def bins(self) -> int | None:
+        return self.request.bins
+
+    @bins.setter
+    def bins(self, value: int | None) -> None:
+        self._ask(replace(self.request, bins=value))
+
+    def _ask(self, request: InsightRequest) -> None:
+        if request != self.request:
+            self.request = request
+            self._publish(request)
 
 
 class InsightRouting:
@@ -46,11 +82,15 @@ class InsightRouting:
         return self.query_one(VerdictPanel)
 
     def insight_setup(self: RegTuiApp, names: Sequence[str]) -> None:
-        """On mount: one ``InsightWish`` shared by the views and every run's control."""
-        self.insight_wish = InsightWish()
+        """On mount: one ``InsightAsk`` the views tell; it hands each request to the run."""
+        self.insight_wish = InsightAsk(self._hand_insight_request)
         self.boundary.wish = self.weights.wish = self.insight_wish
         self._show_view("charts")
         self.insight_variants(names)
+
+    def _hand_insight_request(self: RegTuiApp, request: InsightRequest) -> None:
+        if self.control is not None:
+            self.control.insight = request  # one reference: the worker reads it whole
 
     def insight_variants(self: RegTuiApp, names: Sequence[str]) -> None:
         self.boundary.set_variants(names)

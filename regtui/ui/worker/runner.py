@@ -19,6 +19,7 @@ import numpy as np
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
+from regtui.core.run import InsightRequest
 from regtui.ui.worker.messages import (
     BatchProgress, EpochsEnded, GhostEpochs, InsightReady, RunFailed, RunFinished, RunRecorded,
     RunStarted,
@@ -38,29 +39,16 @@ INSIGHT_INTERVAL = 0.5
 _gc_frozen = False
 
 
-@dataclass
-class InsightWish:
-    """What the visible insight views ask the worker for (set by the UI thread).
-
-    ``None`` while the view is hidden; the run's end (or a pause) sends both
-    anyway, at the last asked (or the default) size.
-    """
-
-    boundary: tuple[int, int] | None = None
-    """(cols, rows) of the decision-map grid."""
-    bins: int | None = None
-    """Bins of the weight histograms."""
-    last_boundary: tuple[int, int] = (64, 40)
-    last_bins: int = 25
-
-    @property
-    def active(self) -> bool:
-        return self.boundary is not None or self.bins is not None
+FINAL_INSIGHT = InsightRequest(boundary=(64, 40), bins=25, by_variant=True)
+"""What the run's end (or a pause) computes when no view has asked for a size yet."""
 
 
 @dataclass
 class RunControl:
-    """How the UI steers one run; shared by the UI thread and the worker."""
+    """How the UI steers one run; shared by the UI thread and the worker.
+
+    The UI writes, the worker reads: the events, and frozen values swapped in whole
+    (``insight``, ``branch``).  The worker answers only through messages (and ``done``)."""
 
     run_id: int
     resume: threading.Event = field(default_factory=threading.Event)
@@ -69,11 +57,12 @@ class RunControl:
     """Set to stop the run for good."""
     done: threading.Event = field(default_factory=threading.Event)
     """Set by the worker when it has left the training loop."""
-    insight: InsightWish = field(default_factory=InsightWish)
-    """What the decision-map / weights views want (the app shares one)."""
+    insight: InsightRequest = InsightRequest(by_variant=True)
+    """What the decision-map / weights views want: the UI swaps in a new request
+    whole (one reference); the worker only reads it."""
     branch: Any = None
-    """A ``branching.BranchRequest`` the UI set; the worker takes it (sets it back
-    to None) at the next boundary between two epochs."""
+    """A ``branching.BranchRequest`` the UI set (a new one for each ``f``); the worker
+    takes each at the next boundary between two epochs, once, and never writes here."""
 
     def __post_init__(self) -> None:
         self.resume.set()
@@ -216,15 +205,21 @@ def _train(
             ghost_pending = []
         last_flush = time.monotonic()
 
+    taken: Any = None  # the last branch request taken (the worker never writes control.branch)
+
     def take_branch() -> None:
-        request, control.branch = control.branch, None
+        nonlocal taken
+        taken = control.branch
         flush()
-        lines.take(request)
+        lines.take(taken)
 
     at_boundary = False
+    final = FINAL_INSIGHT  # the sizes last asked for (worker-local)
     try:
         for tag, event in lines.events():
             now = time.monotonic()
+            request = control.insight  # read once: the UI may swap in another at any time
+            final = replace(final, boundary=request.boundary or final.boundary, bins=request.bins or final.bins)
             if isinstance(event, EpochEnd):
                 (ghost_pending if tag == GHOST else pending).append(event)
                 if event.epoch == 0:
@@ -237,28 +232,28 @@ def _train(
                 last_progress = now
                 post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
             training = lines.main.training
-            if control.insight.active and now - last_insight >= INSIGHT_INTERVAL:
+            if not request.empty and now - last_insight >= INSIGHT_INTERVAL:
                 last_insight = now
-                post(insight(training, control.insight, rid, epoch))
+                post(insight(training, request, rid, epoch))
             if now - last_flush >= FLUSH_INTERVAL or not control.resume.is_set() or control.stop.is_set():
                 flush()
             if not control.resume.is_set() and not control.stop.is_set():
-                post(insight(training, control.insight, rid, epoch, everything=True))
+                post(insight(training, final, rid, epoch))
             if not may_go_on(control, is_cancelled):
                 flush()
-                post(insight(training, control.insight, rid, epoch, everything=True))
+                post(insight(training, final, rid, epoch))
                 post(RunFinished(rid, stopped=True))
                 return
-            if at_boundary and control.branch is not None:
+            if at_boundary and control.branch is not None and control.branch is not taken:
                 take_branch()
     finally:
         lines.close()
     flush()
-    post(insight(lines.main.training, control.insight, rid, epoch, everything=True))
+    post(insight(lines.main.training, final, rid, epoch))
     post(RunFinished(rid, stopped=False))
 
 
-def insight(training: Any, wish: InsightWish, rid: int, epoch: int, everything: bool = False) -> InsightReady:
+def insight(training: Any, request: InsightRequest, rid: int, epoch: int) -> InsightReady:
     """Decision maps and weight histograms of the first seed of every variant (worker thread)."""
     from regtui.core.insight import decision_map, has_plane, weight_histogram
 
@@ -268,14 +263,12 @@ def insight(training: Any, wish: InsightWish, rid: int, epoch: int, everything: 
     if not has_plane(training):
         ds = training.dataset
         no_plane = f"{ds.task}, {ds.n_features} features: decision maps need 2-D classification data"
-    elif wish.boundary is not None or everything:
-        wish.last_boundary = wish.boundary or wish.last_boundary
-        cols, rows = wish.last_boundary
+    elif request.boundary is not None:
+        cols, rows = request.boundary
         dm = decision_map(training, cols, rows)
         boundary = replace(dm, prob=dm.prob[first], label=dm.label[first], wrong=dm.wrong[first])
-    if wish.bins is not None or everything:
-        wish.last_bins = wish.bins or wish.last_bins
-        hist = weight_histogram(training, wish.last_bins)
+    if request.bins is not None:
+        hist = weight_histogram(training, request.bins)
         by_variant = [hist.counts[[i for i, m in enumerate(training.members) if m.variant_index == v]].sum(0)
                       for v in range(len(training.experiment.variants))]
         weights = replace(hist, counts=np.stack(by_variant))
