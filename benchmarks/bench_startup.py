@@ -10,10 +10,14 @@
 * ``python -c "import torch"`` and ``python -c pass`` in the same rounds.
 * ``regtui --help``: wall time, and a check (in-process) that neither torch
   nor textual is imported by it.
+* **headless start**: ``regtui run moons-overfit --set train.epochs=0`` (loads
+  the preset, draws the data, builds the stack, evaluates epoch 0, writes the
+  run) against ``import torch``; ``import torch, torch._dynamo`` beside it
+  shows what ``torch.optim.Optimizer`` would add (issue 20).
 
 Targets: first paint < the time of ``import torch`` alone (painting does not
-wait for torch), torch not imported at first paint, and ``--help`` imports no
-torch.
+wait for torch), torch not imported at first paint, ``--help`` imports no
+torch, and the headless start ≤ 1.15× ``import torch``.
 
     python benchmarks/bench_startup.py [--quick] [--json out.json]
 """
@@ -172,6 +176,8 @@ def run(quick: bool) -> list[C.Result]:
         "python -c pass": lambda: wall([PY, "-c", "pass"]),
         "import torch": lambda: wall([PY, "-c", "import torch"]),
         "regtui --help": lambda: wall(regtui_command() + ["--help"]),
+        "import torch, torch._dynamo": lambda: wall([PY, "-c", "import torch, torch._dynamo"]),
+        "regtui run, 0 epochs": lambda: wall(regtui_command() + ["run", "moons-overfit", "--set", "train.epochs=0"]),
     }
     if ui:
         cases["first paint (pty)"] = pty_first_paint
@@ -196,6 +202,13 @@ def run(quick: bool) -> list[C.Result]:
                                 "no", not any_torch, note="1 = yes (from the run_test child)"))
     else:
         results.append(C.Result("startup", "first paint", float("nan"), "s", note=f"skipped: the lab is not importable ({why})"))
+    results.append(C.Result("startup", 'python -c "import torch, torch._dynamo" / import torch',
+                            med["import torch, torch._dynamo"] / torch_s))
+    results.append(C.Result("startup", "regtui run moons-overfit, 0 epochs", med["regtui run, 0 epochs"], "s"))
+    ratio = med["regtui run, 0 epochs"] / torch_s
+    target, ok = C.check(ratio, "<=", 1.15)
+    results.append(C.Result("startup", "regtui run moons-overfit, 0 epochs / import torch", ratio, target=target,
+                            met=ok, note=f"medians of {reps}"))
     results.append(C.Result("startup", "regtui --help", med["regtui --help"], "s"))
     results.append(C.Result("startup", "regtui --help / import torch", med["regtui --help"] / torch_s))
     out = subprocess.run([PY, "-c", HELP_CHILD], capture_output=True, text=True, cwd=C.ROOT, check=True).stdout.split()

@@ -1,7 +1,18 @@
 """The optimizers a run steps with: SGD, PyTorch's Adam, and Adam as Keras writes it.
 
-``make_optimizer`` builds the base optimizer of ``train.optimizer`` without
-weight decay (regularizers are applied per member by ``regtui.core.training``).
+Each is a plain class over a list of tensors whose ``step()`` calls one fused
+(or foreach) kernel on all of them: the stacked members' parameters are a few
+large tensors, so the step is one or two torch calls.  They do not go through
+``torch.optim.Optimizer``: its ``__init__`` and ``step`` import
+``torch._dynamo`` on first use (as long again as ``import torch`` itself,
+benchmarks/README.md, start-up), and its per-step Python is a large part of a
+small net's step.  ``SGD`` and ``Adam`` call the kernels ``torch.optim.SGD`` /
+``torch.optim.Adam`` call with ``fused=True`` (``torch._fused_sgd_``,
+``torch._fused_adam_``), with the same arguments, so their numbers are
+PyTorch's; tests/core/test_optimizers.py checks them against torch's own.
+
+``make_optimizer`` builds the optimizer of ``train.optimizer`` without weight
+decay (regularizers are applied per member by ``regtui.core.training``).
 ``KerasAdam`` is Keras 3's Adam update, written out so regtui can reproduce a
 Keras program to float32 noise (``train.adam_formula = "keras"``).  The two
 Adams differ only in where ε enters (docs/semantics.md, "Adam's ε"):
@@ -15,30 +26,116 @@ first step, the same once ``β₂ᵗ`` has decayed.  Imports torch and the confi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 import torch
 from torch import Tensor
 
 from regtui.core.config import TrainConfig
 
-
-def make_optimizer(params: list[Tensor], train: TrainConfig) -> torch.optim.Optimizer:
-    """SGD (with momentum) for ``sgd``; Adam with ``adam_epsilon`` and ``adam_formula`` otherwise."""
-    if train.optimizer != "sgd" and train.adam_formula == "keras":
-        return KerasAdam(params, lr=train.lr, eps=train.adam_epsilon)
-    if train.optimizer == "sgd":
-        kind: type[torch.optim.Optimizer] = torch.optim.SGD
-        options: dict[str, Any] = {"lr": train.lr, "momentum": train.momentum}
-    else:
-        kind, options = torch.optim.Adam, {"lr": train.lr, "eps": train.adam_epsilon}
-    try:  # fused kernels are faster; not every build and device has them
-        return kind(params, fused=True, **options)
-    except (RuntimeError, TypeError, ValueError):  # pragma: no cover
-        return kind(params, **options)
+BETAS = (0.9, 0.999)
 
 
-class KerasAdam(torch.optim.Optimizer):
+def has_fused(device: torch.device) -> bool:
+    """Whether torch's fused SGD/Adam kernels run on ``device`` (CPU and CUDA do)."""
+    return device.type in ("cpu", "cuda")
+
+
+class StackedOptimizer:
+    """What the trainer needs of an optimizer: ``lr`` (set by a schedule), ``zero_grad()``,
+    ``step()`` (every tensor has a gradient), and ``state_tensors()``."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+        self.params = list(params)
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def state_tensors(self) -> list[Tensor]:
+        """The per-element state (momentum, moments): what memory estimates count."""
+        return []
+
+
+class SGD(StackedOptimizer):
+    """``torch.optim.SGD(lr, momentum)`` (no dampening, no Nesterov, no weight decay)."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr)
+        self.momentum = momentum
+        self.fused = has_fused(self.params[0].device) if fused is None else fused
+        self.buffers: list[Tensor] = []
+        """One momentum buffer per tensor, made at the first step (empty without momentum)."""
+
+    @torch.no_grad()
+    def step(self) -> None:
+        grads = [p.grad for p in self.params]
+        first = self.momentum != 0 and not self.buffers
+        if first:
+            self.buffers = [torch.empty_like(g) for g in grads]
+        if self.fused:
+            torch._fused_sgd_(self.params, grads, self.buffers, weight_decay=0.0, momentum=self.momentum,
+                              lr=self.lr, dampening=0.0, nesterov=False, maximize=False, is_first_step=first)
+            return
+        if self.momentum:  # torch.optim.SGD's foreach path: buf = g at the first step, then buf·μ + g
+            if first:
+                torch._foreach_copy_(self.buffers, grads)
+            else:
+                torch._foreach_mul_(self.buffers, self.momentum)
+                torch._foreach_add_(self.buffers, grads)
+            grads = self.buffers
+        torch._foreach_add_(self.params, grads, alpha=-self.lr)
+
+    def state_tensors(self) -> list[Tensor]:
+        return list(self.buffers)
+
+
+class Adam(StackedOptimizer):
+    """``torch.optim.Adam(lr, eps)`` with β = (0.9, 0.999), no weight decay, no amsgrad."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, eps: float = 1e-8,
+                 betas: tuple[float, float] = BETAS, fused: bool | None = None) -> None:
+        super().__init__(params, lr)
+        self.eps, self.betas = eps, betas
+        self.fused = has_fused(self.params[0].device) if fused is None else fused
+        self.exp_avg = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        # the step count as torch.optim.Adam keeps it: a float32 tensor per parameter, on its device
+        # when fused, on the CPU otherwise
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device if self.fused else "cpu")
+                      for p in self.params]
+
+    @torch.no_grad()
+    def step(self) -> None:
+        grads = [p.grad for p in self.params]
+        beta1, beta2 = self.betas
+        torch._foreach_add_(self.steps, 1)
+        if self.fused:
+            torch._fused_adam_(self.params, grads, self.exp_avg, self.exp_avg_sq, [], self.steps, amsgrad=False,
+                               lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=self.eps,
+                               maximize=False, grad_scale=None, found_inf=None)
+            return
+        # torch.optim.Adam's foreach path (capturable off), step by step
+        torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
+        torch._foreach_mul_(self.exp_avg_sq, beta2)
+        torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, 1 - beta2)
+        t = self.steps[0].item()
+        step_size = self.lr / (1 - beta1 ** t)
+        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+        denom = torch._foreach_sqrt(self.exp_avg_sq)
+        torch._foreach_div_(denom, bias_correction2_sqrt)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(self.params, self.exp_avg, denom, -step_size)
+
+    def state_tensors(self) -> list[Tensor]:
+        return self.exp_avg + self.exp_avg_sq
+
+
+class KerasAdam(StackedOptimizer):
     """Adam as ``keras.optimizers.Adam`` on Keras 3's torch backend computes it.
 
     The same operations in the same order as Keras's
@@ -48,49 +145,43 @@ class KerasAdam(torch.optim.Optimizer):
     Defaults are Keras's (ε = 1e-7).
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = BETAS,
                  eps: float = 1e-7) -> None:
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+        super().__init__(params, lr)
+        self.eps, self.betas = eps, betas
+        self.m = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.v = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.iterations = 0
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            beta_1, beta_2 = group["betas"]
-            states = [self.state[p] for p in params]
-            for p, state in zip(params, states):
-                if not state:
-                    state["step"] = 0
-                    state["m"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["v"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            first = params[0]
-            dtype, device = first.dtype, first.device
-            lr = torch.tensor(group["lr"], dtype=dtype, device=device)
-            local_step = torch.tensor(states[0]["step"] + 1, dtype=dtype, device=device)
-            beta_1_power = torch.pow(torch.tensor(beta_1, dtype=dtype, device=device), local_step)
-            beta_2_power = torch.pow(torch.tensor(beta_2, dtype=dtype, device=device), local_step)
-            alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-            grads = [p.grad for p in params]
-            m_list = [s["m"] for s in states]
-            v_list = [s["v"] for s in states]
-            torch._foreach_mul_(m_list, beta_1)
-            torch._foreach_add_(m_list, grads, alpha=1 - beta_1)
-            torch._foreach_mul_(v_list, beta_2)
-            torch._foreach_add_(v_list, torch._foreach_mul(grads, grads), alpha=1 - beta_2)
-            torch._foreach_add_(
-                params,
-                torch._foreach_div(
-                    torch._foreach_mul(m_list, alpha),
-                    torch._foreach_add(torch._foreach_sqrt(v_list), group["eps"]),
-                ),
-                alpha=-1,
-            )
-            for state in states:
-                state["step"] += 1
-        return loss
+    def step(self) -> None:
+        params, grads = self.params, [p.grad for p in self.params]
+        beta_1, beta_2 = self.betas
+        dtype, device = params[0].dtype, params[0].device
+        lr = torch.tensor(self.lr, dtype=dtype, device=device)
+        local_step = torch.tensor(self.iterations + 1, dtype=dtype, device=device)
+        beta_1_power = torch.pow(torch.tensor(beta_1, dtype=dtype, device=device), local_step)
+        beta_2_power = torch.pow(torch.tensor(beta_2, dtype=dtype, device=device), local_step)
+        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        torch._foreach_mul_(self.m, beta_1)
+        torch._foreach_add_(self.m, grads, alpha=1 - beta_1)
+        torch._foreach_mul_(self.v, beta_2)
+        torch._foreach_add_(self.v, torch._foreach_mul(grads, grads), alpha=1 - beta_2)
+        torch._foreach_add_(
+            params,
+            torch._foreach_div(torch._foreach_mul(self.m, alpha), torch._foreach_add(torch._foreach_sqrt(self.v), self.eps)),
+            alpha=-1,
+        )
+        self.iterations += 1
+
+    def state_tensors(self) -> list[Tensor]:
+        return self.m + self.v
+
+
+def make_optimizer(params: list[Tensor], train: TrainConfig) -> StackedOptimizer:
+    """SGD (with momentum) for ``sgd``; Adam with ``adam_epsilon`` and ``adam_formula`` otherwise."""
+    if train.optimizer == "sgd":
+        return SGD(params, lr=train.lr, momentum=train.momentum)
+    if train.adam_formula == "keras":
+        return KerasAdam(params, lr=train.lr, eps=train.adam_epsilon)
+    return Adam(params, lr=train.lr, eps=train.adam_epsilon)

@@ -293,13 +293,13 @@ class Training:
     def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
         """One optimizer step for every live member; returns what each minimized ``[K]``."""
         model, reg = self.model, self.regularizers
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad()
         data = self._data_loss(model(xb), yb)
         self._stop_diverged(self.guard.exceeded(data), epoch)  # frozen at the weights that did it
         self.guard.only_alive(data).sum().backward()
         objective = data.detach() + reg.penalty(model) if reg.any_l2 else data.detach()  # before the update
         reg.add_l2_gradient(model)
-        reg.decay(model, self.optimizer.param_groups[0]["lr"])
+        reg.decay(model, self.optimizer.lr)
         self.optimizer.step()
         self.guard.hold_frozen(self.params)
         return objective
@@ -336,8 +336,7 @@ class Training:
             self.regularizers = Regularizers(variants, len(self.model.weights), self.device)
             self.model.set_dropout([v.dropout for v in variants], [v.input_dropout for v in variants])
         if any(c.epoch == epoch for c in exp.train.schedule):
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr_at_epoch(exp.train, epoch)
+            self.optimizer.lr = lr_at_epoch(exp.train, epoch)
 
     def events(self) -> Iterator[Event]:
         """Epoch 0, then per batch ``BatchEnd`` and per epoch ``EpochEnd``.

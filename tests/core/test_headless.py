@@ -83,3 +83,28 @@ def test_generated_data_sets_do_not_import_sklearn():
         "make_dataset(DataConfig(dataset='wine', n_train=20, n_val=10))\n"
     )
     assert "sklearn" in real
+
+
+def test_training_never_imports_torch_dynamo():
+    """``torch.optim.Optimizer`` imports ``torch._dynamo`` (as slow as ``import torch``)
+    in its ``__init__`` and ``step``; regtui's optimizers step without it.  The
+    last line shows the check sees the import where it happens."""
+    code = (
+        "import sys\n"
+        "from regtui.core.config import DataConfig, Experiment, TrainConfig, VariantConfig, ModelConfig\n"
+        "from regtui.core.training import Training\n"
+        "variants = (VariantConfig('baseline'), VariantConfig('L2', l2=1e-3), VariantConfig('decay', weight_decay=0.1))\n"
+        "for train in (TrainConfig(optimizer='adam', epochs=2), TrainConfig(optimizer='sgd', momentum=0.9, epochs=2),\n"
+        "              TrainConfig(optimizer='adam', adam_formula='keras', epochs=2)):\n"
+        "    exp = Experiment(data=DataConfig(dataset='moons', n_train=40, n_val=20), model=ModelConfig(hidden=(8,)),\n"
+        "                     train=train, variants=variants)\n"
+        "    for _ in Training(exp).events():\n"
+        "        pass\n"
+        "print('dynamo' if 'torch._dynamo' in sys.modules else 'none')\n"
+        "import torch\n"
+        "torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])\n"
+        "print('dynamo' if 'torch._dynamo' in sys.modules else 'none')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["none", "dynamo"]

@@ -1,8 +1,11 @@
-"""Adam's ε: ``train.adam_epsilon`` and ``train.adam_formula`` against hand-written Adams.
+"""regtui's optimizers against PyTorch's own, and Adam's ε against hand-written Adams.
 
+``regtui.core.optimizers`` steps without ``torch.optim.Optimizer``; its SGD and
+Adam must give ``torch.optim.SGD`` / ``torch.optim.Adam``'s numbers (and Adam
+with the decay applied by hand ``torch.optim.AdamW``'s), fused and foreach.
 docs/semantics.md: PyTorch adds ε to the bias-corrected √v̂, Keras to the
 uncorrected √v with the corrections folded into the step size.  The reference
-here is the textbook update written element by element in float64, not
+for ε is the textbook update written element by element in float64, not
 Keras's code and not regtui's.
 """
 
@@ -18,7 +21,7 @@ from reference_impl import linears, shuffle_generator
 from regtui.core.config import TrainConfig, VariantConfig
 from regtui.core.data import make_dataset
 from regtui.core.model import initial_layers, plain_mlp
-from regtui.core.optimizers import KerasAdam, make_optimizer
+from regtui.core.optimizers import SGD, Adam, KerasAdam, make_optimizer
 from regtui.core.training import Training
 
 B1, B2 = 0.9, 0.999
@@ -85,14 +88,85 @@ def test_keras_epsilon_is_torch_epsilon_over_sqrt_of_the_bias_correction():
     torch.testing.assert_close(keras, p.detach(), atol=2e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("formula,cls", [("torch", torch.optim.Adam), ("keras", KerasAdam)])
+@pytest.mark.parametrize("formula,cls", [("torch", Adam), ("keras", KerasAdam)])
 def test_make_optimizer_honours_epsilon_and_formula(formula, cls):
     p = nn.Parameter(torch.zeros(3))
     for name in ("adam", "adamw"):
         opt = make_optimizer([p], TrainConfig(optimizer=name, adam_epsilon=1e-7, adam_formula=formula))
-        assert isinstance(opt, cls) and opt.param_groups[0]["eps"] == 1e-7
+        assert isinstance(opt, cls) and opt.eps == 1e-7
     sgd = make_optimizer([p], TrainConfig(optimizer="sgd", momentum=0.5, adam_formula=formula))
-    assert isinstance(sgd, torch.optim.SGD)  # Adam's options do not touch SGD
+    assert isinstance(sgd, SGD) and sgd.momentum == 0.5  # Adam's options do not touch SGD
+
+
+SHAPES = ((4, 7, 5), (4, 1, 5), (4, 5, 3), (4, 1, 3))
+"""Stacked weights and biases, as the trainer hands them to the optimizer."""
+
+
+def _pair(ours, theirs, steps: int = 12, decay: float = 0.0, seed: int = 1):
+    """The same parameters and gradients through regtui's optimizer ``ours(params)`` and
+    torch's ``theirs(params)``; lr is lowered half way (a schedule).  ``decay``: regtui's
+    decoupled decay ``w ← w − lr·η·w`` by hand before each step.  Returns both parameter lists."""
+    gen = torch.Generator().manual_seed(seed)
+    start = [torch.randn(s, generator=gen) for s in SHAPES]
+    a = [nn.Parameter(w.clone()) for w in start]
+    b = [nn.Parameter(w.clone()) for w in start]
+    opt_a, opt_b = ours(a), theirs(b)
+    for i in range(steps):
+        lr = opt_a.lr if i < steps // 2 else opt_a.lr / 2
+        opt_a.lr = lr
+        for group in opt_b.param_groups:
+            group["lr"] = lr
+        opt_a.zero_grad()
+        opt_b.zero_grad()
+        for p, q in zip(a, b):
+            g = torch.randn(p.shape, generator=gen) * (10.0 ** -(i % 4))
+            p.grad, q.grad = g.clone(), g.clone()
+        if decay:
+            with torch.no_grad():
+                for p in a:
+                    p.mul_(1 - lr * decay)
+        opt_a.step()
+        opt_b.step()
+    return [p.detach() for p in a], [q.detach() for q in b]
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_adam_gives_torch_optim_adams_numbers(fused):
+    ours, theirs = _pair(lambda ps: Adam(ps, lr=0.01, eps=1e-7, fused=fused),
+                         lambda ps: torch.optim.Adam(ps, lr=0.01, eps=1e-7, fused=fused, foreach=None if fused else True))
+    for p, q in zip(ours, theirs):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_adam_with_the_decay_by_hand_gives_torch_optim_adamws_numbers(fused):
+    ours, theirs = _pair(lambda ps: Adam(ps, lr=0.01, fused=fused),
+                         lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.3, fused=fused,
+                                                      foreach=None if fused else True), decay=0.3)
+    moved = _pair(lambda ps: Adam(ps, lr=0.01, fused=fused), lambda ps: torch.optim.Adam(ps, lr=0.01))[1]
+    for p, q, r in zip(ours, theirs, moved):
+        torch.testing.assert_close(p, q, atol=1e-7, rtol=1e-6)
+        assert (q - r).abs().max() > 1e-4  # the decay did something: this test can fail
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_gives_torch_optim_sgds_numbers(fused, momentum):
+    ours, theirs = _pair(lambda ps: SGD(ps, lr=0.1, momentum=momentum, fused=fused),
+                         lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, fused=fused,
+                                                    foreach=None if fused else True))
+    for p, q in zip(ours, theirs):
+        assert torch.equal(p, q)
+
+
+def test_state_tensors_are_the_per_element_state():
+    p = [nn.Parameter(torch.zeros(s)) for s in SHAPES]
+    numel = sum(x.numel() for x in p)
+    for opt, states in ((Adam(p), 2), (KerasAdam(p), 2), (SGD(p, 0.1, momentum=0.9), 1), (SGD(p, 0.1), 0)):
+        for x in p:
+            x.grad = torch.ones_like(x)
+        opt.step()
+        assert sum(t.numel() for t in opt.state_tensors()) == states * numel
 
 
 def _article_like(tiny_experiment, formula: str, eps: float, epochs: int):

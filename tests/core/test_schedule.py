@@ -190,7 +190,7 @@ def test_training_applies_each_schedule_entry_at_the_start_of_its_epoch(tmp_path
         state = training.state_dict(v.name)
         for key, value in nn.Sequential(*[m for m in net if not isinstance(m, MemberDropout)]).state_dict().items():
             torch.testing.assert_close(state[key], value, atol=1e-5, rtol=1e-5)
-    assert training.optimizer.param_groups[0]["lr"] == 0.02
+    assert training.optimizer.lr == 0.02
 
 
 def test_a_schedule_leaves_every_epoch_before_it_bit_for_bit(tmp_path: Path) -> None:
