@@ -7,6 +7,9 @@ reproducible on any machine.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -48,6 +51,57 @@ l2 = 0.01
 name = "Dropout"
 dropout = 0.5
 """
+
+
+LONG_TOML = """\
+name = "long"
+[data]
+dataset = "moons"
+n_train = 64
+n_val = 64
+[model]
+hidden = [8]
+[train]
+optimizer = "sgd"
+lr = 0.05
+batch_size = 8
+epochs = {epochs}
+device = "cpu"
+[[variants]]
+name = "baseline"
+[[variants]]
+name = "L2"
+l2 = 0.001
+"""
+"""A run that goes on as long as its ``epochs`` (format it), for the tests that stop a
+``regtui run`` child mid-run with a signal: two variants, a tiny net, SGD, the CPU."""
+
+
+@contextmanager
+def child_process(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    """``subprocess.Popen(argv, **popen)``, killed (and reaped) if the test leaves it
+    running, so a failing signal test never leaves a 100,000-epoch run behind."""
+    proc = subprocess.Popen(argv, **popen)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=60)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Children of the suite get Ctrl+C as a terminal sends it, however the suite
+    was started.  A shell starts a background job (``pytest … &``, ``nohup``) with
+    SIGINT ignored, an ignored signal stays ignored across ``exec``, and Python then
+    installs no KeyboardInterrupt: every ``regtui`` child would ignore the SIGINT the
+    signal tests send.  A handler of the suite's own is reset to the default in a
+    child, so children start as from a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        except ValueError:  # not the main thread: nothing to normalize from here
+            pass
 
 
 def make_tiny(

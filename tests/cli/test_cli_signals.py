@@ -19,28 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LONG_TOML, child_process
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
 
-LONG = """\
-name = "long"
-[data]
-dataset = "moons"
-n_train = 64
-n_val = 64
-[model]
-hidden = [8]
-[train]
-optimizer = "sgd"
-batch_size = 8
-epochs = {epochs}
-device = "cpu"
-[[variants]]
-name = "baseline"
-[[variants]]
-name = "L2"
-l2 = 0.001
-"""
 
 ANNOUNCE_TORCH = """
 import sys
@@ -79,13 +62,13 @@ def wait_until(condition, what: str, proc: subprocess.Popen) -> None:
 
 def test_ctrl_c_while_torch_imports_is_one_line(tmp_path: Path) -> None:
     preset = tmp_path / "long.toml"
-    preset.write_text(LONG.format(epochs=5))
-    proc = subprocess.Popen([sys.executable, "-c", ANNOUNCE_TORCH, "run", str(preset), "--json", str(tmp_path / "r.json")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path))
-    assert proc.stderr is not None
-    assert proc.stderr.readline().strip() == "importing torch"  # readiness: the import has begun
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=TIMEOUT)
+    preset.write_text(LONG_TOML.format(epochs=5))
+    argv = [sys.executable, "-c", ANNOUNCE_TORCH, "run", str(preset), "--json", str(tmp_path / "r.json")]
+    with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path)) as proc:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().strip() == "importing torch"  # readiness: the import has begun
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip() == "regtui run: stopped by Ctrl+C before training started; nothing was written"
 
@@ -94,15 +77,14 @@ def test_ctrl_c_while_torch_imports_is_one_line(tmp_path: Path) -> None:
                          ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_stop_signal_mid_run_writes_partial_outputs(tmp_path: Path, sig: int, code: int) -> None:
     preset = tmp_path / "long.toml"
-    preset.write_text(LONG.format(epochs=100000))
+    preset.write_text(LONG_TOML.format(epochs=100000))
     out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv",
-                             str(out_csv), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env_for(tmp_path))
-    store = tmp_path / "home" / "history.sqlite3"
-    wait_until(lambda: _epochs(store) >= 3, "three recorded epochs", proc)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=TIMEOUT)
+    argv = [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(out_csv), "--quiet"]
+    with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path)) as proc:
+        store = tmp_path / "home" / "history.sqlite3"
+        wait_until(lambda: _epochs(store) >= 3, "three recorded epochs", proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == code, err
     assert "Traceback" not in err
     doc = json.loads(out_json.read_text())
@@ -115,17 +97,16 @@ def test_ctrl_c_while_outputs_are_written_keeps_them(tmp_path: Path) -> None:
     """The CSV goes to a FIFO: writing it waits for a reader, a moment in which the
     JSON is written and the CSV is not yet; Ctrl+C then must not lose the CSV."""
     preset = tmp_path / "long.toml"
-    preset.write_text(LONG.format(epochs=3))
+    preset.write_text(LONG_TOML.format(epochs=3))
     out_json, fifo = tmp_path / "r.json", tmp_path / "csv-pipe"
     os.mkfifo(fifo)
-    proc = subprocess.Popen([sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json),
-                             "--csv", str(fifo), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env_for(tmp_path))
-    wait_until(out_json.exists, "the JSON output", proc)  # now it waits to open the FIFO
-    proc.send_signal(signal.SIGINT)
-    proc.send_signal(signal.SIGTERM)
-    csv_text = fifo.read_text()  # the reader arrives: the CSV can be written
-    _, err = proc.communicate(timeout=TIMEOUT)
+    argv = [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(fifo), "--quiet"]
+    with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path)) as proc:
+        wait_until(out_json.exists, "the JSON output", proc)  # now it waits to open the FIFO
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        csv_text = fifo.read_text()  # the reader arrives: the CSV can be written
+        _, err = proc.communicate(timeout=TIMEOUT)
     assert "Traceback" not in err, err
     assert proc.returncode == 130, err
     assert csv_text.startswith("variant,") and len(csv_text.splitlines()) == 1 + 2 * 4

@@ -18,51 +18,31 @@ import pytest
 from regtui.cli import main
 from regtui.core.results import RunHistory
 from regtui.core.run_types import EpochMetrics
+from tests.conftest import LONG_TOML, child_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
-LONG_PRESET = """\
-name = "long"
-[data]
-dataset = "moons"
-n_train = 64
-n_val = 64
-[model]
-hidden = [8]
-[train]
-optimizer = "sgd"
-lr = 0.05
-batch_size = 8
-epochs = 100000
-device = "cpu"
-[[variants]]
-name = "baseline"
-[[variants]]
-name = "L2"
-l2 = 0.001
-"""
 
 
 def test_ctrl_c_writes_partial_results_and_exits_130(tmp_path: Path) -> None:
     preset = tmp_path / "long.toml"
-    preset.write_text(LONG_PRESET)
+    preset.write_text(LONG_TOML.format(epochs=100000))
     out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
     env = {**os.environ, "REGTUI_HOME": str(tmp_path / "home"), "REGTUI_THREADS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(out_csv)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    # Ready when the history holds 3 epochs: torch is loaded and the loop trains, so
-    # the signal lands in training however slow a loaded machine makes the start.
-    store = tmp_path / "home" / "history.sqlite3"
-    deadline = time.monotonic() + 600
-    while not (store.exists() and _recorded_epochs(store) >= 3):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            _, err = proc.communicate(timeout=60)
-            pytest.fail(f"the run never recorded 3 epochs (exit {proc.returncode}): {err[-2000:]}")
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=600)
+    argv = [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(out_csv)]
+    with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True) as proc:
+        # Ready when the history holds 3 epochs: torch is loaded and the loop trains, so
+        # the signal lands in training however slow a loaded machine makes the start.
+        store = tmp_path / "home" / "history.sqlite3"
+        deadline = time.monotonic() + 600
+        while not (store.exists() and _recorded_epochs(store) >= 3):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                _, err = proc.communicate(timeout=60)
+                pytest.fail(f"the run never recorded 3 epochs (exit {proc.returncode}): {err[-2000:]}")
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     doc = json.loads(out_json.read_text())
@@ -84,7 +64,7 @@ def _recorded_epochs(store: Path) -> int:
 
 def test_a_run_with_diverged_variants_exits_0_and_writes_no_nan(tmp_path: Path, capsys) -> None:
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 4")
+    preset.write_text(LONG_TOML.format(epochs=4)
                       .replace('name = "L2"\nl2 = 0.001', 'name = "L2"\nl2 = 1000000.0'))
     out = tmp_path / "r.json"
     code = main(["run", str(preset), "--json", str(out), "--no-history", "--quiet", "--set", "train.lr=0.5"])
@@ -142,7 +122,7 @@ def test_saved_models_load_with_weights_only(tmp_path: Path) -> None:
     import torch
 
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    preset.write_text(LONG_TOML.format(epochs=1))
     assert main(["run", str(preset), "--save-models", str(tmp_path / "m"), "--no-history", "--quiet"]) == 0
     state = torch.load(tmp_path / "m" / "L2.pt", weights_only=True)
     assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
@@ -184,7 +164,7 @@ def test_outputs_never_destroy_anything(tmp_path: Path, capsys, monkeypatch) -> 
     a bad path is one line before training."""
     monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    preset.write_text(LONG_TOML.format(epochs=1))
     assert main(["run", str(preset), "--quiet"]) == 0
     store = tmp_path / "home" / "history.sqlite3"
     kept = tmp_path / "kept.json"
@@ -235,7 +215,7 @@ def test_text_from_files_is_data(tmp_path: Path, capsys, monkeypatch) -> None:
     """README: names and descriptions are text, never markup, and control characters are made visible."""
     monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1")
+    preset.write_text(LONG_TOML.format(epochs=1)
                       .replace('name = "long"', 'name = "[link=file:///etc/passwd]x[/link]"\n'
                                                 'description = "\\u001b]0;PWNED\\u0007"')
                       .replace('name = "baseline"', 'name = "[/]"'))
@@ -251,7 +231,7 @@ def test_one_bad_row_never_breaks_the_history(tmp_path: Path, capsys, monkeypatc
 
     monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("epochs = 100000", "epochs = 1"))
+    preset.write_text(LONG_TOML.format(epochs=1))
     for _ in range(2):
         assert main(["run", str(preset), "--quiet"]) == 0
     with sqlite3.connect(tmp_path / "home" / "history.sqlite3") as db:
@@ -269,7 +249,7 @@ def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path: Path, capsy
     monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(memory, "available_bytes", lambda: 64 << 20)
     preset = tmp_path / "p.toml"
-    preset.write_text(LONG_PRESET.replace("hidden = [8]", "hidden = [4096, 4096]"))
+    preset.write_text(LONG_TOML.format(epochs=100000).replace("hidden = [8]", "hidden = [4096, 4096]"))
     assert main(["run", str(preset)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "needs about" in err and "64 MiB is available" in err
@@ -287,7 +267,7 @@ def test_a_busy_history_loses_no_epoch(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(recorder_mod, "EPOCH_WAIT_S", 0.01)
 
-    exp = presets.parse_toml(LONG_PRESET, "long")
+    exp = presets.parse_toml(LONG_TOML.format(epochs=100000), "long")
     path = tmp_path / "history.sqlite3"
     with RunStore.open(path) as store:
         rec = store.recorder(exp)

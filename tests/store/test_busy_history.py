@@ -18,6 +18,7 @@ from regtui.core import store as store_mod
 from regtui.core.config import Experiment, TrainConfig, VariantConfig
 from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus
 from regtui.core.store import RunStore
+from tests.conftest import LONG_TOML
 
 ROOT = Path(__file__).resolve().parents[2]
 EXP = Experiment(train=TrainConfig(epochs=40, device="cpu"), variants=(VariantConfig("a"), VariantConfig("b")))
@@ -114,27 +115,11 @@ def test_a_run_deleted_from_the_history_mid_run_is_reported(tmp_path: Path) -> N
         assert rec.error is not None and "was deleted from the history while it was being recorded" in str(rec.error)
 
 
-LONG = """\
-name = "long"
-[data]
-dataset = "moons"
-n_train = 64
-n_val = 64
-[model]
-hidden = [8]
-[train]
-optimizer = "sgd"
-batch_size = 8
-epochs = 100000
-device = "cpu"
-[[variants]]
-name = "baseline"
-"""
 
 
 def test_regtui_run_says_the_truth_when_its_history_file_is_deleted(tmp_path: Path) -> None:
     preset = tmp_path / "long.toml"
-    preset.write_text(LONG)
+    preset.write_text(LONG_TOML.format(epochs=100000))
     home = tmp_path / "home"
     env = {**os.environ, "REGTUI_HOME": str(home), "REGTUI_THREADS": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "regtui", "run", str(preset), "--quiet"],
