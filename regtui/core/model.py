@@ -2,7 +2,11 @@
 
 ``StackedMLP`` holds weights shaped ``[K, in, out]`` and runs every member in
 one ``baddbmm`` per layer; each member has its own drop probabilities and its
-own dropout random generator, so its masks do not depend on the others.
+own dropout random generator, so its masks do not depend on the others.  All
+its weights and biases are views into one ``[K, P]`` tensor (``flat``, a row
+per member, every weight matrix first, then every bias): the optimizer and
+the regularizers update every tensor of every member in one torch call each,
+and ``gather_grad`` copies the gradients into the matching ``[K, P]`` buffer.
 ``plain_mlp`` builds the same member as an ``nn.Sequential`` (used by tests as
 the reference answer, and for saved ``state_dict`` layouts).
 
@@ -14,7 +18,7 @@ input dropout acts on the features.  Both are off in eval mode.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -127,14 +131,37 @@ class StackedMLP(nn.Module):
         generators: Sequence[torch.Generator],
     ) -> None:
         super().__init__()
-        self.k = len(members)
+        self.k = k = len(members)
         n_layers = len(members[0])
-        self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([m[i][0] for m in members])) for i in range(n_layers)
-        )
-        self.biases = nn.ParameterList(
-            nn.Parameter(torch.stack([m[i][1] for m in members]).unsqueeze(1)) for i in range(n_layers)
-        )
+        shapes = [tuple(members[0][i][0].shape) for i in range(n_layers)]
+        shapes += [(1, members[0][i][1].shape[0]) for i in range(n_layers)]
+        sizes = [a * b for a, b in shapes]
+        device = members[0][0][0].device
+        self.flat = torch.empty(k, sum(sizes), dtype=members[0][0][0].dtype, device=device)
+        """Every member's parameters, a row each: ``weights`` then ``biases``, each flattened."""
+        self.grad = torch.zeros_like(self.flat)
+        """The gradient in ``flat``'s layout (``gather_grad`` fills it); also ``flat.grad``."""
+        self.flat.grad = self.grad
+        views: list[Tensor] = []
+        self.segments: list[tuple[int, int]] = []
+        """Where each of ``tensors`` lies in a row of ``flat``: ``(start, stop)``."""
+        start = 0
+        for shape, size in zip(shapes, sizes):
+            views.append(self.flat[:, start:start + size].view(k, *shape))
+            self.segments.append((start, start + size))
+            start += size
+        with torch.no_grad():
+            for i in range(n_layers):
+                views[i].copy_(torch.stack([m[i][0] for m in members]))
+                views[n_layers + i].copy_(torch.stack([m[i][1] for m in members]).unsqueeze(1))
+        for v in views:
+            v.requires_grad_()  # leaves of their own: autograd gives each its gradient
+        self.tensors: tuple[Tensor, ...] = tuple(views)
+        """``weights + biases``, in ``flat``'s order."""
+        self.weights = self.tensors[:n_layers]
+        """``[K, in, out]`` per layer."""
+        self.biases = self.tensors[n_layers:]
+        """``[K, 1, out]`` per layer."""
         self.act = ACTIVATIONS_IN_PLACE[activation]
         self.dropout = [float(p) for p in dropout]
         self.input_dropout = [float(p) for p in input_dropout]
@@ -168,6 +195,14 @@ class StackedMLP(nn.Module):
         for k in users:
             torch.rand(buf.shape[1:], generator=self.generators[k], out=buf[k])
         return h * ((buf >= p) * scale)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Tensor]:  # type: ignore[override]
+        """The weights, then the biases (views into ``flat``)."""
+        return iter(self.tensors)
+
+    def gather_grad(self, grads: Sequence[Tensor]) -> Tensor:
+        """Copy the gradients of ``tensors`` (in that order) into ``grad``, one row per member."""
+        return torch.cat([g.reshape(self.k, -1) for g in grads], 1, out=self.grad)
 
     def set_dropout(self, dropout: Sequence[float], input_dropout: Sequence[float]) -> None:
         """New drop probabilities per member (a schedule entry); the mask cache starts over."""

@@ -57,11 +57,6 @@ def resolve_device(name: str) -> torch.device:
 
 # --------------------------------------------------------------------------- the step's pieces
 
-Coefficients = tuple[Tensor | None, ...]
-"""One ``[K, 1, 1]`` column per layer (a coefficient per member), or None for a
-layer whose tensors no member regularizes."""
-
-
 class Regularizers:
     """Each member's coupled L2 (λ) and decoupled decay (η), per layer's weights and biases.
 
@@ -69,13 +64,18 @@ class Regularizers:
     ``l2_layers`` (``weight_decay_layers``) cover, on biases only with
     ``l2_biases``, and 0 elsewhere.
 
-    Built once from the members' variants; a tensor no member regularizes is
-    skipped, so a run without L2 or decay pays nothing for them.  Layers with
-    the same coefficients share one column, so the penalty sums their squares
-    first and multiplies once.
+    Built once from the members' variants and the model's layout
+    (``StackedMLP.segments``): consecutive tensors with the same coefficients
+    form one *run*, a column slice ``[:, start:stop]`` of the model's ``[K, P]``
+    parameters with one ``[K, 1]`` coefficient column, so each regularizer is a
+    few torch calls per run (usually one run: the hidden or all weight
+    matrices) whatever the number of layers.  A tensor no member regularizes is
+    in no run, so a run without L2 or decay pays nothing for them.
     """
 
-    def __init__(self, variants: Sequence[VariantConfig], n_layers: int, device: torch.device) -> None:
+    def __init__(self, variants: Sequence[VariantConfig], model: StackedMLP) -> None:
+        n_layers = len(model.weights)
+        device = model.flat.device
         columns: dict[tuple[float, ...], Tensor] = {}
 
         def column(values: list[float]) -> Tensor | None:
@@ -83,54 +83,65 @@ class Regularizers:
                 return None
             key = tuple(values)
             if key not in columns:
-                columns[key] = torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
+                columns[key] = torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1)
             return columns[key]
 
-        def per_layer(strength: str, layers: str, biases: bool) -> Coefficients:
-            """Per layer: each member's coefficient where its variant covers that tensor, else 0."""
+        def per_tensor(strength: str, layers: str) -> list[Tensor | None]:
+            """Per tensor of ``model.tensors`` (weights, then biases): each member's coefficient
+            where its variant covers that tensor, else 0."""
             covered = [covered_layers(getattr(v, layers), n_layers) for v in variants]
-            return tuple(
-                column([getattr(v, strength) if i in cover and (v.l2_biases or not biases) else 0.0
-                        for v, cover in zip(variants, covered)])
-                for i in range(n_layers)
-            )
+            return [column([getattr(v, strength) if i in cover and (v.l2_biases or not biases) else 0.0
+                            for v, cover in zip(variants, covered)])
+                    for biases in (False, True) for i in range(n_layers)]
 
-        self.l2_weights = per_layer("l2", "l2_layers", biases=False)
-        self.l2_biases = per_layer("l2", "l2_layers", biases=True)
-        self.decay_weights = per_layer("weight_decay", "weight_decay_layers", biases=False)
-        self.decay_biases = per_layer("weight_decay", "weight_decay_layers", biases=True)
-        twice = {id(c): 2 * c for c in columns.values()}
-        self._l2_gradient_weights = tuple(None if c is None else twice[id(c)] for c in self.l2_weights)
-        self._l2_gradient_biases = tuple(None if c is None else twice[id(c)] for c in self.l2_biases)
-        self.any_l2 = any(c is not None for c in self.l2_weights + self.l2_biases)
-        self.any_decay = any(c is not None for c in self.decay_weights + self.decay_biases)
+        def runs(coefs: list[Tensor | None]) -> tuple[tuple[int, int, Tensor], ...]:
+            out: list[tuple[int, int, Tensor]] = []
+            for (start, stop), c in zip(model.segments, coefs):
+                if c is None:
+                    continue
+                if out and out[-1][1] == start and out[-1][2] is c:
+                    out[-1] = (out[-1][0], stop, c)
+                else:
+                    out.append((start, stop, c))
+            return tuple(out)
+
+        self.l2 = runs(per_tensor("l2", "l2_layers"))
+        """``(start, stop, λ [K, 1])`` per run of L2-penalized tensors."""
+        self.decay = runs(per_tensor("weight_decay", "weight_decay_layers"))
+        """``(start, stop, η [K, 1])`` per run of decayed tensors."""
+        self.any_l2 = bool(self.l2)
+        self.any_decay = bool(self.decay)
+        self._factors: tuple[float, tuple[Tensor, ...]] | None = None
+        """``(lr, 1 − lr·η per run)``: the decay's factors, made again when lr changes."""
 
     @torch.no_grad()
     def penalty(self, model: StackedMLP) -> Tensor:
         """``λ·Σw²`` per member ``[K]`` over the tensors its variant penalizes (zeros without L2)."""
-        squares: dict[int, tuple[Tensor, list[Tensor]]] = {}
-        for coefs, params in ((self.l2_weights, model.weights), (self.l2_biases, model.biases)):
-            for c, p in zip(coefs, params):
-                if c is not None:
-                    squares.setdefault(id(c), (c, []))[1].append((p * p).sum((1, 2)))
-        terms = [sum(sums) * c.view(-1) for c, sums in squares.values()]
-        return sum(terms[1:], terms[0]) if terms else torch.zeros(model.k, device=model.weights[0].device)
+        total = torch.zeros(model.k, device=model.flat.device)
+        for start, stop, c in self.l2:
+            w = model.flat[:, start:stop]
+            total += (w * c).mul_(w).sum(1)
+        return total
 
     @torch.no_grad()
-    def add_l2_gradient(self, model: StackedMLP) -> None:
-        """``grad += 2λ·w``: the penalty's gradient, added instead of differentiating it."""
-        for coefs, params in ((self._l2_gradient_weights, model.weights), (self._l2_gradient_biases, model.biases)):
-            for c, p in zip(coefs, params):
-                if c is not None:
-                    p.grad.add_(p * c)
+    def add_l2_gradient(self, model: StackedMLP) -> Tensor:
+        """``grad += 2λ·w``, the penalty's gradient added instead of differentiated; returns
+        the penalty ``λ·Σw²`` per member from the same ``λ·w`` (the same numbers as ``penalty``)."""
+        total = torch.zeros(model.k, device=model.flat.device)
+        for start, stop, c in self.l2:
+            w = model.flat[:, start:stop]
+            scaled = w * c
+            model.grad[:, start:stop].add_(scaled, alpha=2)
+            total += scaled.mul_(w).sum(1)
+        return total
 
     @torch.no_grad()
-    def decay(self, model: StackedMLP, lr: float) -> None:
+    def apply_decay(self, model: StackedMLP, lr: float) -> None:
         """``w ← w − lr·η·w`` on the pre-update weights (the optimizer's step follows)."""
-        for coefs, params in ((self.decay_weights, model.weights), (self.decay_biases, model.biases)):
-            for c, p in zip(coefs, params):
-                if c is not None:
-                    p.mul_(1 - lr * c)
+        if self._factors is None or self._factors[0] != lr:
+            self._factors = (lr, tuple(1 - lr * c for _, _, c in self.decay))
+        for (start, stop, _), factor in zip(self.decay, self._factors[1]):
+            model.flat[:, start:stop].mul_(factor)
 
 
 class DivergenceGuard:
@@ -215,8 +226,8 @@ class Training:
             [[(w.to(dev), b.to(dev)) for w, b in init[m.seed]] for m in members], exp.model.activation,
             [v.dropout for v in variants], [v.input_dropout for v in variants], gens,
         )
-        self.params = list(self.model.parameters())
-        self.regularizers = Regularizers(variants, len(self.model.weights), dev)
+        self.params = [self.model.flat]
+        self.regularizers = Regularizers(variants, self.model)
         self.guard = DivergenceGuard(len(members), dev)
         self.shuffles = {s: torch.Generator().manual_seed(s) for s in self.seeds}
         self.member_seed_row = torch.tensor([self.seeds.index(m.seed) for m in members], device=dev)
@@ -293,13 +304,14 @@ class Training:
     def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
         """One optimizer step for every live member; returns what each minimized ``[K]``."""
         model, reg = self.model, self.regularizers
-        self.optimizer.zero_grad()
         data = self._data_loss(model(xb), yb)
         self._stop_diverged(self.guard.exceeded(data), epoch)  # frozen at the weights that did it
-        self.guard.only_alive(data).sum().backward()
-        objective = data.detach() + reg.penalty(model) if reg.any_l2 else data.detach()  # before the update
-        reg.add_l2_gradient(model)
-        reg.decay(model, self.optimizer.lr)
+        model.gather_grad(torch.autograd.grad(self.guard.only_alive(data).sum(), model.tensors))
+        objective = data.detach()
+        if reg.any_l2:  # the penalty of the pre-update weights, for the objective
+            objective = objective + reg.add_l2_gradient(model)
+        if reg.any_decay:
+            reg.apply_decay(model, self.optimizer.lr)
         self.optimizer.step()
         self.guard.hold_frozen(self.params)
         return objective
@@ -333,7 +345,7 @@ class Training:
         exp = self.experiment
         if any(c.epoch == epoch for v in exp.variants for c in v.schedule):
             variants = [exp.variants[m.variant_index].at_epoch(epoch) for m in self.members]
-            self.regularizers = Regularizers(variants, len(self.model.weights), self.device)
+            self.regularizers = Regularizers(variants, self.model)
             self.model.set_dropout([v.dropout for v in variants], [v.input_dropout for v in variants])
         if any(c.epoch == epoch for c in exp.train.schedule):
             self.optimizer.lr = lr_at_epoch(exp.train, epoch)

@@ -159,6 +159,45 @@ def test_sgd_gives_torch_optim_sgds_numbers(fused, momentum):
         assert torch.equal(p, q)
 
 
+class KerasCode:
+    """Keras 3's ``backend/torch/optimizers/torch_adam.py`` update (amsgrad off), copied
+    call for call with ``ops`` spelled in torch, as the bit-for-bit reference."""
+
+    def __init__(self, params, lr, eps=1e-7):
+        self.params, self.lr, self.epsilon, self.beta_1, self.beta_2 = params, lr, eps, B1, B2
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.iterations = 0
+        self.param_groups = [{}]
+
+    def zero_grad(self):
+        pass
+
+    @torch.no_grad()
+    def step(self):
+        grads, variables = [p.grad for p in self.params], self.params
+        dtype = variables[0].dtype
+        lr = torch.tensor(self.param_groups[0].get("lr", self.lr), dtype=dtype)
+        local_step = torch.tensor(self.iterations + 1, dtype=dtype)
+        beta_1_power = torch.pow(torch.tensor(self.beta_1, dtype=dtype), local_step)
+        beta_2_power = torch.pow(torch.tensor(self.beta_2, dtype=dtype), local_step)
+        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        torch._foreach_mul_(self.m, self.beta_1)
+        torch._foreach_add_(self.m, grads, alpha=1 - self.beta_1)
+        torch._foreach_mul_(self.v, self.beta_2)
+        torch._foreach_add_(self.v, torch._foreach_mul(grads, grads), alpha=1 - self.beta_2)
+        torch._foreach_add_(variables, torch._foreach_div(torch._foreach_mul(self.m, alpha),
+                                                          torch._foreach_add(torch._foreach_sqrt(self.v), self.epsilon)),
+                            alpha=-1)
+        self.iterations += 1
+
+
+def test_keras_adam_gives_keras_codes_numbers_bit_for_bit():
+    ours, theirs = _pair(lambda ps: KerasAdam(ps, lr=0.01), lambda ps: KerasCode(ps, lr=0.01), steps=40)
+    for p, q in zip(ours, theirs):
+        assert torch.equal(p, q)
+
+
 def test_state_tensors_are_the_per_element_state():
     p = [nn.Parameter(torch.zeros(s)) for s in SHAPES]
     numel = sum(x.numel() for x in p)
