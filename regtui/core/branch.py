@@ -29,6 +29,7 @@ from regtui.core.config import (
     Experiment,
     LrChange,
     VariantChange,
+    absolute_data_path,
     lr_at_epoch,
 )
 from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus
@@ -121,8 +122,9 @@ def edited_changes(parent: Experiment, edited: Experiment, epoch: int) -> Branch
     own value (what the config panel was loaded with); the lr likewise.  A longer
     or shorter ``train.epochs`` is kept (it must leave room for the branch).  Any
     other difference raises ``ConfigError`` naming it: a branch continues the
-    same networks on the same data."""
-    p, e = parent, edited
+    same networks on the same data (a data path counts as the file it names:
+    relative or absolute, ``absolute_data_path``)."""
+    p, e = absolute_data_path(parent), absolute_data_path(edited)
     different = [f"{section}.{f.name}" for section in ("data", "model", "train")
                  for f in dataclasses.fields(getattr(p, section))
                  if f.name not in ("lr", "epochs", "schedule", "rank_by")

@@ -11,6 +11,10 @@ run``, ``regtui sweep`` and the tests — so a run is composed in one place::
     run.outcome                    # RunOutcome: statuses, the run's status, history id, problems
     run.history                    # RunHistory of everything the run yielded
 
+    child = run.branch(edited)     # after an EpochEnd: goes on with edited's knobs, recorded as
+    for event in child.events():   # the run's child; run itself goes on unchanged (iterate both)
+        ...
+
 What it guarantees:
 
 - **Recording.**  The experiment is recorded with its data path made absolute
@@ -24,6 +28,12 @@ What it guarantees:
   running become ``stopped``, the recorder writes the final statuses, and
   ``outcome`` is set.  Pausing needs nothing: the run waits between two
   events for as long as its driver does.
+- **Branching.**  ``branch(edited)`` is a new ``Run`` started from this one's
+  state between two epochs (``regtui.core.branch``; docs/semantics.md,
+  "Schedules and branches"): the nets forked, its history up to the branch
+  point this run's, its experiment this run's plus schedule entries at the
+  branch epoch, recorded as this run's child (its epochs before the branch
+  copied).  Both runs then train and record on their own.
 - **Insight.**  ``insight(request)`` computes decision maps and weight
   histograms from the live nets.  Requests and snapshots are frozen: a thread
   that drives the run can take the latest request another thread handed it
@@ -53,6 +63,7 @@ from regtui.core.results import RunHistory
 from regtui.core.run_types import BatchEnd, EpochEnd, RunStatus, run_status, stopped_if_running
 
 if TYPE_CHECKING:
+    from regtui.core.branch import BranchChanges
     from regtui.core.insight import DecisionMap, WeightHistogram
     from regtui.core.recorder import Recorder
     from regtui.core.store import RunStore
@@ -102,6 +113,17 @@ class RunOutcome:
     @property
     def stopped(self) -> bool:
         return self.status is RunStatus.STOPPED
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """Where a branch left its parent (``Run.branched_from``)."""
+
+    parent_id: int | None
+    """The parent's id in the history (None: the parent is not recorded)."""
+    epoch: int
+    """The branch's first epoch trained with the changes."""
+    changes: BranchChanges
 
 
 # --------------------------------------------------------------------------- insight
@@ -161,6 +183,10 @@ class Run:
         """Set when ``events()`` is done, however it ended."""
         self.epoch = -1
         """The last epoch that ended (-1 before epoch 0)."""
+        self.history_id: int | None = None
+        """The run's id in the history, once ``events()`` has opened it (None: not recorded)."""
+        self.branched_from: BranchPoint | None = None
+        """Set on a run made by ``branch``."""
         self._at = 0
         """The epoch of the last event (the one in progress after a ``BatchEnd``)."""
         self._training: Training | None = None
@@ -191,7 +217,7 @@ class Run:
         training = self.prepare()
         data = training.dataset.summary()
         store, recorder, problem = self._open_recorder(data)
-        history_id = recorder.run_id if recorder is not None else None
+        history_id = self.history_id = recorder.run_id if recorder is not None else None
         steps = training.events()
         try:
             yield RunReady(training.n_batches, data, history_id, problem)
@@ -225,13 +251,43 @@ class Run:
         from regtui.core.store import RunStore
 
         store = None
+        options: dict[str, Any] = {"source": self.source, "preset": self.preset, "data": data}
         try:
             store = RunStore.open(self.store_path)
-            return store, store.recorder(self.experiment, source=self.source, preset=self.preset, data=data), None
+            at = self.branched_from
+            if at is None:
+                return store, store.recorder(self.experiment, **options), None
+            from regtui.core.branch import record_branch
+
+            # the epochs before the branch are the parent's: this run's history holds them
+            return store, record_branch(store, at.parent_id, self.experiment, self.history, at.epoch, at.changes,
+                                        **options), None
         except StoreError as exc:
             if store is not None:
                 store.close()
             return None, None, f"not recorded: {exc}"
+
+    def branch(self, edited: Experiment) -> Run:
+        """A new run that goes on from this one's last epoch with the λ / η / p / lr
+        (and epochs) that ``edited`` changes; see the module docstring.  Call it from the
+        thread that iterates ``events()``, after an ``EpochEnd``.  Raises ``ConfigError``
+        when ``edited`` changes what a branch cannot (``edited_changes``) and
+        ``ValueError`` when no epoch is left to train; this run is then untouched."""
+        from regtui.core.branch import branch_experiment, edited_changes, fork, replay
+
+        training = self.training
+        epoch = training.epochs_done + 1
+        changes = edited_changes(self.experiment, edited, epoch)
+        experiment = branch_experiment(self.experiment, epoch, changes)
+        nets = fork(training, experiment)
+        child = Run(experiment, record=self.record, source=self.source, preset=self.preset,
+                    store_path=self.store_path)
+        child._training = nets
+        child.branched_from = BranchPoint(self.history_id, epoch, changes)
+        for event in replay(self.history, epoch - 1):
+            child.history.add(event)
+        child.epoch = child._at = epoch - 1
+        return child
 
     def insight(self, request: InsightRequest) -> InsightSnapshot:
         """Decision maps and weight histograms of the nets as they are now."""

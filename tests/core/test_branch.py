@@ -12,7 +12,8 @@ import torch
 from regtui.core.branch import BranchChanges, branch_experiment, edited_changes, fork, record_branch, replay
 from regtui.core.config import ConfigError, LrChange, VariantChange, VariantConfig
 from regtui.core.results import RunHistory
-from regtui.core.run_types import EpochEnd
+from regtui.core.run import BranchPoint, Run, RunReady
+from regtui.core.run_types import EpochEnd, RunStatus
 from regtui.core.store import RunStore
 from regtui.core.training import Training
 
@@ -195,6 +196,48 @@ def test_the_history_records_a_branch_as_a_child_and_leaves_the_parent_alone(tin
         store.delete_run(parent_rec.run_id)
         assert store.branch_of(child_rec.run_id).parent_id is None
         assert store.load_run(child_rec.run_id).experiment == child_exp
+
+
+def test_a_run_branches_into_a_run_recorded_as_its_child(tiny_experiment: Any, tmp_path: Any) -> None:
+    """``Run.branch``: the lab's branch key, in core.  A preset's relative data path
+    (as the config panel holds it) is no change; parent and branch train and record
+    on their own, the branch's first epochs are the parent's."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "d.csv").write_text("a,b,y\n" + "".join(f"{i % 3},{(i * 7) % 5},{i % 2}\n" for i in range(40)))
+    exp = dataclasses.replace(tiny_experiment(variants=VARIANTS, data={"dataset": "csv", "path": "d.csv",
+                                                                        "n_train": 0, "n_val": 0},
+                                              train={"epochs": 8, "seeds": 2}), source_dir=str(folder))
+    path = tmp_path / "h.sqlite3"
+    parent = Run(exp, source="tui", preset="tiny", store_path=path)
+    events = parent.events()
+    assert isinstance(next(events), RunReady)
+    for event in events:
+        if isinstance(event, EpochEnd) and event.epoch == 3:
+            break
+    edited = dataclasses.replace(exp, variants=(dataclasses.replace(VARIANTS[0], dropout=0.5),) + VARIANTS[1:])
+    with pytest.raises(ConfigError, match="model.hidden"):
+        parent.branch(dataclasses.replace(exp, model=dataclasses.replace(exp.model, hidden=(16,))))
+    child = parent.branch(edited)
+    assert child.branched_from == BranchPoint(parent.history_id, 4, BranchChanges({"baseline": {"dropout": 0.5}}))
+    assert child.experiment == branch_experiment(parent.experiment, 4, child.branched_from.changes)
+    assert child.history.epoch == 3 and child.epoch == 3
+    child_events = child.events()
+    ready = next(child_events)
+    assert isinstance(ready, RunReady) and ready.history_id == child.history_id != parent.history_id
+    assert ends(child_events)[0].epoch == 4
+    assert ends(events)[-1].epoch == 8  # the parent goes on after the branch
+    assert child.outcome.status is parent.outcome.status is RunStatus.FINISHED
+    with RunStore.open(path) as store:
+        assert store.branch_of(child.history_id).parent_id == parent.history_id
+        assert store.branch_of(child.history_id).epoch == 4
+        stored_child, stored_parent = store.load_run(child.history_id), store.load_run(parent.history_id)
+    assert stored_child.experiment == child.experiment and stored_child.experiment.data.path == str(folder / "d.csv")
+    shared = [m.records()[:4] for m in stored_child.history.members]
+    assert shared == [m.records()[:4] for m in stored_parent.history.members]
+    after = [{k: v for k, v in h.members[0].records()[5].items() if k != "seconds"}
+             for h in (stored_child.history, stored_parent.history)]
+    assert after[0] != after[1], "from the branch on, the baseline trains with dropout"
 
 
 def test_a_version_2_history_gains_branches_and_keeps_its_runs(tmp_path: Any, tiny_experiment: Any) -> None:

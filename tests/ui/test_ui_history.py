@@ -160,6 +160,36 @@ async def test_rerun_loads_the_past_config(ui_experiment: Any, wait_for: Any) ->
         assert app.panel.fields["data.dataset"].value == "circles"
 
 
+async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_another_folder(
+        ui_experiment: Any, wait_for: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """The lab's worker records through ``core.run.Run``, which anchors a preset's
+    relative data path before it is stored: the run trains again from anywhere."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "d.csv").write_text("a,b,y\n" + "".join(f"{i % 3},{i % 5},{i % 2}\n" for i in range(40)))
+    preset = replace(ui_experiment(epochs=3), source_dir=str(project),
+                     data=DataConfig(dataset="csv", path="d.csv", n_train=0, n_val=0))
+    monkeypatch.chdir(project)
+    app = create_app(preset)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished")
+        with RunStore.open() as store:
+            (summary,) = store.list_runs()
+            assert summary.source == "tui"
+            assert store.load_run(summary.id).experiment.data.path == str(project / "d.csv")
+        monkeypatch.chdir(elsewhere)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.run_state in ("finished", "failed")
+                       and app.current_history_id() != summary.id)
+        assert app.run_state == "finished", app.failure
+    with RunStore.open() as store:
+        assert [r.status for r in store.list_runs()] == ["finished", "finished"]
+
+
 async def test_delete_asks_first(ui_experiment: Any, wait_for: Any) -> None:
     two_runs(ui_experiment)
     app = create_app(ui_experiment())

@@ -194,3 +194,28 @@ def test_worker_sends_insight_only_when_asked_and_at_the_end(ui_experiment: Any)
     assert insights[0].epoch == 0 and insights[0].boundary.prob.shape == (4, 10, 12)
     assert insights[0].weights is None, "only what a visible view asks for"
     assert len(insights) <= 2 + 5 and insights[-1].weights is not None
+
+
+def test_the_worker_computes_the_sizes_of_the_request_it_holds_and_never_changes_it(ui_experiment: Any) -> None:
+    """The UI swaps a frozen request into the control; the worker reads it and answers
+    only with messages: after the swap the maps come at the new size, and the
+    snapshot at the end keeps the last bins asked for."""
+    first = InsightRequest(boundary=(12, 10), bins=9, by_variant=True)
+    second = InsightRequest(boundary=(6, 4), by_variant=True)
+    control = runner.RunControl(1)
+    control.insight = first
+    got: list[InsightReady] = []
+
+    def post(message: Any) -> None:
+        if isinstance(message, InsightReady):
+            if not got:
+                assert control.insight is first, "the worker swapped nothing in"
+                control.insight = second  # what the UI does when a view is resized or hidden
+            got.append(message)
+
+    runner.train(post, ui_experiment(epochs=5), control, lambda: False)
+    assert control.insight is second and first == InsightRequest(boundary=(12, 10), bins=9, by_variant=True)
+    assert got[0].boundary.prob.shape == (4, 10, 12) and got[0].weights.counts.shape == (4, 9)
+    assert len(got) >= 2 and all(m.boundary.prob.shape == (4, 4, 6) for m in got[1:])
+    assert all(m.weights is None for m in got[1:-1]), "only what the request asks for"
+    assert got[-1].epoch == 5 and got[-1].weights.counts.shape == (4, 9), "the end: the last bins asked"

@@ -3,8 +3,11 @@
 Keys ``b`` (decision maps), ``w`` (weights), ``m`` (metric: loss → accuracy →
 gap), ``s`` (smoothing 0 / 0.6 / 0.9 / 0.99) and ``t`` (x-axis epochs / seconds);
 the worker's ``InsightReady`` messages; the verdict under the table.  The
-visible view is a CSS class on the app (``-view-boundary`` / ``-view-weights``);
-the views tell the worker what to compute through the shared ``InsightWish``.
+visible view is a CSS class on the app (``-view-boundary`` / ``-view-weights``).
+The views tell ``InsightAsk`` (UI thread only) what to compute; each change is
+handed to the run's ``RunControl`` as a new frozen ``regtui.core.run.InsightRequest``
+(one reference swapped whole), so nothing the worker reads changes under it and
+the worker writes nothing back.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The training worker: the thread's body (training, sweeps, recording) and the messages it posts.
+"""The training worker: the thread bodies that drive core (a ``Run``, its branches, a sweep) and the messages they post.
 
 Code here never touches a widget; it only posts messages (thread-safe).
 """

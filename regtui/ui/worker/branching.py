@@ -1,14 +1,15 @@
-"""Branching the live run, in the training worker's thread (``regtui.core.branch``).
+"""Branching the live run, in the training worker's thread (``Run.branch``).
 
 The lab's branch key hands the worker a ``BranchRequest`` (through
 ``RunControl.branch``).  At the next boundary between two epochs the worker
-calls ``Lines.branch``: the live ``Training`` is forked, the fork trains on
-with the branch's experiment and becomes the main line (recorded as a child
-of the run it came from, its epochs before the branch copied from the
-parent), and the parent goes on unchanged as the ghost line (still recorded
-as itself).  ``Lines.events()`` interleaves the two, event by event, as
-``(line, event)`` pairs, so pause and stop act on both within one batch.  A
-branch of a branch stops the old ghost and makes the old main line the ghost.
+calls ``Lines.take``: the main line's ``regtui.core.run.Run`` branches
+(``Run.branch``: the nets forked, recorded as a child of the run it came
+from, its epochs before the branch copied from the parent); the branch becomes
+the main line and the parent goes on unchanged as the ghost line (still
+recorded as itself).  ``Lines.events()`` interleaves the two runs' events, one
+of each in turn, as ``(line, event)`` pairs, so pause and stop act on both
+within one batch.  A branch of a branch stops the old ghost and makes the old
+main line the ghost.
 
 Like the rest of the worker, it only posts messages and never touches widgets.
 """
@@ -16,16 +17,14 @@ Like the rest of the worker, it only posts messages and never touches widgets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from textual.message import Message
 
-from regtui.core.branch import BranchChanges, branch_experiment, edited_changes, fork, record_branch, replay
-from regtui.core.config import Experiment
-from regtui.core.results import RunHistory
-from regtui.core.run_types import EpochEnd
+from regtui.core.config import ConfigError, Experiment
+from regtui.core.run import RecordingStopped, Run, RunEvent
+from regtui.core.run_types import BatchEnd, EpochEnd
 from regtui.ui.worker.messages import BranchRefused, BranchStarted, HistoryError
-from regtui.ui.worker.recording import SOURCE, data_summary, recordable
 
 MAIN, GHOST = "main", "ghost"
 
@@ -34,19 +33,17 @@ MAIN, GHOST = "main", "ghost"
 class BranchRequest:
     """What the UI asks for: go on with the knobs of ``edited`` (the config panel's
     experiment).  The worker reads the changes off it against the main line's
-    experiment at the epoch where it branches (``edited_changes``)."""
+    experiment at the epoch where it branches (``Run.branch``)."""
 
     edited: Experiment
 
 
-@dataclass
+@dataclass(frozen=True)
 class Line:
-    """One training the worker steps: its events (recorded) and what it yielded."""
+    """One run the worker steps, and its events (``Run.events()``, past ``RunReady``)."""
 
-    training: Any
-    events: Iterator[Any]
-    history: RunHistory
-    history_id: int | None = None
+    run: Run
+    events: Iterator[RunEvent]
 
 
 class Lines:
@@ -59,74 +56,35 @@ class Lines:
         self.run_id = run_id
 
     def close(self) -> None:
+        """Finish both runs (members still running are recorded as stopped)."""
         for line in (self.main, self.ghost):
             if line is not None:
                 line.events.close()
 
-    def branch(self, request: BranchRequest) -> tuple[Line, int, BranchChanges]:
-        """Fork the main line after its last epoch; returns the new main line, the
-        branch's first epoch and its changes.  Raises ``ConfigError`` when the edited
-        config is no branch of the main line (nothing then changes)."""
-        parent = self.main
-        epoch = parent.training.epochs_done + 1
-        changes = edited_changes(parent.training.experiment, request.edited, epoch)
-        experiment = branch_experiment(parent.training.experiment, epoch, changes)
-        child = Line(fork(parent.training, experiment), iter(()), RunHistory(experiment))
-        for event in replay(parent.history, epoch - 1):
-            child.history.add(event)
-        child.events = self._recorded(child, parent, experiment, epoch, changes)
-        if self.ghost is not None:
-            self.ghost.events.close()  # the old parent stops here (recorded as stopped)
-        self.ghost, self.main = parent, child
-        return child, epoch, changes
-
-    def _recorded(self, child: Line, parent: Line, experiment: Experiment, epoch: int,
-                  changes: BranchChanges) -> Iterator[Any]:
-        from regtui.core.run_records import StoreError
-        from regtui.core.store import RunStore
-
-        store = recorder = None
-        try:
-            store = RunStore.open()
-            recorder = record_branch(store, parent.history_id, recordable(experiment), parent.history,
-                                     epoch, changes, source=SOURCE, preset=experiment.name,
-                                     data=data_summary(child.training))
-            child.history_id = recorder.run_id
-        except StoreError as exc:
-            self.post(HistoryError(self.run_id, f"the branch is not recorded: {exc}"))
-            if store is not None:
-                store.close()
-                store = None
-        events = child.training.events()
-        try:
-            for event in events:
-                if recorder is not None and recorder.error is None:
-                    recorder.add(event)
-                    if recorder.error is not None:
-                        self.post(HistoryError(self.run_id, f"recording the branch stopped: {recorder.error}"))
-                yield event
-        finally:
-            events.close()
-            if recorder is not None:
-                recorder.finish(child.training.statuses)
-            if store is not None:
-                store.close()
-
     def take(self, request: BranchRequest) -> None:
-        """Branch as asked and tell the UI (``BranchStarted``), or why not (``BranchRefused``)."""
-        from regtui.core.config import ConfigError
-
+        """Branch the main line after its last epoch and tell the UI (``BranchStarted``),
+        or why not (``BranchRefused``; nothing then changes)."""
+        parent = self.main
         try:
-            child, epoch, changes = self.branch(request)
+            child = parent.run.branch(request.edited)
         except (ConfigError, ValueError) as exc:
             self.post(BranchRefused(self.run_id, str(exc)))
             return
-        self.post(BranchStarted(self.run_id, epoch, child.training.experiment, changes, child.history_id,
-                                self.ghost.history_id if self.ghost is not None else None))
+        events = child.events()
+        ready = next(events)  # RunReady: the branch is in the history (or why not)
+        if ready.history_error is not None:
+            self.post(HistoryError(self.run_id, f"the branch: {ready.history_error}"))
+        if self.ghost is not None:
+            self.ghost.events.close()  # the old parent stops here (recorded as stopped)
+        self.ghost, self.main = parent, Line(child, events)
+        at = child.branched_from  # set by Run.branch
+        self.post(BranchStarted(self.run_id, at.epoch, child.experiment, at.changes, child.history_id,
+                                at.parent_id))
 
-    def events(self) -> Iterator[tuple[str, Any]]:
+    def events(self) -> Iterator[tuple[str, BatchEnd | EpochEnd]]:
         """``(MAIN, event)`` and ``(GHOST, event)`` pairs, one of each in turn while
-        both lines train; ends when the main line and the ghost line are done."""
+        both lines train; ends when the main line and the ghost line are done.  A
+        write to the history that fails is posted (``HistoryError``), not yielded."""
         while True:
             main, ghost = self.main, self.ghost
             got = False
@@ -137,8 +95,10 @@ class Lines:
                 if event is None:
                     continue
                 got = True
-                if isinstance(event, EpochEnd):
-                    line.history.add(event)
+                if isinstance(event, RecordingStopped):
+                    about = "the branch: " if line.run.branched_from is not None else ""
+                    self.post(HistoryError(self.run_id, about + event.message))
+                    continue
                 yield tag, event
                 if self.main is not main:  # branched while this pair was out: start over
                     break

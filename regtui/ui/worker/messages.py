@@ -8,11 +8,15 @@ worker only builds these and calls ``post_message`` (thread-safe).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from regtui.core.run import InsightSnapshot
 from regtui.core.run_types import EpochEnd
+
+if TYPE_CHECKING:
+    from regtui.core.insight import DecisionMap, WeightHistogram
 
 
 @dataclass
@@ -93,20 +97,33 @@ class RunFailed(RunMessage):
 
 @dataclass
 class InsightReady(RunMessage):
-    """Why the variants differ, computed from the live model in the worker
-    (``regtui.core.insight``), one entry per variant (its first seed's member).
+    """Why the variants differ: the run's ``InsightSnapshot`` (``Run.insight``, frozen),
+    one entry per variant (its first seed's member; weights of all seeds pooled).
 
     Sent at most every ``runner.INSIGHT_INTERVAL`` while a view asks for it,
     and once when the run ends or pauses.
     """
 
-    epoch: int
-    boundary: Any | None
-    """A ``DecisionMap`` (``[V, rows, cols]``), or None without a 2-D data set."""
-    weights: Any | None
-    """A ``WeightHistogram`` (``[V, bins]``, seeds pooled), or None when not asked."""
-    no_plane: str = ""
-    """Why there is no decision map ("" when there is one)."""
+    snapshot: InsightSnapshot
+
+    @property
+    def epoch(self) -> int:
+        return self.snapshot.epoch
+
+    @property
+    def boundary(self) -> DecisionMap | None:
+        """A ``DecisionMap`` (``[V, rows, cols]``), or None: not asked, or no 2-D data set."""
+        return self.snapshot.boundary
+
+    @property
+    def weights(self) -> WeightHistogram | None:
+        """A ``WeightHistogram`` (``[V, bins]``, seeds pooled), or None when not asked."""
+        return self.snapshot.weights
+
+    @property
+    def no_plane(self) -> str:
+        """Why there is no decision map ("" when there is one or none was asked)."""
+        return self.snapshot.no_plane
 
 
 @dataclass

@@ -1,10 +1,16 @@
-"""The training worker's body: runs ``Training.events()`` in a thread.
+"""The training worker's body: drives one ``regtui.core.run.Run`` in a thread.
 
 ``train(post, experiment, control, is_cancelled)`` is what the app's
-``@work(thread=True)`` method calls.  It never touches widgets: it only calls
-``post`` with the messages of ``regtui.ui.worker.messages``.  Torch is imported here,
-in the worker thread, so the first screen paints before it loads.  Pause,
-stop and restart take effect between two batches.
+``@work(thread=True)`` method calls.  The ``Run`` trains and records (as
+``regtui run`` does; the lab's runs are the history's ``tui`` source) and
+computes insight snapshots; this module only steers it from ``RunControl``
+and turns its events into the messages of ``regtui.ui.worker.messages``
+(``RunReady`` → ``RunStarted`` and ``RunRecorded``, ``RecordingStopped`` →
+``HistoryError``).  It never touches widgets.  Torch is imported off the UI
+thread, in a helper thread (``in_background``), so the first screen paints
+before it loads and a stop during the import returns at once.  Pause, stop
+and restart take effect between two batches; a branch (``branching``) between
+two epochs.
 """
 
 from __future__ import annotations
@@ -15,16 +21,19 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-import numpy as np
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
-from regtui.core.run import InsightRequest
+from regtui.core.run import InsightRequest, Run
+from regtui.core.run_types import EpochEnd
+from regtui.ui.worker.branching import GHOST, MAIN, Line, Lines
 from regtui.ui.worker.messages import (
-    BatchProgress, EpochsEnded, GhostEpochs, InsightReady, RunFailed, RunFinished, RunRecorded,
-    RunStarted,
+    BatchProgress, EpochsEnded, GhostEpochs, HistoryError, InsightReady, RunFailed, RunFinished,
+    RunRecorded, RunStarted,
 )
-from regtui.ui.worker.recording import recorded
+
+SOURCE = "tui"
+"""Who ran it, as the run history lists the lab's runs."""
 
 THREAD_NAME = "regtui-training"
 """The worker thread's name while it trains (tests look for it)."""
@@ -115,18 +124,6 @@ def in_background(work: Callable[[], Any], control: RunControl, is_cancelled: Ca
     return True, box["value"]
 
 
-def _set_up(experiment: Experiment, control: RunControl, is_cancelled: Callable[[], bool]):
-    """Import torch and build the ``Training`` off the worker (see ``in_background``)."""
-
-    def build() -> Any:
-        from regtui.core.training import Training, configure_torch  # slow: torch
-
-        configure_torch()
-        return Training(experiment)
-
-    return in_background(build, control, is_cancelled)[1]
-
-
 def guarded(
     body: Callable[[Callable[[Message], object], Experiment, RunControl, Callable[[], bool]], None],
     post: Callable[[Message], object],
@@ -167,33 +164,25 @@ def _train(
     is_cancelled: Callable[[], bool],
 ) -> None:
     rid = control.run_id
-    training = _set_up(experiment, control, is_cancelled)
-    if training is None:
+    run = Run(experiment, source=SOURCE, preset=experiment.name)
+    ok, _ = in_background(run.prepare, control, is_cancelled)  # slow: torch, the data, the nets
+    if not ok:
         post(RunFinished(rid, stopped=True))
         return
-    from regtui.core.run_types import EpochEnd
-
     freeze_gc_once()
     if not may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
         return
-    post(RunStarted(rid, training.n_batches))
-    from regtui.core.results import RunHistory
-    from regtui.ui.worker.branching import GHOST, Line, Lines
-
-    main = Line(training, iter(()), RunHistory(training.experiment))
-
-    def post_noting_id(message: Message) -> object:  # the parent's history id, for a branch
-        if isinstance(message, RunRecorded):
-            main.history_id = message.history_id
-        return post(message)
-
-    main.events = recorded(training, post_noting_id, rid)  # every EpochEnd is written to the run history first
-    lines = Lines(main, post, rid)
+    events = run.events()
+    ready = next(events)  # RunReady: the run is in the history (or why not)
+    post(RunStarted(rid, ready.n_batches))
+    if ready.history_error is not None:
+        post(HistoryError(rid, f"this run: {ready.history_error}"))
+    post(RunRecorded(rid, ready.history_id, ready.data))
+    lines = Lines(Line(run, events), post, rid)
     pending: list[EpochEnd] = []
     ghost_pending: list[EpochEnd] = []
     last_flush = last_progress = last_insight = 0.0
-    epoch = 0
 
     def flush() -> None:
         nonlocal pending, ghost_pending, last_flush
@@ -205,14 +194,10 @@ def _train(
             ghost_pending = []
         last_flush = time.monotonic()
 
+    def insight(request: InsightRequest) -> InsightReady:
+        return InsightReady(rid, lines.main.run.insight(request))
+
     taken: Any = None  # the last branch request taken (the worker never writes control.branch)
-
-    def take_branch() -> None:
-        nonlocal taken
-        taken = control.branch
-        flush()
-        lines.take(taken)
-
     at_boundary = False
     final = FINAL_INSIGHT  # the sizes last asked for (worker-local)
     try:
@@ -224,52 +209,29 @@ def _train(
                 (ghost_pending if tag == GHOST else pending).append(event)
                 if event.epoch == 0:
                     flush()
-            if tag == GHOST:
-                continue
-            epoch = event.epoch
-            at_boundary = isinstance(event, EpochEnd)
-            if not isinstance(event, EpochEnd) and now - last_progress >= PROGRESS_INTERVAL:
-                last_progress = now
-                post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
-            training = lines.main.training
-            if not request.empty and now - last_insight >= INSIGHT_INTERVAL:
-                last_insight = now
-                post(insight(training, request, rid, epoch))
+            if tag == MAIN:
+                at_boundary = isinstance(event, EpochEnd)
+                if not at_boundary and now - last_progress >= PROGRESS_INTERVAL:
+                    last_progress = now
+                    post(BatchProgress(rid, event.epoch, event.batch, event.n_batches))
+                if not request.empty and now - last_insight >= INSIGHT_INTERVAL:
+                    last_insight = now
+                    post(insight(request))
             if now - last_flush >= FLUSH_INTERVAL or not control.resume.is_set() or control.stop.is_set():
                 flush()
             if not control.resume.is_set() and not control.stop.is_set():
-                post(insight(training, final, rid, epoch))
+                post(insight(final))
             if not may_go_on(control, is_cancelled):
                 flush()
-                post(insight(training, final, rid, epoch))
+                post(insight(final))
                 post(RunFinished(rid, stopped=True))
                 return
-            if at_boundary and control.branch is not None and control.branch is not taken:
-                take_branch()
+            if tag == MAIN and at_boundary and control.branch is not None and control.branch is not taken:
+                taken = control.branch
+                flush()
+                lines.take(taken)
     finally:
         lines.close()
     flush()
-    post(insight(lines.main.training, final, rid, epoch))
+    post(insight(final))
     post(RunFinished(rid, stopped=False))
-
-
-def insight(training: Any, request: InsightRequest, rid: int, epoch: int) -> InsightReady:
-    """Decision maps and weight histograms of the first seed of every variant (worker thread)."""
-    from regtui.core.insight import decision_map, has_plane, weight_histogram
-
-    first = [i for i, m in enumerate(training.members) if m.seed == training.seeds[0]]
-    boundary = weights = None
-    no_plane = ""
-    if not has_plane(training):
-        ds = training.dataset
-        no_plane = f"{ds.task}, {ds.n_features} features: decision maps need 2-D classification data"
-    elif request.boundary is not None:
-        cols, rows = request.boundary
-        dm = decision_map(training, cols, rows)
-        boundary = replace(dm, prob=dm.prob[first], label=dm.label[first], wrong=dm.wrong[first])
-    if request.bins is not None:
-        hist = weight_histogram(training, request.bins)
-        by_variant = [hist.counts[[i for i, m in enumerate(training.members) if m.variant_index == v]].sum(0)
-                      for v in range(len(training.experiment.variants))]
-        weights = replace(hist, counts=np.stack(by_variant))
-    return InsightReady(rid, epoch, boundary, weights, no_plane)

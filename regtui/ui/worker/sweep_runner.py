@@ -1,11 +1,14 @@
 """The sweep worker's body: runs ``regtui.core.sweep.run_sweep`` in a thread.
 
 ``sweep(post, experiment, control, is_cancelled)`` is what the sweep view's
-``@work(thread=True)`` method calls.  Like ``runner.train`` it never touches
-widgets: it only calls ``post`` with messages of ``regtui.ui.worker.messages``
-(``RunStarted``, ``SweepProgressed``, ``SweepPointsFinished``, ``RunFinished``
-or ``RunFailed``), and it shares ``runner.RunControl`` so pause, stop and
-``q`` work as for a plain run.  ``run_sweep`` yields after every batch, so pause
+``@work(thread=True)`` method calls.  It drives ``run_sweep`` as ``regtui
+sweep`` does (on the engine the Sweep section names; in process, each training
+a core ``Run``), except that it records nothing in the run history (``regtui
+sweep`` does, unless ``--no-history``).  Like ``runner.train`` it never
+touches widgets: it only calls ``post`` with messages of
+``regtui.ui.worker.messages`` (``RunStarted``, ``SweepProgressed``,
+``SweepPointsFinished``, ``RunFinished`` or ``RunFailed``), and it shares
+``runner.RunControl`` so pause, stop and ``q`` work as for a plain run.  ``run_sweep`` yields after every batch, so pause
 and stop take effect between two batches.
 """
 
@@ -41,16 +44,10 @@ def sweep(
 
 
 def _first_item(stream: Iterator[Any], control: RunControl, is_cancelled: Callable[[], bool]) -> tuple[bool, Any]:
-    """The stream's first item, computed off the worker (it imports torch and loads
-    the data); ``(False, None)`` when stopped first, ``(True, None)`` for an empty stream."""
-
-    def first() -> Any:
-        from regtui.core.training import configure_torch  # slow: torch
-
-        configure_torch()
-        return next(stream, None)
-
-    return in_background(first, control, is_cancelled, name="regtui-sweep-setup")
+    """The stream's first item, computed off the worker (the in-process engine's
+    first ``Run`` imports torch and loads the data, as for ``regtui sweep``);
+    ``(False, None)`` when stopped first, ``(True, None)`` for an empty stream."""
+    return in_background(lambda: next(stream, None), control, is_cancelled, name="regtui-sweep-setup")
 
 
 def _sweep(
