@@ -40,11 +40,12 @@ def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path, monke
 
     from regtui.cli import main
     from regtui.core.numbers import fixed_width
+    from regtui.ui.widgets.results_table import FULL_WIDTH
 
     preset, lines = _capture()
     assert len(lines) == 24 and max(map(len, lines)) <= 80, "the capture is an 80×24 screen"
     header_at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["variant"])
-    header = lines[header_at].split()
+    header = lines[header_at].replace("end val", "end_val").replace("★", "").split()  # ★: the ranked column
     rows = {}
     for line in lines[header_at + 1:]:
         tokens = line.split()
@@ -58,19 +59,23 @@ def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path, monke
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["run", preset, "--no-history", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    run = {v["name"]: v for v in json.loads(out.read_text())["variants"]}
+    data = json.loads(out.read_text())
+    run = {v["name"]: v for v in data["variants"]}
     starred = [line.split()[0] for line in printed.splitlines() if " ★" in line]
     shown_star = [name for name, tokens in zip(rows, (l.split() for l in lines[header_at + 1:])) if tokens[0] == "★"]
     assert shown_star == starred, f"the capture stars {shown_star}, regtui run stars {starred}"
     assert set(rows) == set(run)
+    digits = 6 if 80 >= FULL_WIDTH else 5  # an 80-column table writes numbers in five characters
+    number = lambda v: fixed_width(v, digits)  # noqa: E731
     for name, shown in rows.items():
         last, best = run[name]["history"][-1], run[name]["best"]
         expected = {
-            "ep": str(last["epoch"]), "train": fixed_width(last["train_loss"]), "val": fixed_width(last["val_loss"]),
-            "gap": fixed_width(last["gap"]), "‖w‖": fixed_width(last["weight_norm"]),
+            "ep": str(last["epoch"]), "train": number(last["train_loss"]), "val": number(last["val_loss"]),
+            "gap": number(last["gap"]), "‖w‖": number(last["weight_norm"]),
             "acc%": "–" if last["val_acc"] is None else f"{100 * last['val_acc']:.1f}",
-            "best@ep": f"{fixed_width(best['val_loss'])}@{best['epoch']}", "status": run[name]["status"],
+            "best@ep": f"{number(best['val_loss'])}@{best['epoch']}", "status": run[name]["status"],
+            "end_val": number(run[name]["rank"]["value"]) if data["ranking"]["by"] == "end" else None,
         }
         for column, value in shown.items():
-            if column in expected:
+            if expected.get(column) is not None:
                 assert value == expected[column], f"README capture, {name}, {column}: shows {value}, a run gives {expected[column]}"

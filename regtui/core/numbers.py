@@ -20,7 +20,7 @@ def fixed_width(value: float | None, width: int = 6) -> str:
     if 1e-3 <= abs(value) < 10 ** (width - 2):
         for decimals in (4, 3, 2, 1, 0):
             text = f"{value:.{decimals}f}"
-            if len(text) <= width and (decimals == 0 or float(text) != 0):
+            if len(text) <= width and float(text) != 0:  # -0.001 in 5 characters is not "-0"
                 return text
     mantissa, exponent = f"{value:.1e}".split("e")
     text = f"{mantissa}e{int(exponent)}"

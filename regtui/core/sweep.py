@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from regtui.core.config import Experiment, SweepAxis, VariantConfig, absolute_data_path
+from regtui.core.config import RANKINGS, Experiment, SweepAxis, VariantConfig, absolute_data_path
 from regtui.core.ranking import Score, rank_scores, seeds_score
 from regtui.core.results import RunHistory, VariantHistory
 from regtui.core.run_types import RunStatus, plan_members
@@ -41,6 +41,12 @@ class SweepPoint:
     statuses: tuple[RunStatus, ...]
     errors: tuple[str, ...] = ()
     """Per seed, why its engine task failed ("" where it did not); empty when none failed."""
+    scores: tuple[Score, ...] = ()
+    """The statistic under every ranking (``RANKINGS``), so a view can rank by the other one."""
+
+    def score_by(self, rank_by: str) -> Score:
+        """The ranking statistic under ``rank_by`` (``score`` is the one of the sweep's ``train.rank_by``)."""
+        return next((s for s in (self.score, *self.scores) if s.rank_by == rank_by), self.score)
 
     @staticmethod
     def _stats(values: tuple[float, ...]) -> tuple[float | None, float | None]:
@@ -224,18 +230,23 @@ def _finished_points(knobs: list[dict[str, float]], history: RunHistory, ended: 
 def _point(knobs: dict[str, float], members: list[VariantHistory], rank_by: str,
            errors: list[str] | None = None) -> SweepPoint:
     nan = float("nan")
-    score = seeds_score(members, rank_by)
-    if any(m.status == RunStatus.FAILED for m in members):  # a seed whose task failed has no value: never first
-        per_seed = tuple(nan if m.status == RunStatus.FAILED else v for m, v in zip(members, score.per_seed))
-        score = dataclasses.replace(score, per_seed=per_seed)
+
+    def scored(by: str) -> Score:
+        score = seeds_score(members, by)
+        if any(m.status == RunStatus.FAILED for m in members):  # a seed whose task failed has no value: never first
+            per_seed = tuple(nan if m.status == RunStatus.FAILED else v for m, v in zip(members, score.per_seed))
+            score = dataclasses.replace(score, per_seed=per_seed)
+        return score
+
     return SweepPoint(
         knobs,
-        score,
+        scored(rank_by),
         tuple(m.best.val_loss if m.best else nan for m in members),
         tuple(v if (v := m.last("train_loss")) is not None else nan for m in members),
         tuple(v if (v := m.last("val_loss")) is not None else nan for m in members),
         tuple(m.status for m in members),
         tuple(errors) if errors and any(errors) else (),
+        tuple(scored(by) for by in RANKINGS),
     )
 
 

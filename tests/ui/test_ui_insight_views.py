@@ -108,10 +108,10 @@ async def test_m_cycles_loss_accuracy_gap(tiny: Any, wait_for: Any) -> None:
         hist = app.history.variants[0]
         assert val.title == "validation loss" and len(first.series) == 2
         await pilot.press("m")
-        assert val.title == "validation accuracy" and train.title == "training accuracy"
-        np.testing.assert_array_equal(first.series[-1].y, hist.series("val_acc"))
-        np.testing.assert_array_equal(first.series[0].y, hist.series("train_acc"))
-        assert "acc" in first.note and "val acc" in legend(app)
+        assert val.title == "validation accuracy (%)" and train.title == "training accuracy (%)"
+        np.testing.assert_allclose(first.series[-1].y, 100 * hist.series("val_acc"))  # in %, as the table shows it
+        np.testing.assert_allclose(first.series[0].y, 100 * hist.series("train_acc"))
+        assert "acc" in first.note and "val acc %" in legend(app)
         await pilot.press("m")
         assert val.title.startswith("generalization gap") and app.charts.has_class("-single")
         assert len(first.series) == 1 and "gap" in first.note

@@ -37,7 +37,7 @@ async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> 
         assert app.history is not None and app.history.epoch == tiny.train.epochs
         table = app.table
         assert cell(table, 0, "epoch") == "20"
-        assert float(cell(table, 0, "val")) > 0
+        assert float(cell(table, 0, "end")) > 0  # at 80 columns the ranked end val stands for the last val
         assert "@" in cell(table, 0, "best")
         assert all(cell(table, i, "status") == "finished" for i in range(4))
         best = app.history.winner()

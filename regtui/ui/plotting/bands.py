@@ -3,8 +3,9 @@
 With ``train.seeds > 1`` every variant of a ``RunHistory`` is a ``SeedGroup``
 whose ``series`` is the mean over seeds; ``seed_band`` gives the charts its
 ``band`` (min and max over the seeds at each epoch) as two dim curves, smoothed
-like the mean, and ``best_over_seeds`` the results table's ``mean±std`` of the
-seeds' best validation losses (the format of ``regtui run``'s table).  Imports
+like the mean, ``best_over_seeds`` the results table's ``mean±std`` of the
+seeds' best validation losses and ``mean_std`` that format for any per-seed
+numbers (the ranking statistic's too; the format of ``regtui run``'s table).  Imports
 numpy and the UI's colour helpers only.
 """
 
@@ -47,7 +48,12 @@ def best_over_seeds(hist: Any) -> str | None:
     """``0.312±.021``: mean ± sample std of the seeds' best val losses (None for one seed)."""
     if not hasattr(hist, "best_values"):
         return None
-    values = [float(v) for v in hist.best_values() if math.isfinite(v)]
+    return mean_std(hist.best_values())
+
+
+def mean_std(per_seed: Any) -> str:
+    """``0.312±.021``: mean ± sample std (n − 1) of the finite values; ``–`` when none is."""
+    values = [float(v) for v in per_seed if math.isfinite(v)]
     if not values:
         return "–"
     mean = sum(values) / len(values)

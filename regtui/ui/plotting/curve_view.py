@@ -132,6 +132,11 @@ class CurveView:
                 "gap": (None, "gap")}[self.metric]
 
     @property
+    def scale(self) -> float:
+        """What the charts multiply a series by: accuracy in % (as the table shows it)."""
+        return 100.0 if self.metric == "accuracy" else 1.0
+
+    @property
     def short(self) -> str:
         """The metric in a chart title: loss, acc, gap."""
         return {"loss": "loss", "accuracy": "acc", "gap": "gap"}[self.metric]
@@ -141,7 +146,8 @@ class CurveView:
         """Titles of the overlay's (validation, training) charts."""
         if self.metric == "gap":
             return "generalization gap (val − train loss)", ""
-        return f"validation {self.metric}", f"training {self.metric}"
+        unit = " (%)" if self.metric == "accuracy" else ""
+        return f"validation {self.metric}{unit}", f"training {self.metric}{unit}"
 
     def x(self, hist: Any) -> np.ndarray:
         """The x values of a variant's history (epochs or seconds), inside the zoom window."""
@@ -173,7 +179,8 @@ class CurveView:
         """The per-variant legend's names of the (validation, training) curves."""
         if self.metric == "gap":
             return "gap (val − train loss)", ""
-        return f"val {self.short}", f"train {self.short}"
+        unit = " %" if self.metric == "accuracy" else ""
+        return f"val {self.short}{unit}", f"train {self.short}{unit}"
 
     def header(self) -> str:
         """The chart header's note: smoothing and x-axis when they are not the default."""

@@ -59,8 +59,14 @@ unit's output is zeroed with probability p (kept ones are scaled by
 validation sets with dropout off. Training loss falling while validation
 loss turns up is overfitting; [b]gap[/b] = val − train. A regularized variant
 should keep validation loss lower, even with a higher training loss.
-[b]best@ep[/b]: lowest validation loss and its epoch; ★ marks the best
-variant. [b]✗ diverged[/b]: its loss became NaN/inf or grew past 1000× its
+The per-variant charts share one y-range, so their heights compare;
+when epoch 0 alone would stretch it (digits: 2.30), it is left
+off-scale and the title says so ([b]ep0 ↑2.30[/b]). Accuracy is in %.
+[b]end val[/b]: the mean val loss over the last 10 % of the epochs — where
+training ends; [b]best@ep[/b]: the lowest val loss and its epoch, what early
+stopping would keep. The column marked ★ is the one the run is ranked
+by; the ★ row is the variant it ranks first (never a diverged one).
+[b]✗ diverged[/b]: its loss became NaN/inf or grew past 1000× its
 epoch-0 training loss; it is frozen there and the others go on.
 Smoothing is TensorBoard's debiased moving average; the table stays raw.
 

@@ -35,6 +35,7 @@ from regtui.ui.plotting.curve_view import CurveView
 from regtui.ui.plotting.downsample import downsample
 from regtui.ui.plotting.ghost import ghost_curves
 from regtui.ui.plotting.ticks import BIG_Y, epoch_ticks, log_ticks, nice_ticks, short_ticks
+from regtui.ui.plotting.y_range import YRange, off_scale, off_scale_note, y_range
 from regtui.ui.widgets.row_grid import grid_columns
 
 REDRAW_TICK = 0.1
@@ -84,18 +85,25 @@ class LossChart(PlotextPlot):
         """The x-range of a zoom, or None for the series' own range."""
         self.branch: float | None = None
         """x of the branch point's vertical line, or None."""
+        self.y_range: tuple[float, float] | None = None
+        """The y-axis range in drawn units (log10 on a log axis), or None for the series' own."""
+        self.off_note: tuple[str, str] = ("", "")
+        """What the title says of epoch 0 off-scale, long and short (``epoch 0 off-scale ↑2.30``,
+        ``ep0 ↑2.30``); empty when epoch 0 is on the chart."""
 
     def set_series(self, series: Iterable[Series], note: str = "", *, marker: float | None = None,
-                   x_range: tuple[float, float] | None = None, branch: float | None = None) -> None:
+                   x_range: tuple[float, float] | None = None, branch: float | None = None,
+                   y_range: tuple[float, float] | None = None, off_note: tuple[str, str] = ("", "")) -> None:
         """Store new series; the chart becomes dirty only if something changed."""
         series = tuple(series)
-        signature = (note, marker, x_range, branch,
+        signature = (note, marker, x_range, branch, y_range, off_note,
                      tuple((s.x.size, _first(s.x), _last(s.y), s.color) for s in series))
         if signature != self._signature:
             self._signature = signature
             self.series = series
             self.note = note
-            self.marker, self.x_range, self.branch = marker, x_range, branch
+            self.marker, self.x_range, self.branch, self.y_range = marker, x_range, branch, y_range
+            self.off_note = off_note
             self.dirty = True
 
     def set_log(self, log_y: bool) -> None:
@@ -126,6 +134,10 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         drawn = self.points()
         note = f"{self.note} · ≤0 not on log y" if self.hidden_by_log else self.note  # a negative gap, say
+        long, short = self.off_note
+        if long:  # epoch 0 off-scale: in full where the title has room
+            room = max(1, self.size.width - TITLE_MARGIN)
+            note = f"{note} {long if len(f'{self.title} {note} {long}') <= room else short}".strip()
         plt.title(fit_title(self.title, note.strip(" ·"), self.size.width))
         for x, y, color in drawn:
             plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
@@ -142,6 +154,11 @@ class LossChart(PlotextPlot):
         else:
             plt.xticks(*nice_ticks(x_hi, wanted, first=x_lo))
         lo, hi = min(float(y.min()) for _, y, _ in drawn), max(float(y.max()) for _, y, _ in drawn)
+        if self.y_range is not None:  # shared by the grid, or with epoch 0 off-scale
+            lo, hi = self.y_range
+            if not hi > lo:
+                lo, hi = lo - (abs(lo) * 0.05 or 0.05), hi + (abs(hi) * 0.05 or 0.05)
+            plt.ylim(lo, hi)
         if self.branch is not None:
             plt.vline(self.branch, BRANCH_RGB)
         if self.marker is not None:
@@ -213,9 +230,15 @@ class ChartsPane(Vertical):
         self.ghost_label = ""
         self.shown: RunHistory | None = None
         self.curve_view = CurveView()
+        """Metric, smoothing and x-axis of every chart (``regtui.ui.plotting.curve_view``)."""
         self.seeds = 1
         """Seeds per variant of the run shown: with more than one, mean curves with a band."""
-        """Metric, smoothing and x-axis of every chart (``regtui.ui.plotting.smoothing``)."""
+        self.grid_charts: list[LossChart] = []
+        """The per-variant grid's charts, in the variants' order."""
+        self.shared_y = True
+        """One y-range for every chart of the per-variant grid (``y``: each its own)."""
+        self.shared_range: YRange | None = None
+        """The grid's shared y-range as last computed (drawn units; None when ``shared_y`` is off)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="chart-legend")
@@ -249,6 +272,7 @@ class ChartsPane(Vertical):
         for chart in charts:
             chart.set_log(self.log_y)
         grid.mount(*charts)
+        self.grid_charts = charts
         for chart in self.query("#overlay LossChart").results(LossChart):
             chart.set_series(())
         self._update_legend()
@@ -272,6 +296,15 @@ class ChartsPane(Vertical):
         for chart in self.charts():
             chart.set_log(log_y)
         self._update_legend()
+        if self.shown is not None:  # the ranges are in log10 units on a log axis
+            self.show(self.shown)
+
+    def set_shared_y(self, shared: bool) -> None:
+        """One y-range across the per-variant grid (True, the default) or one per chart."""
+        self.shared_y = shared
+        self._update_legend()
+        if self.shown is not None:
+            self.show(self.shown)
 
     def set_branch(self, epoch: int | None) -> None:
         """Mark the epoch where the run on screen branched (its last epoch shared with
@@ -302,12 +335,13 @@ class ChartsPane(Vertical):
             self._update_legend()
         view = self.curve_view
         ghost = lambda name, metric, i: tuple(self._in_window(c) for c in ghost_curves(self.ghost, name, metric, i))  # noqa: E731
-        per_variant = list(self.query_one("#per-variant", Grid).query(LossChart).results(LossChart))
+        per_variant = self.grid_charts  # not a query: charts of the variants before stay in it until removed
         grey = hex_to_rgb(TRAIN_GREY)
         x_range, marker = self._x_range(history), self._marker(history, 0)
         train_col, val_col = view.columns
         val_series, train_series = [], []
         band = lambda hist, col, i: tuple(Series(*c) for c in seed_band(hist, view, col, color_rgb(i)))  # noqa: E731
+        grid: list[tuple[LossChart, tuple[Series, ...], str, bool, int]] = []
         for i, hist in enumerate(history.variants):
             x = view.x(hist)
             train = (Series(x, view.y(hist, train_col), color_rgb(i)),) if train_col else ()
@@ -318,18 +352,65 @@ class ChartsPane(Vertical):
             val_series.append(Series(x, val, color))
             train_series.extend(train)
             if i < len(per_variant):
-                note = " ".join(n for n in (view.note, "✗ diverged" if hist.status_label == RunStatus.DIVERGED else "",
+                diverged = hist.status_label == RunStatus.DIVERGED
+                note = " ".join(n for n in (view.note, "✗ diverged" if diverged else "",
                                             self._values_at_cursor(hist)) if n)
-                per_variant[i].set_series(ghost(hist.name, val_col, i) + band(hist, val_col, i) + tuple(Series(t.x, t.y, grey) for t in train)
-                                          + (Series(x, val, color),), note,
-                                          marker=self._marker(history, i), x_range=x_range,
-                                          branch=self._branch_x(history, i))
+                series = (ghost(hist.name, val_col, i) + band(hist, val_col, i)
+                          + tuple(Series(t.x, t.y, grey) for t in train) + (Series(x, val, color),))
+                grid.append((per_variant[i], self._scaled(series), note, diverged, i))
+        # one y-range for the grid, over the variants that did not blow up (a diverged one keeps its own)
+        shared = self._range([s for _, series, _, diverged, _ in grid if not diverged for s in series])
+        self.shared_range = shared if self.shared_y else None
+        for chart, series, note, diverged, i in grid:
+            own = shared if self.shared_y and not diverged else self._range(series)
+            chart.set_series(series, note, marker=self._marker(history, i), x_range=x_range,
+                             branch=self._branch_x(history, i), y_range=self._limits(own),
+                             off_note=self._off_note(series, own))
         branch = self._branch_x(history, 0)
-        self.query_one("#overlay-val", LossChart).set_series(val_series, marker=marker, x_range=x_range, branch=branch)
-        self.query_one("#overlay-train", LossChart).set_series(train_series, marker=marker, x_range=x_range,
-                                                               branch=branch)
+        for chart, series in ((self.query_one("#overlay-val", LossChart), self._scaled(val_series)),
+                              (self.query_one("#overlay-train", LossChart), self._scaled(train_series))):
+            own = self._range(series)
+            chart.set_series(series, marker=marker, x_range=x_range, branch=branch, y_range=self._limits(own),
+                             off_note=self._off_note(series, own))
         if view.cursor is not None:
             self._update_legend()
+
+    # ------------------------------------------------------------------ y-range
+
+    def _scaled(self, series: Sequence[Series]) -> tuple[Series, ...]:
+        """Accuracy in %, as the table shows it (``CurveView.scale``)."""
+        k = self.curve_view.scale
+        return tuple(series) if k == 1 else tuple(Series(s.x, s.y * k, s.color) for s in series)
+
+    def _drawn_y(self, series: Sequence[Series]) -> list[np.ndarray]:
+        """The y values as the charts draw them: log10 on a log axis (≤ 0 left out as NaN)."""
+        if not self.log_y:
+            return [s.y for s in series]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return [np.where(s.y > 0, np.log10(np.where(s.y > 0, s.y, 1.0)), np.nan) for s in series]
+
+    @property
+    def _epoch0_shown(self) -> bool:
+        """Whether the series start at epoch 0 (no zoom window, or one from epoch 0)."""
+        window = self.curve_view.window
+        return window is None or window[0] == 0
+
+    def _range(self, series: Sequence[Series]) -> YRange | None:
+        return y_range(self._drawn_y(series), epoch0_first=self._epoch0_shown)
+
+    @staticmethod
+    def _limits(own: YRange | None) -> tuple[float, float] | None:
+        return None if own is None else (own.lo, own.hi)
+
+    def _off_note(self, series: Sequence[Series], own: YRange | None) -> tuple[str, str]:
+        """(long, short) words for epoch 0 outside the chart's range (``epoch 0 off-scale ↑2.30``,
+        ``ep0 ↑2.30``); empty when it is inside."""
+        outside = off_scale(self._drawn_y(series), own) if own is not None and self._epoch0_shown else None
+        if outside is None or own is None:
+            return "", ""
+        above, percent = outside > own.hi, self.curve_view.metric == "accuracy"
+        return (off_scale_note(outside, above, log=self.log_y, percent=percent),
+                off_scale_note(outside, above, log=self.log_y, percent=percent, short=True))
 
     # ------------------------------------------------------------------ cursor and zoom
 
@@ -457,6 +538,8 @@ class ChartsPane(Vertical):
             legend.append(f"■ {train_name}" if train_name else "", style=TRAIN_GREY)
         if self.log_y:
             legend.append("  · log y")
+        if not self.shared_y and not self.overlay:
+            legend.append("  · y per chart")
         if self.ghost_label:
             legend.append(f"  ░ ghost: {self.ghost_label} (dimmed, g clears)", style="dim")
         self.query_one("#chart-legend", Static).update(legend)

@@ -52,10 +52,10 @@ class PointStats:
     """No seed diverged: the point may be marked best."""
 
     @classmethod
-    def of(cls, point: Any) -> "PointStats":
-        """From a ``regtui.core.sweep.SweepPoint``."""
+    def of(cls, point: Any, rank_by: str | None = None) -> "PointStats":
+        """From a ``regtui.core.sweep.SweepPoint``, ranked by ``rank_by`` (None: the sweep's)."""
         summary = point.summary()
-        score = point.score  # the ranking statistic (regtui.core.ranking), per seed
+        score = point.score if rank_by is None else point.score_by(rank_by)  # regtui.core.ranking, per seed
         values = score.finite
         return cls(dict(point.knobs), score.value, score.std,
                    min(values) if values else None, max(values) if values else None,

@@ -79,6 +79,20 @@ class SweepView(Vertical):
         self.points: list[PointStats] = []
         self.raw_points: list[Any] = []
         """The ``SweepPoint`` of the sweep on screen (the tour's check reads them)."""
+        self.rank_by: str | None = None
+        """The ranking of the points and the ★ (``end`` / ``best``); None: the sweep's ``train.rank_by``."""
+
+    @property
+    def ranking(self) -> str:
+        """The ranking in force: ``rank_by``, else the sweep's ``train.rank_by``."""
+        return self.rank_by or (self.experiment.train.rank_by if self.experiment is not None else "end")
+
+    def set_rank_by(self, rank_by: str | None) -> None:
+        """Rank the points by ``end`` or ``best`` (None: the sweep's ``train.rank_by``): the
+        U-curve or heat map, the ★ and the "best" line follow."""
+        self.rank_by = rank_by
+        self.points = [PointStats.of(p, rank_by) for p in self.raw_points]
+        self.redraw()
 
     def on_mount(self) -> None:
         self.set_class(True, "-empty")
@@ -95,7 +109,7 @@ class SweepView(Vertical):
 
     def reset(self) -> None:
         """Forget the sweep on screen (another preset was opened): back to its definition."""
-        self.experiment, self.points = None, []
+        self.experiment, self.points, self.raw_points = None, [], []
         self.started = self.finished = False
         self.set_class(True, "-empty")
         self.set_class(False, "-grid")
@@ -128,7 +142,7 @@ class SweepView(Vertical):
         table.clear(columns=True)
         for axis in experiment.sweep:
             table.add_column(symbol(axis), key=axis.key)
-        for key, label in (("best", stat_label(experiment.train.rank_by)), ("train", "train"), ("status", "status")):
+        for key, label in (("best", stat_label(self.ranking)), ("train", "train"), ("status", "status")):
             table.add_column(label, key=key)
         self.redraw()
         self._sweep(experiment, control)
@@ -147,7 +161,7 @@ class SweepView(Vertical):
     def on_sweep_points_finished(self, message: SweepPointsFinished) -> None:
         message.stop()
         if message.run_id == self.run_id:
-            self.points.extend(PointStats.of(p) for p in message.points)
+            self.points.extend(PointStats.of(p, self.rank_by) for p in message.points)
             self.raw_points.extend(message.points)
             self.redraw()
 
@@ -169,13 +183,19 @@ class SweepView(Vertical):
             return
         axes = exp.sweep
         legend = Text()
+        stat = stat_label(self.ranking)
+        table = self.query_one("#sweep-points", DataTable)
+        if "best" in table.columns and str(table.columns["best"].label) != stat:  # type: ignore[comparison-overlap]
+            table.columns["best"].label = Text(stat)  # type: ignore[index]
+            table.columns["best"].content_width = max(table.columns["best"].content_width, len(stat))  # type: ignore[index]
+            table.refresh()
         if len(axes) == 1:
-            legend.append(f"● {stat_label(exp.train.rank_by)} loss  ", style=color_hex(0))
+            legend.append(f"● {stat} loss  ", style=color_hex(0))
             legend.append("■ final train loss", style=TRAIN_GREY)
             legend.append("  ★ best", style=color_hex(1))
             self.query_one(SweepChart).set_points(axes[0].key, axes[0].values, self.points)
         else:
-            legend.append(f"cell: {stat_label(exp.train.rank_by)} loss · brighter = lower · ★ best")
+            legend.append(f"cell: {stat} loss · brighter = lower · ★ best")
             grid = [(a.key, symbol(a), a.values) for a in axes]
             self.query_one("#sweep-heat", Static).update(heat_map(grid, self.points))
         self.query_one("#sweep-legend", Static).update(legend)
@@ -192,7 +212,7 @@ class SweepView(Vertical):
             knobs = ", ".join(f"{symbol(a)} = {best.knobs[a.key]:g}" for a in axes)
             std = f"±{fixed_width(best.score_std, 5)}" if best.score_std is not None else ""
             out.append(f"★ {knobs}", style="bold")
-            stat = stat_label(self.experiment.train.rank_by) if self.experiment else "val"
+            stat = stat_label(self.ranking)
             out.append(f": {stat} {fixed_width(best.score_mean)}{std} · train {fixed_width(best.train_mean)}")
         if len(self.points) < total:
             state = "stopped: " if self.finished else ""
