@@ -1,6 +1,7 @@
 """Before/after (not part of run_all): the trainer of two git revisions, side by side.
 
     python benchmarks/ab_revisions.py BEFORE [AFTER] [--rounds N] [--cases NAME ...] [--threads N]
+                                      [--threads-after N]
 
 ``BEFORE`` and ``AFTER`` are git revisions of this repository (``AFTER``
 defaults to the working tree).  Each revision's ``regtui/`` is exported to a
@@ -11,7 +12,8 @@ and reports, per case, the median over its epochs of
 * **step**: CPU time of the training thread per optimizer step (``BatchEnd``);
 * **eval**: CPU time per epoch spent outside the steps (the per-epoch
   evaluation of both splits and the report);
-* **epoch**: wall time per whole epoch.
+* **epoch**: wall time per whole epoch, and **epoch CPU**: CPU time per whole
+  epoch (steps + evaluation).
 
 CPU time (``time.thread_time``) is far steadier than wall time on a shared,
 loaded machine; the ratios after/before are what to read.  The cases are the
@@ -65,7 +67,7 @@ for name in sys.argv[2].split(","):
     t = Training(exp, dataset=ds)
     g = t.events()
     next(g)  # epoch 0, not timed
-    steps, evals, walls = [], [], []
+    steps, evals, walls, cpus = [], [], [], []
     cpu = time.thread_time
     step_sum, n = 0.0, 0
     c_epoch, w_epoch = cpu(), time.perf_counter()
@@ -79,10 +81,11 @@ for name in sys.argv[2].split(","):
             steps.append(step_sum / n)
             evals.append(c1 - c_epoch - step_sum)
             walls.append(time.perf_counter() - w_epoch)
+            cpus.append(c1 - c_epoch)
             step_sum, n = 0.0, 0
             c_epoch, w_epoch = cpu(), time.perf_counter()
         c0 = cpu()
-    out[name] = [statistics.median(steps), statistics.median(evals), statistics.median(walls)]
+    out[name] = [statistics.median(steps), statistics.median(evals), statistics.median(walls), statistics.median(cpus)]
 print("RESULT " + json.dumps(out))
 '''
 
@@ -104,7 +107,9 @@ def main() -> int:
     p.add_argument("after", nargs="?")
     p.add_argument("--rounds", type=int, default=4, help="measured rounds (a warm-up round is added)")
     p.add_argument("--cases", nargs="+", default=CASES, choices=CASES)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads of both (default 1, as regtui)")
+    p.add_argument("--threads-after", type=int, help="torch threads of AFTER only: compare thread counts "
+                                                       "(give the same revision twice)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="regtui-ab-") as tmp:
@@ -115,7 +120,8 @@ def main() -> int:
         for r in range(args.rounds + 1):
             for which in names[r % 2:] + names[:r % 2]:
                 proc = subprocess.run([sys.executable, "-c", CHILD, str(trees[which]), ",".join(args.cases),
-                                       str(args.threads)], capture_output=True, text=True, env=env, cwd=tmp)
+                                       str(args.threads_after if which == "after" and args.threads_after
+                                           else args.threads)], capture_output=True, text=True, env=env, cwd=tmp)
                 line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
                 if proc.returncode or not line:
                     print(f"{which} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
@@ -129,21 +135,25 @@ def main() -> int:
     summary = {}
     for name in args.cases:
         row = []
-        for i in range(3):
+        for i in range(4):
             b = statistics.median(x[name][i] for x in raw["before"]) * 1e3
             a = statistics.median(x[name][i] for x in raw["after"]) * 1e3
             row += [b, a, a / b]
         summary[name] = row
         print(f"{name:12s} {row[0]:11.3f} {row[1]:7.3f} {row[2]:5.2f}×  {row[3]:11.2f} {row[4]:7.2f} {row[5]:5.2f}×  "
               f"{row[6]:12.2f} {row[7]:7.2f} {row[8]:5.2f}×")
+    print("epoch CPU ms: " + ", ".join(f"{n} {summary[n][9]:.2f} → {summary[n][10]:.2f} ({summary[n][11]:.2f}×)"
+                                      for n in args.cases))
     for net, one in (("article", "article K1"), ("moons", "moons K1")):
         if one in summary:
             for k in ("K4", "K16"):
                 name = f"{net} {k}"
                 if name in summary:
-                    print(f"{name} / {one}, whole epochs: before {summary[name][6] / summary[one][6]:.2f}×, "
-                          f"after {summary[name][7] / summary[one][7]:.2f}×; evaluation: before "
-                          f"{summary[name][3] / summary[one][3]:.2f}×, after {summary[name][4] / summary[one][4]:.2f}×")
+                    a, b = summary[name], summary[one]
+                    print(f"{name} / {one}: whole epochs (CPU) before {a[9] / b[9]:.2f}×, after {a[10] / b[10]:.2f}×; "
+                          f"(wall) before {a[6] / b[6]:.2f}×, after {a[7] / b[7]:.2f}×; steps before "
+                          f"{a[0] / b[0]:.2f}×, after {a[1] / b[1]:.2f}×; evaluation before {a[3] / b[3]:.2f}×, "
+                          f"after {a[4] / b[4]:.2f}×")
     if args.json:
         Path(args.json).write_text(json.dumps({"raw": raw, "summary": summary}, indent=1) + "\n")
     return 0
