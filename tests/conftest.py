@@ -104,32 +104,6 @@ def pytest_configure(config: pytest.Config) -> None:
             pass
 
 
-LONGEST_FIRST = (
-    "tests/ui/test_ui_hardening.py::test_hostile_typing_in_every_field",
-    "tests/ui/test_ui_hardening.py::test_a_storm_of_control_keys",
-    "tests/ui/test_ui_terminal.py::test_resizing_during_a_run",
-    "tests/ui/test_ui_views.py::test_preset_dialogs_open",
-    "tests/ui/test_ui_small_terminal.py::test_tab_walks_every_config_field",
-    "tests/presets/test_preset_claims.py::test_its_claims_hold_over_five_seeds",
-    "tests/ui/test_ui_tour_branch.py::test_f_",
-    "tests/ui/test_ui_datafiles.py::test_a_missing_file",
-    "tests/test_architecture.py::test_every_module_imports_first_thing",
-)
-"""Node-id prefixes of the tests that cost the most CPU (20-60 s each on a loaded
-2-core machine), most first.  pytest-xdist hands tests out in collection order, so
-started first they run beside the many short ones; started last, one of them kept
-a worker busy while the other had nothing left.  A prefix that matches nothing
-(a renamed test) only loses the head start."""
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest tests first (``LONGEST_FIRST``), the rest in their usual order."""
-    def rank(item: pytest.Item) -> int:
-        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
-                    len(LONGEST_FIRST))
-    items.sort(key=rank)  # stable: same order on every worker, as xdist requires
-
-
 def make_tiny(
     *,
     variants: tuple[VariantConfig, ...] | None = None,
