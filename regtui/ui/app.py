@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
+from regtui.core import ranking
 from regtui.core.config import Experiment
 from regtui.core.results import RunHistory
 from regtui.core.text import visible
@@ -48,6 +49,7 @@ from regtui.ui.worker.messages import (
 from regtui.ui.mixins.preset_actions import PresetActions
 from regtui.ui.mixins.tour_actions import TourActions
 from regtui.ui.mixins.sweep_actions import SweepActions, SweepView
+from regtui.ui.screens.verdict import VerdictScreen
 from regtui.ui.widgets.results_table import ResultsTable
 from regtui.ui.widgets.status_bar import StatusBar
 from regtui.ui.widgets.tour_panel import TourPanel
@@ -104,7 +106,7 @@ class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, Insig
     def on_mount(self) -> None:
         names = [v.name for v in self.initial.variants]
         self.charts.set_variants(names)
-        self.table.set_variants(names)
+        self.table.set_variants(names, self.initial.train.rank_by)
         self.insight_setup(names)
         self.status.epochs = self.initial.train.epochs
         self.set_interval(VIEW_REFRESH, self.refresh_views)
@@ -210,7 +212,7 @@ class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, Insig
         self.branch_reset()
         names = [v.name for v in experiment.variants]
         self.charts.set_variants(names)
-        self.table.set_variants(names)
+        self.table.set_variants(names, experiment.train.rank_by)
         self.status.starting(experiment.train.epochs)
         self._progress = 0.0
         self._set_state("starting")
@@ -308,6 +310,24 @@ class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, Insig
     def action_log(self) -> None:
         self.charts.set_log(not self.charts.log_y)
 
+    def action_rank(self) -> None:
+        self.set_ranking("best" if self.table.ranking == "end" else "end")
+
+    def set_ranking(self, rank_by: str | None) -> None:
+        """Rank by ``end`` or ``best`` (None: the run's ``train.rank_by``): the ★ and the
+        table's ranked column, the verdict and the sweep's best follow (``R``)."""
+        self.table.set_rank_by(rank_by)
+        self.verdict.set_rank_by(rank_by)
+        self.sweep_view.set_rank_by(rank_by)
+        if rank_by is not None:
+            self.notify(f"ranked by {ranking.label(rank_by)}: {ranking.describe(rank_by)}")
+
+    def action_verdict(self) -> None:
+        self.push_screen(VerdictScreen(self.verdict.sentences))
+
+    def action_y_range(self) -> None:
+        self.charts.set_shared_y(not self.charts.shared_y)
+
     def action_config(self) -> None:
         panel = self.panel
         panel.display = not panel.display
@@ -344,8 +364,9 @@ class RegTuiApp(PresetActions, HistoryActions, BranchActions, TourActions, Insig
             names = [v.name for v in experiment.variants]
             self.history, self.run_experiment, self.failure = None, None, ""
             self.charts.set_variants(names)
-            self.table.set_variants(names)
+            self.table.set_variants(names, experiment.train.rank_by)
             self.insight_variants(names)
+            self.set_ranking(None)  # a preset brings its own train.rank_by
             self.sweep_view.reset()
             self.sweep_view.show_definition(experiment)
             self.status.idle(experiment.train.epochs)

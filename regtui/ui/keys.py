@@ -42,6 +42,11 @@ INSIGHT_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("m", "metric", "metric", "Chart metric", "Plot loss, accuracy or the generalization gap (m)"),
     ("s", "smooth", "smooth", "Smoothing", "Smooth the curves: EMA 0 / 0.6 / 0.9 / 0.99 (s)"),
     ("t", "time", "x-axis", "X-axis: epochs / seconds", "Plot against epochs or seconds (t)"),
+    ("y", "y_range", "y-range", "Y-range: shared / per chart",
+     "One y-range across the per-variant charts, so heights compare, or one per chart (y)"),
+    ("R", "rank", "rank", "Ranking: end / best epoch",
+     "Rank by the val loss where training ends or by each variant's best epoch (early stopping) (R)"),
+    ("V", "verdict", "verdict", "Whole verdict", "The run's whole story in words, every sentence (V)"),
 )
 
 CURSOR_KEYS: tuple[tuple[str, str, str, str, str], ...] = (

@@ -228,3 +228,88 @@ async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, wait_for: 
             assert [p.score_mean for p in view.points] == means
             assert view.best is not None and view.best.score_mean == min(means)
             assert label(rank_by) in str(view.query_one("#sweep-best").render())
+        await pilot.press("R")  # the lab's key: the sweep view follows it too
+        assert view.rank_by == "best" and view.best.score_mean == min(p.score_by("best").value for p in raw)
+
+
+# ---------------------------------------------------------------- the keys: R, V, y
+
+
+async def test_r_key_switches_the_ranking_for_star_header_and_verdict(ui_experiment: Any, wait_for: Any) -> None:
+    app = create_app(ui_experiment(epochs=30, lr=0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.table.ranking == "end" and app.table.column_header("end") == "★end val", "the preset's default"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await pilot.pause()
+        table, h = app.table, app.history
+        assert starred(table) == [h.ranked("end")[0].name] and table.best == h.winner("end")
+        await pilot.press("R")
+        await pilot.pause()
+        assert table.ranking == "best" and table.column_header("best") == "★best@ep"
+        assert table.column_header("end") == "end val", "the end statistic stays shown, unmarked"
+        assert starred(table) == [h.ranked("best")[0].name]
+        assert app.verdict.sentences == verdict_sentences(h, "best")
+        assert column_width(table) <= table.size.width
+        await pilot.press("R")
+        await pilot.pause()
+        assert table.ranking == "end" and starred(table) == [h.ranked("end")[0].name]
+        assert app.verdict.sentences == verdict_sentences(h, "end")
+
+
+async def test_v_key_shows_the_whole_verdict(tiny: Any, wait_for: Any) -> None:
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await pilot.pause()
+        await pilot.press("V")
+        assert isinstance(app.screen, VerdictScreen)
+        assert list(app.screen.sentences) == verdict_sentences(app.history)
+        shown = " ".join(str(s.render()) for s in app.screen.query(".verdict-sentence"))
+        assert all(sentence in shown.replace("\n", " ") for sentence in verdict_sentences(app.history)[:1])
+        await pilot.press("V")
+        assert not isinstance(app.screen, VerdictScreen)
+
+
+async def test_y_key_switches_shared_and_per_chart_ranges_which_follow_zoom_log_and_metric(
+        ui_experiment: Any, wait_for: Any) -> None:
+    app = create_app(ui_experiment(epochs=60, lr=0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await pilot.pause()
+        grid = app.charts.grid_charts
+
+        def ranges() -> list[Any]:
+            return [c.y_range for c in grid]
+
+        assert len(set(ranges())) == 1, "one y-range across the grid"
+        shared = ranges()[0]
+        await pilot.press("y")
+        assert len(set(ranges())) > 1 and not app.charts.shared_y
+        await pilot.press("y")
+        assert ranges() == [shared] * len(grid)
+        await pilot.press("z")  # zoom: the latest epochs
+        await pilot.pause()
+        assert len(set(ranges())) == 1 and ranges()[0] != shared
+        await pilot.press("Z", "l")  # log y: log10 units
+        await pilot.pause()
+        assert len(set(ranges())) == 1 and np.allclose(ranges()[0], np.log10(shared))
+        await pilot.press("l", "m")  # accuracy, in %
+        await pilot.pause()
+        lo, hi = ranges()[0]
+        assert len(set(ranges())) == 1 and 1.0 < hi <= 100.0
+
+
+async def test_the_new_keys_are_in_the_palette_and_the_help(tiny: Any) -> None:
+    from regtui.ui.screens.help import HELP
+
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE):
+        bindings = {b.key: b for b in app.BINDINGS}
+        assert {"R", "V", "y"} <= set(bindings) and not any(bindings[k].show for k in "RVy"), "footer-hidden"
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Ranking: end / best epoch", "Whole verdict", "Y-range: shared / per chart"} <= titles
+        for key in "RVy":
+            assert f"[b]{key}[/b]" in HELP

@@ -25,6 +25,9 @@ HELP = """\
   [b]b[/b]       decision maps (2-D data) [b]w[/b]       weights: histograms, norm
   [b]m[/b]       chart metric: loss → accuracy → gap (val − train loss)
   [b]s[/b]       smoothing: EMA 0 / 0.6 / 0.9 / 0.99   [b]t[/b] x-axis: epochs / seconds
+  [b]y[/b]       y-range: shared by the per-variant charts / one per chart
+  [b]R[/b]       ranking: end val (where training ends) / best epoch (early stopping)
+  [b]V[/b]       the whole verdict, every sentence (the panel shows the first)
   [b]ctrl+p[/b]  command palette         [b]?[/b] help  [b]q[/b] quit
   [b]h[/b]       history: past runs (Enter opens, ^g ghost, ^r re-run, ^d delete)
   [b]g[/b]       ghost: a past run dimmed under the curves / clear it
@@ -59,13 +62,14 @@ unit's output is zeroed with probability p (kept ones are scaled by
 validation sets with dropout off. Training loss falling while validation
 loss turns up is overfitting; [b]gap[/b] = val − train. A regularized variant
 should keep validation loss lower, even with a higher training loss.
-The per-variant charts share one y-range, so their heights compare;
+The per-variant charts share one y-range ([b]y[/b]: one each), so heights compare;
 when epoch 0 alone would stretch it (digits: 2.30), it is left
 off-scale and the title says so ([b]ep0 ↑2.30[/b]). Accuracy is in %.
 [b]end val[/b]: the mean val loss over the last 10 % of the epochs — where
 training ends; [b]best@ep[/b]: the lowest val loss and its epoch, what early
 stopping would keep. The column marked ★ is the one the run is ranked
-by; the ★ row is the variant it ranks first (never a diverged one).
+by ([b]R[/b] switches); the ★ row is the variant it ranks first (never a
+diverged one).
 [b]✗ diverged[/b]: its loss became NaN/inf or grew past 1000× its
 epoch-0 training loss; it is frozen there and the others go on.
 Smoothing is TensorBoard's debiased moving average; the table stays raw.

@@ -457,8 +457,7 @@ class ChartsPane(Vertical):
         return f"@{_readout_value(view.at_cursor(hist, view.columns[1]), view.metric)}"  # val: the comparison
 
     def on_resize(self) -> None:
-        if self.curve_view.cursor is not None:
-            self._update_legend()  # the readout is laid out for the pane's width
+        self._update_legend()  # the readout, or a legend that leaves out its colour note where narrow
 
     def readout(self, width: int | None = None) -> Text:
         """The cursor's line: its epoch, then every variant's (train / val) value there, in
@@ -523,6 +522,12 @@ class ChartsPane(Vertical):
             self.query_one("#chart-legend", Static).update(self.readout())
             return
         self.set_class(False, "-readout")
+        legend = self._legend(colour_note=True)
+        if legend.cell_len > self.size.width - 2 and not self.seeds > 1:  # one line: the modes must show
+            legend = self._legend(colour_note=False)
+        self.query_one("#chart-legend", Static).update(legend)
+
+    def _legend(self, colour_note: bool) -> Text:
         legend = Text(f"{self.curve_view.header()} │ " if self.curve_view.header() else "", style="bold")
         if self.seeds > 1:  # the band and the seeds come first: a narrow legend wraps to a second line
             legend.append(f"mean, band = min–max over {self.seeds} seeds │ ")
@@ -534,7 +539,7 @@ class ChartsPane(Vertical):
         else:
             val_name, train_name = self.curve_view.legend()
             legend.append(f"■ {val_name}", style="bold")
-            legend.append(" (variant colour)  ")
+            legend.append(" (variant colour)  " if colour_note else "  ")
             legend.append(f"■ {train_name}" if train_name else "", style=TRAIN_GREY)
         if self.log_y:
             legend.append("  · log y")
@@ -542,4 +547,4 @@ class ChartsPane(Vertical):
             legend.append("  · y per chart")
         if self.ghost_label:
             legend.append(f"  ░ ghost: {self.ghost_label} (dimmed, g clears)", style="dim")
-        self.query_one("#chart-legend", Static).update(legend)
+        return legend
