@@ -7,6 +7,7 @@ reproducible on any machine.
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 from contextlib import contextmanager
@@ -90,13 +91,23 @@ def child_process(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[An
             proc.communicate(timeout=60)
 
 
+GC_THRESHOLD = (20_000, 20, 50)
+"""The test process's garbage collector thresholds (Python's: 700, 10, 10).  A Pilot
+test allocates millions of short-lived objects (events, messages, styles), and with
+torch, Textual and a session's fixtures alive each full collection walks a large heap:
+tests/ui/test_ui_config.py with the hostile-typing test took 84 s of CPU, 66 s with
+these (measured on the loaded 2-core machine).  Only when a collection runs changes;
+what is collected, and every child process (``regtui`` itself), stay as they are."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Children of the suite get Ctrl+C as a terminal sends it, however the suite
     was started.  A shell starts a background job (``pytest … &``, ``nohup``) with
     SIGINT ignored, an ignored signal stays ignored across ``exec``, and Python then
     installs no KeyboardInterrupt: every ``regtui`` child would ignore the SIGINT the
     signal tests send.  A handler of the suite's own is reset to the default in a
-    child, so children start as from a terminal."""
+    child, so children start as from a terminal.  And ``GC_THRESHOLD`` for this process."""
+    gc.set_threshold(*GC_THRESHOLD)
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)
