@@ -183,8 +183,8 @@ async def _app_run(experiment, size: tuple[int, int], tick: float, timeout: floa
             deadline = time.perf_counter() + 5
             while not probe.records and time.perf_counter() < deadline:
                 await pilot.pause(0.05)
-            if not probe.records and hasattr(app, "action_run"):
-                app.action_run()  # the key did not reach the app's binding
+            if not probe.records and hasattr(app, "lab"):
+                app.lab.action_run()  # the key did not reach the app's binding
                 deadline = time.perf_counter() + 10
                 while not probe.records and time.perf_counter() < deadline:
                     await pilot.pause(0.05)

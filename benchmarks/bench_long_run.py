@@ -86,7 +86,7 @@ async def _run(epochs: int, timeout: float) -> LongRun:
 
     out = LongRun(epochs)
     app = create_app(experiment(epochs))
-    epoch = lambda: max(0, app.history.epoch) if app.history is not None else 0  # noqa: E731
+    epoch = lambda: max(0, app.lab.session.history.epoch) if app.lab.session.history is not None else 0  # noqa: E731
     originals = {(LossChart, "replot"): LossChart.replot, (PlotextPlot, "render"): PlotextPlot.render,
                  (Screen, "_compositor_refresh"): Screen._compositor_refresh}
     pending: dict[int, tuple[float, float]] = {}
@@ -123,16 +123,16 @@ async def _run(epochs: int, timeout: float) -> LongRun:
             start = time.perf_counter()
             await pilot.press("r")
             deadline = start + timeout
-            while app.run_state != "finished" and time.perf_counter() < deadline:
-                if app.run_state in ("failed", "stopped"):
-                    raise RuntimeError(f"the lab's run ended early: {app.failure or app.run_state}")
+            while app.lab.run_state != "finished" and time.perf_counter() < deadline:
+                if app.lab.run_state in ("failed", "stopped"):
+                    raise RuntimeError(f"the lab's run ended early: {app.lab.failure or app.lab.run_state}")
                 await pilot.pause(0.2)
-            if app.run_state != "finished":
+            if app.lab.run_state != "finished":
                 raise RuntimeError(f"the lab's run did not finish within {timeout:.0f} s (epoch {epoch()})")
             out.seconds = time.perf_counter() - start
             await pilot.pause(0.5)
             out.rss.append((epoch(), rss_mb()))
-            out.history_mb = sum(m._rows.nbytes for m in app.history.members) / 2**20
+            out.history_mb = sum(m._rows.nbytes for m in app.lab.session.history.members) / 2**20
     finally:
         for (cls, name), original in originals.items():
             setattr(cls, name, original)

@@ -6,7 +6,7 @@ with headless runs, and prints each variant's throughput relative to headless:
 
 * ``lab``          -- the lab as it is;
 * ``no-charts``    -- ``ChartsPane.redraw_next`` does nothing (no plotext);
-* ``no-views``     -- ``RegTuiApp.refresh_views`` does nothing (no table,
+* ``no-views``     -- ``LabScreen.refresh_views`` does nothing (no table,
                       chart data or status updates; messages still handled);
 * ``switch-1ms``   -- the lab as it is, with ``sys.setswitchinterval(0.001)``;
 * ``redraw-1s``    -- ``charts.MIN_REDRAW_INTERVAL`` = 1.0 (each chart at most
@@ -53,7 +53,7 @@ def main() -> int:
     args = p.parse_args()
     A.require_ui("ChartsPane")
     from regtui.core.training import configure_torch
-    from regtui.ui.app import RegTuiApp
+    from regtui.ui.screens.lab import LabScreen
     from regtui.ui.widgets import loss_charts as charts
     from regtui.ui.widgets.loss_charts import ChartsPane
 
@@ -74,7 +74,7 @@ def main() -> int:
             "headless": lambda: A.headless_run(exp).wall_s,
             "lab": lab(),
             "no-charts": lab(lambda: patched(ChartsPane, "redraw_next", lambda self, force=False: None)),
-            "no-views": lab(lambda: patched(RegTuiApp, "refresh_views", lambda self: None)),
+            "no-views": lab(lambda: patched(LabScreen, "refresh_views", lambda self: None)),
             "switch-1ms": lab(lambda: switch_interval(0.001)),
             "redraw-1s": lab(lambda: patched(charts, "MIN_REDRAW_INTERVAL", 1.0)),
         }

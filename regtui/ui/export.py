@@ -12,8 +12,11 @@
 ``export_folder(run_id)`` names a new folder under ``exports/`` beside the run
 history (``REGTUI_HOME`` respected).  Files are written atomically.
 ``zip_export(paths)`` packs them into one zip, the download a browser gets
-under ``regtui serve`` (one download: a browser blocks the pop-ups of four).  Imports
-the core and plotext (the standalone one, not the widgets' copy); no Textual.
+under ``regtui serve`` (one download: a browser blocks the pop-ups of four).
+``start_export(app, history, ...)`` is ``e`` itself (the lab screen's and a past
+run's): it takes the folder, the screenshot, writes in the background and says
+when it is done.  Imports the core and plotext (the standalone one, not the
+widgets' copy); no Textual (the App is handed in).
 """
 
 from __future__ import annotations
@@ -101,6 +104,47 @@ def export_in_background(folder: Path, history: RunHistory, *, svg: str, title: 
     thread = threading.Thread(target=work, name="regtui-export", daemon=True)
     thread.start()
     return thread
+
+
+def start_export(app: Any, history: RunHistory, *, run_id: int | None, title: str,
+                 data: dict[str, Any] | None) -> None:
+    """``e``: export ``history`` (the screen as it is now its screenshot) into a new folder,
+    written in a thread of its own so the lab never waits for it; the App says when it is
+    done, sets ``app.last_export`` and, in a browser (``regtui serve``), hands over the zip."""
+    folder = export_folder(run_id)
+    try:
+        folder.mkdir(parents=True)  # taken now: a second e names the next folder
+    except OSError as exc:
+        app.notify(f"export failed: {exc}", severity="error", timeout=10)
+        return
+    svg = app.export_screenshot(title=f"regtui · {title}")
+
+    def done(paths: list[Path] | None, archive: bytes | None, error: str | None) -> None:
+        try:  # from the export's thread to the UI thread; the lab may have quit meanwhile
+            app.call_from_thread(_export_done, app, folder, archive, error)
+        except RuntimeError:
+            pass
+
+    app.notify(f"exporting to {folder}…", title="export", timeout=5)
+    export_in_background(folder, history, svg=svg, title=f"regtui {title}", data=data,
+                         zipped=bool(app.is_web), done=done)
+
+
+def _export_done(app: Any, folder: Path, archive: bytes | None, error: str | None) -> None:
+    """The export's thread finished (on the UI thread): say so, and in a browser hand over the zip."""
+    if error is not None:
+        app.notify(f"export failed: {error}", severity="error", timeout=10)
+        return
+    app.last_export = folder
+    if archive is None:
+        app.notify(f"exported to {folder}", title="export", timeout=10)
+        return
+    # Under regtui serve the files are on the server: the browser downloads them too.
+    # (Only there: in a terminal, deliver_binary would also write to ~/Downloads.)
+    app.deliver_binary(io.BytesIO(archive), save_directory=folder.parent,
+                       save_filename=f"{folder.name}.zip", mime_type="application/zip")
+    app.notify(f"exported to {folder} on the server; your browser downloads {folder.name}.zip",
+               title="export", timeout=10)
 
 
 def zip_export(paths: list[Path]) -> bytes:

@@ -1,4 +1,4 @@
-"""The lab's keys in one table: the App's bindings (shown in the Footer) and the
+"""The lab's keys in one table: the lab screen's bindings (shown in the Footer) and the
 command-palette entries that call the same actions.  The help screen lists them too.
 
 In a browser (``regtui serve``) the browser keeps some keys for itself: ctrl+w,

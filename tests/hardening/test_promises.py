@@ -184,8 +184,9 @@ def test_outputs_never_destroy_anything(tmp_path: Path, capsys, monkeypatch) -> 
 CRASHING_LAB = """
 import sys
 import regtui.ui.app as ui_app
+import regtui.ui.screens.lab as ui_lab
 
-real_mount = ui_app.RegTuiApp.on_mount
+real_mount = ui_lab.LabScreen.on_mount
 
 
 def on_mount(self):
@@ -193,7 +194,7 @@ def on_mount(self):
     self.call_later(lambda: 1 / 0)  # a bug in the lab, after it has painted
 
 
-ui_app.RegTuiApp.on_mount = on_mount
+ui_lab.LabScreen.on_mount = on_mount
 real_run = ui_app.RegTuiApp.run
 ui_app.RegTuiApp.run = lambda self: real_run(self, headless=True)
 from regtui.cli import main

@@ -25,14 +25,14 @@ async def test_the_lab_runs_a_sweep_on_ray_and_shows_every_point(ray_cluster, ti
                   engine=EngineConfig(kind="ray", shard_size=2))
     app = create_app(exp)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert app.panel.sweep_editor.engine.value == "ray"
+        assert app.lab.panel.sweep_editor.engine.value == "ray"
         await pilot.press("k", "r")
         deadline = time.monotonic() + 120
-        while app.run_state != "finished":
-            assert time.monotonic() < deadline and app.run_state != "failed", app.run_state
+        while app.lab.run_state != "finished":
+            assert time.monotonic() < deadline and app.lab.run_state != "failed", app.lab.run_state
             await pilot.pause(0.1)
-        shown = {tuple(p.knobs.items()): p.score_mean for p in app.sweep_view.points}
-        assert "epoch 12/12" in str(app.status.text())  # 3 tasks of 2 networks, 4 epochs each: on Ray
+        shown = {tuple(p.knobs.items()): p.score_mean for p in app.lab.sweep_view.points}
+        assert "epoch 12/12" in str(app.lab.status.text())  # 3 tasks of 2 networks, 4 epochs each: on Ray
     here = [p for item in run_sweep(replace(exp, engine=EngineConfig())) if isinstance(item, list) for p in item]
     assert len(shown) == len(here) == 3
     for point in here:

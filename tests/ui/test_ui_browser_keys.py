@@ -51,7 +51,7 @@ async def test_in_a_text_field_s_and_o_are_letters(tiny: Any) -> None:
 async def test_no_lab_key_is_one_a_browser_always_keeps(tiny: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE):
-        keys = {key for key, _ in app._bindings}
+        keys = set(app.screen.active_bindings)  # the lab screen's and the App's
     assert not keys & BROWSER_KEPT
 
 
@@ -74,8 +74,8 @@ async def test_the_history_dialogs_ctrl_keys_are_in_its_palette(ui_experiment: A
     app = create_app(ui_experiment(epochs=2))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: app.current_history_id() is not None)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.session.history_id is not None)
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and bool(app.screen.runs))
         history = app.screen
@@ -116,8 +116,8 @@ async def test_e_downloads_one_zip_in_a_browser_only(ui_experiment: Any, wait_fo
                         lambda self, file, **kw: delivered.append((file.read(), kw)) or "key")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: app.current_history_id() is not None)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.session.history_id is not None)
         await pilot.press("e")
         await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
         assert delivered == []  # a terminal: the files, no download

@@ -68,7 +68,7 @@ async def test_the_table_stars_what_its_ranked_column_ranks_first(tiny: Any) -> 
     h = constructed(overfit())
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.table
+        table = app.lab.table
         table.show(h)
         await pilot.pause()
         assert table.column_header("end") == "★end val" and table.column_header("best") == "best@ep"
@@ -89,7 +89,7 @@ async def test_the_table_fits_80_columns_and_shows_every_column_from_full_width(
     h = constructed(overfit(), seeds=3)
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.table
+        table = app.lab.table
         table.show(h)
         await pilot.pause()
         assert table.column_header("end") == "★end±std" and table.column_header("best") == "best±std"
@@ -110,17 +110,17 @@ async def test_a_diverged_variant_never_gets_the_star(tiny: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         for rank_by in ("end", "best"):
-            app.table.set_rank_by(rank_by)
-            app.table.show(h)
+            app.lab.table.set_rank_by(rank_by)
+            app.lab.table.show(h)
             await pilot.pause()
-            assert starred(app.table) == ["baseline"], rank_by
+            assert starred(app.lab.table) == ["baseline"], rank_by
 
 
 async def test_the_shared_y_range_spans_every_variant_and_per_chart_differs(tiny: Any) -> None:
     h = constructed(overfit())
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        charts = app.charts
+        charts = app.lab.charts
         charts.set_variants([v.name for v in h.variants])
         await pilot.pause()
         charts.show(h)
@@ -145,7 +145,7 @@ async def test_digits_like_epoch_0_goes_off_scale_and_says_so(tiny: Any, wait_fo
                     train={"baseline": [2.30] + [0.3] * 20, "L2": [2.30] + [0.32] * 20})
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        charts = app.charts
+        charts = app.lab.charts
         charts.set_variants([v.name for v in h.variants])
         await pilot.pause()
         charts.show(h)
@@ -179,13 +179,13 @@ async def test_accuracy_is_drawn_in_percent(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await pilot.press("m")
         first = app.query_one("#per-variant LossChart", LossChart)
-        acc = app.history.variants[0].series("val_acc")
+        acc = app.lab.session.history.variants[0].series("val_acc")
         np.testing.assert_allclose(first.series[-1].y, 100 * acc)
         assert first.y_range[1] > 1.5, "the range is in % too"
-        table_acc = str(app.table.get_row_at(0)[app.table.shown_keys.index("acc")])
+        table_acc = str(app.lab.table.get_row_at(0)[app.lab.table.shown_keys.index("acc")])
         assert table_acc == f"{100 * acc[-1]:.1f}"
 
 
@@ -193,7 +193,7 @@ async def test_the_verdict_panel_marks_its_cut_and_shows_the_whole_story(tiny: A
     h = constructed(overfit())
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        panel = app.verdict
+        panel = app.lab.verdict
         panel.show(h, final=True)
         await pilot.pause()
         whole = verdict_sentences(h)
@@ -219,8 +219,8 @@ async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, wait_for: 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("k")
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        view = app.sweep_view
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        view = app.lab.sweep_view
         raw = view.raw_points
         for rank_by in ("best", "end"):
             view.set_rank_by(rank_by)
@@ -238,36 +238,36 @@ async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, wait_for: 
 async def test_r_key_switches_the_ranking_for_star_header_and_verdict(ui_experiment: Any, wait_for: Any) -> None:
     app = create_app(ui_experiment(epochs=30, lr=0.05))
     async with app.run_test(size=SIZE) as pilot:
-        assert app.table.ranking == "end" and app.table.column_header("end") == "★end val", "the preset's default"
+        assert app.lab.table.ranking == "end" and app.lab.table.column_header("end") == "★end val", "the preset's default"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await pilot.pause()
-        table, h = app.table, app.history
+        table, h = app.lab.table, app.lab.session.history
         assert starred(table) == [h.ranked("end")[0].name] and table.best == h.winner("end")
         await pilot.press("R")
         await pilot.pause()
         assert table.ranking == "best" and table.column_header("best") == "★best@ep"
         assert table.column_header("end") == "end val", "the end statistic stays shown, unmarked"
         assert starred(table) == [h.ranked("best")[0].name]
-        assert app.verdict.sentences == verdict_sentences(h, "best")
+        assert app.lab.verdict.sentences == verdict_sentences(h, "best")
         assert column_width(table) <= table.size.width
         await pilot.press("R")
         await pilot.pause()
         assert table.ranking == "end" and starred(table) == [h.ranked("end")[0].name]
-        assert app.verdict.sentences == verdict_sentences(h, "end")
+        assert app.lab.verdict.sentences == verdict_sentences(h, "end")
 
 
 async def test_v_key_shows_the_whole_verdict(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await pilot.pause()
         await pilot.press("V")
         assert isinstance(app.screen, VerdictScreen)
-        assert list(app.screen.sentences) == verdict_sentences(app.history)
+        assert list(app.screen.sentences) == verdict_sentences(app.lab.session.history)
         shown = " ".join(str(s.render()) for s in app.screen.query(".verdict-sentence"))
-        assert all(sentence in shown.replace("\n", " ") for sentence in verdict_sentences(app.history)[:1])
+        assert all(sentence in shown.replace("\n", " ") for sentence in verdict_sentences(app.lab.session.history)[:1])
         await pilot.press("V")
         assert not isinstance(app.screen, VerdictScreen)
 
@@ -277,9 +277,9 @@ async def test_y_key_switches_shared_and_per_chart_ranges_which_follow_zoom_log_
     app = create_app(ui_experiment(epochs=60, lr=0.05))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await pilot.pause()
-        grid = app.charts.grid_charts
+        grid = app.lab.charts.grid_charts
 
         def ranges() -> list[Any]:
             return [c.y_range for c in grid]
@@ -287,7 +287,7 @@ async def test_y_key_switches_shared_and_per_chart_ranges_which_follow_zoom_log_
         assert len(set(ranges())) == 1, "one y-range across the grid"
         shared = ranges()[0]
         await pilot.press("y")
-        assert len(set(ranges())) > 1 and not app.charts.shared_y
+        assert len(set(ranges())) > 1 and not app.lab.charts.shared_y
         await pilot.press("y")
         assert ranges() == [shared] * len(grid)
         await pilot.press("z")  # zoom: the latest epochs
@@ -307,7 +307,7 @@ async def test_the_new_keys_are_in_the_palette_and_the_help(tiny: Any) -> None:
 
     app = create_app(tiny)
     async with app.run_test(size=SIZE):
-        bindings = {b.key: b for b in app.BINDINGS}
+        bindings = {b.key: b for b in app.lab.BINDINGS}
         assert {"R", "V", "y"} <= set(bindings) and not any(bindings[k].show for k in "RVy"), "footer-hidden"
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Ranking: end / best epoch", "Whole verdict", "Y-range: shared / per chart"} <= titles

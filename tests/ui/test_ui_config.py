@@ -15,7 +15,7 @@ SIZE = (80, 24)
 
 
 def variant_input(app: Any, index: int, field: str) -> ConfigInput:
-    return app.panel.editors[index].inputs[field]
+    return app.lab.panel.editors[index].inputs[field]
 
 
 async def type_into(pilot: Any, widget: ConfigInput, text: str) -> None:
@@ -34,17 +34,17 @@ async def test_text_in_a_number_field_blocks_r_and_is_shown(tiny: Any) -> None:
         await type_into(pilot, field, "abc")
         assert field.value == "abc", "letters (even r, c, q...) are typed into a focused field"
         assert field.has_class("-invalid")
-        message = app.panel.error_labels["data.n_train"]
+        message = app.lab.panel.error_labels["data.n_train"]
         assert message.display and "must be an integer" in str(message.render())
         await pilot.press("escape")
-        assert app.focused is app.table
+        assert app.focused is app.lab.table
         await pilot.press("r")
-        assert app.run_state == "idle" and app.control is None, "r does not start an invalid config"
+        assert app.lab.run_state == "idle" and app.lab.session.control is None, "r does not start an invalid config"
         assert app.focused is field, "r takes the user to the invalid field"
-        assert "invalid" in str(app.status.note)
+        assert "invalid" in str(app.lab.status.note)
         await type_into(pilot, field, "40")
         assert not field.has_class("-invalid") and not message.display
-        assert app.panel.experiment is not None and app.panel.experiment.data.n_train == 40
+        assert app.lab.panel.experiment is not None and app.lab.panel.experiment.data.n_train == 40
 
 
 async def test_core_range_checks_show_at_their_fields(tiny: Any) -> None:
@@ -56,16 +56,16 @@ async def test_core_range_checks_show_at_their_fields(tiny: Any) -> None:
         lam.value = "-0.1"
         await pilot.pause()
         assert drop.has_class("-invalid") and lam.has_class("-invalid")
-        assert "p: must be a probability in [0, 1), got 1.0" in str(app.panel.editors[2].errors.render())
-        assert "λ: λ must be in [0, 1e6], got -0.1" in str(app.panel.editors[1].errors.render())
-        assert app.panel.experiment is None
-        assert len(app.panel.error_messages()) == 2
+        assert "p: must be a probability in [0, 1), got 1.0" in str(app.lab.panel.editors[2].errors.render())
+        assert "λ: λ must be in [0, 1e6], got -0.1" in str(app.lab.panel.editors[1].errors.render())
+        assert app.lab.panel.experiment is None
+        assert len(app.lab.panel.error_messages()) == 2
         await pilot.press("r")
-        assert app.run_state == "idle"
+        assert app.lab.run_state == "idle"
         drop.value, lam.value = "0.5", "0.001"
         await pilot.pause()
-        assert app.panel.experiment is not None
-        assert app.panel.experiment.variants[1].l2 == 0.001
+        assert app.lab.panel.experiment is not None
+        assert app.lab.panel.experiment.variants[1].l2 == 0.001
 
 
 async def test_plus_minus_step_lambda_on_a_ladder_and_p_by_005(tiny: Any) -> None:
@@ -78,7 +78,7 @@ async def test_plus_minus_step_lambda_on_a_ladder_and_p_by_005(tiny: Any) -> Non
         await pilot.press("minus")
         assert lam.value == "3e-5"
         await pilot.pause()
-        assert app.panel.experiment.variants[0].l2 == 3e-5
+        assert app.lab.panel.experiment.variants[0].l2 == 3e-5
         await type_into(pilot, lam, "1e-3")  # '-' after 'e' is typed, not a step
         assert lam.value == "1e-3"
         await pilot.press("plus")
@@ -92,7 +92,7 @@ async def test_plus_minus_step_lambda_on_a_ladder_and_p_by_005(tiny: Any) -> Non
         await pilot.press("minus", "minus")
         assert p.value == "0.45"
         await pilot.pause()
-        assert app.panel.experiment.variants[2].dropout == 0.45
+        assert app.lab.panel.experiment.variants[2].dropout == 0.45
 
 
 async def test_add_rename_and_remove_a_variant(tiny: Any) -> None:
@@ -101,23 +101,23 @@ async def test_add_rename_and_remove_a_variant(tiny: Any) -> None:
         app.query_one("#add-variant").focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert len(app.panel.editors) == 5
-        assert app.panel.experiment.variants[-1].name == "variant 5"
+        assert len(app.lab.panel.editors) == 5
+        assert app.lab.panel.experiment.variants[-1].name == "variant 5"
         name = variant_input(app, 4, "name")
         assert app.focused is name
         await type_into(pilot, name, "wide drop")
-        assert app.panel.experiment.variants[-1].name == "wide drop"
+        assert app.lab.panel.experiment.variants[-1].name == "wide drop"
         await type_into(pilot, name, "L2")  # a duplicate name is an error at the field
-        assert name.has_class("-invalid") and app.panel.experiment is None
-        assert "duplicate variant name" in str(app.panel.editors[4].errors.render())
+        assert name.has_class("-invalid") and app.lab.panel.experiment is None
+        assert "duplicate variant name" in str(app.lab.panel.editors[4].errors.render())
         await type_into(pilot, name, "wide drop")
-        app.panel.editors[4].remove_button.focus()
+        app.lab.panel.editors[4].remove_button.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert [v.name for v in app.panel.experiment.variants] == ["baseline", "L2", "Dropout", "L2+Dropout"]
-        assert app.focused is app.panel.editors[3].remove_button, "ready to remove the next one"
+        assert [v.name for v in app.lab.panel.experiment.variants] == ["baseline", "L2", "Dropout", "L2+Dropout"]
+        assert app.focused is app.lab.panel.editors[3].remove_button, "ready to remove the next one"
         await pilot.press("r")
-        assert app.run_state != "idle", "r works from a button (a tiny run may already have finished)"
+        assert app.lab.run_state != "idle", "r works from a button (a tiny run may already have finished)"
         await pilot.press("x")
 
 
@@ -131,7 +131,7 @@ async def test_a_bad_variant_name_shows_one_error_at_its_field(tiny: Any, typed:
     async with app.run_test(size=SIZE) as pilot:
         name = variant_input(app, 3, "name")
         await type_into(pilot, name, typed)
-        panel = app.panel
+        panel = app.lab.panel
         assert name.has_class("-invalid") and panel.experiment is None
         assert panel.error_messages() == (f"variant 4 name: {problem}",), "one problem, named at its field"
         assert str(panel.editors[3].errors.render()) == f"name: {problem}"
@@ -145,10 +145,10 @@ async def test_last_variant_cannot_be_removed(ui_experiment: Any) -> None:
 
     app = create_app(ui_experiment(variants=(VariantConfig("only"),)))
     async with app.run_test(size=SIZE) as pilot:
-        assert app.panel.editors[0].remove_button.disabled
-        app.panel.remove_variant(app.panel.editors[0])
+        assert app.lab.panel.editors[0].remove_button.disabled
+        app.lab.panel.remove_variant(app.lab.panel.editors[0])
         await pilot.pause()
-        assert len(app.panel.editors) == 1
+        assert len(app.lab.panel.editors) == 1
 
 
 async def test_loading_an_experiment_fills_every_field(tiny: Any, ui_experiment: Any) -> None:
@@ -157,10 +157,10 @@ async def test_loading_an_experiment_fills_every_field(tiny: Any, ui_experiment:
     other = ui_experiment(epochs=7, lr=0.05, variants=(VariantConfig("a", dropout=0.2), VariantConfig("b", l2=3e-4)))
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        app.load_experiment(other)
+        app.lab.load_experiment(other)
         await pilot.pause()
         await pilot.pause()
-        assert app.panel.experiment == other
+        assert app.lab.panel.experiment == other
         assert app.query_one("#f-train-epochs", ConfigInput).value == "7"
-        assert [t.title for t in app.charts.charts() if t.has_class("variant-chart")] == ["a", "b"]
-        assert isinstance(app.panel.query_one("#panel-error"), Static)
+        assert [t.title for t in app.lab.charts.charts() if t.has_class("variant-chart")] == ["a", "b"]
+        assert isinstance(app.lab.panel.query_one("#panel-error"), Static)

@@ -28,7 +28,7 @@ def write_csv(path: Path, bad_cell: bool = False) -> Path:
 
 async def choose(pilot: Any, app: Any, **fields: str) -> None:
     """Set panel fields by config key (``dataset="csv"``, ``path=...``) and let it revalidate."""
-    panel = app.panel
+    panel = app.lab.panel
     for name, value in fields.items():
         key = f"data.{name}"
         widget = panel.fields.get(key) or panel.file_fields.inputs[key]
@@ -37,14 +37,14 @@ async def choose(pilot: Any, app: Any, **fields: str) -> None:
 
 
 def error_at(app: Any, key: str) -> str:
-    ff = app.panel.file_fields
-    return app.panel.errors.get(ff.inputs[key], "") if key in ff.inputs else app.panel.errors.get(app.panel.fields[key], "")
+    ff = app.lab.panel.file_fields
+    return app.lab.panel.errors.get(ff.inputs[key], "") if key in ff.inputs else app.lab.panel.errors.get(app.lab.panel.fields[key], "")
 
 
 async def test_choosing_a_file_data_set_shows_its_fields(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        ff = app.panel.query_one(DataFileFields)
+        ff = app.lab.panel.query_one(DataFileFields)
         assert not ff.display or not ff.has_class("-file")
         assert ff.region.height == 0
         await choose(pilot, app, dataset="csv")
@@ -52,26 +52,26 @@ async def test_choosing_a_file_data_set_shows_its_fields(tiny: Any, wait_for: An
         assert [k for k, row in ff.rows.items() if row.display] == ["data.path", "data.target", "data.task",
                                                                      "data.drop_invalid"]
         assert "needs path" in error_at(app, "data.path")
-        assert app.panel.experiment is None
+        assert app.lab.panel.experiment is None
         await choose(pilot, app, dataset="idx")
         assert [k for k, row in ff.rows.items() if row.display] == ["data.path"]
         await choose(pilot, app, dataset="moons")
-        assert not ff.has_class("-file") and app.panel.experiment is not None
+        assert not ff.has_class("-file") and app.lab.panel.experiment is not None
 
 
 async def test_a_missing_file_is_shown_at_the_path_and_blocks_r(tiny: Any, wait_for: Any, tmp_path: Path) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, dataset="csv", n_train="0", n_val="0")
-        path = app.panel.file_fields.inputs["data.path"]
+        path = app.lab.panel.file_fields.inputs["data.path"]
         path.focus()
         missing = tmp_path / "nope.csv"
         await pilot.press(*str(missing))
         await wait_for(pilot, lambda: "no such file" in error_at(app, "data.path"))
         assert str(missing) in error_at(app, "data.path")
-        assert app.panel.experiment is None
+        assert app.lab.panel.experiment is None
         await pilot.press("escape", "r")
-        assert app.run_state == "idle"
+        assert app.lab.run_state == "idle"
         assert app.focused is path  # r sends you to the field that blocks it
 
 
@@ -94,13 +94,13 @@ async def test_a_text_cell_is_named_by_line_and_column(tiny: Any, wait_for: Any,
         await wait_for(pilot, lambda: bool(error_at(app, "data.path")))
         message = error_at(app, "data.path")
         assert str(bad) in message and "line 3" in message and "'x2'" in message and "'abc'" in message
-        shown = str(app.panel.file_fields.errors["data.path"].render())
+        shown = str(app.lab.panel.file_fields.errors["data.path"].render())
         assert "line 3" in shown
         assert threads and threading.main_thread().name not in threads  # loaded off the event loop
         await choose(pilot, app, drop_invalid="yes")
-        await wait_for(pilot, lambda: app.panel.experiment is not None and not app.panel.file_fields.checking)
+        await wait_for(pilot, lambda: app.lab.panel.experiment is not None and not app.lab.panel.file_fields.checking)
         assert not error_at(app, "data.path")
-        assert "59 rows" in str(app.panel.file_fields.status.render())
+        assert "59 rows" in str(app.lab.panel.file_fields.status.render())
 
 
 async def test_a_good_csv_trains(tiny: Any, wait_for: Any, tmp_path: Path) -> None:
@@ -108,12 +108,12 @@ async def test_a_good_csv_trains(tiny: Any, wait_for: Any, tmp_path: Path) -> No
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, dataset="csv", n_train="0", n_val="0", path=str(good), target="label")
-        await wait_for(pilot, lambda: "✓" in str(app.panel.file_fields.status.render()))
-        assert "60 rows: 48 train / 12 val · 2 features · 2 classes" in str(app.panel.file_fields.status.render())
+        await wait_for(pilot, lambda: "✓" in str(app.lab.panel.file_fields.status.render()))
+        assert "60 rows: 48 train / 12 val · 2 features · 2 classes" in str(app.lab.panel.file_fields.status.render())
         await pilot.press("escape", "r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        assert app.run_experiment is not None and app.run_experiment.data.path == str(good)
-        assert app.run_data is not None and app.run_data[1]["classes"] == ["no", "yes"]
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        assert app.lab.session.experiment is not None and app.lab.session.experiment.data.path == str(good)
+        assert app.lab.session.data is not None and app.lab.session.data["classes"] == ["no", "yes"]
 
 
 async def test_a_relative_path_typed_in_the_lab_is_relative_to_the_start_folder(
@@ -123,6 +123,6 @@ async def test_a_relative_path_typed_in_the_lab_is_relative_to_the_start_folder(
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, dataset="csv", n_train="0", n_val="0", path="here.csv")
-        await wait_for(pilot, lambda: "✓" in str(app.panel.file_fields.status.render()))
-        assert app.panel.experiment is not None
-        assert app.panel.experiment.data.path == str(tmp_path / "here.csv")
+        await wait_for(pilot, lambda: "✓" in str(app.lab.panel.file_fields.status.render()))
+        assert app.lab.panel.experiment is not None
+        assert app.lab.panel.experiment.data.path == str(tmp_path / "here.csv")

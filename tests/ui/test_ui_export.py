@@ -23,14 +23,14 @@ async def test_e_exports_the_four_files(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: app.current_history_id() is not None)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.session.history_id is not None)
         await pilot.press("e")
         await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
         folder = app.last_export
-        assert folder == Path(os.environ["REGTUI_HOME"]) / "exports" / f"run-{app.current_history_id()}"
+        assert folder == Path(os.environ["REGTUI_HOME"]) / "exports" / f"run-{app.lab.session.history_id}"
         assert any(str(folder) in n.message for n in app._notifications)
-        expected_verdict = verdict(app.history)
+        expected_verdict = verdict(app.lab.session.history)
     assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
     doc = json.loads((folder / "run.json").read_text())
     assert [v["name"] for v in doc["variants"]] == ["baseline", "L2", "Dropout", "L2+Dropout"]
@@ -52,8 +52,8 @@ async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, w
     app = create_app(ui_experiment(epochs=4))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: app.control is not None and app.control.done.is_set())
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("enter")

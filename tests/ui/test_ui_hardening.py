@@ -126,7 +126,7 @@ async def enter_text(pilot: Any, widget: ConfigInput, text: str, paste: bool) ->
 
 def visible_message(app: Any, widget: ConfigInput) -> str:
     """The error text the panel shows at ``widget`` ("" when none is shown)."""
-    panel = app.panel
+    panel = app.lab.panel
     label = None
     for key, w in panel.fields.items():
         if w is widget:
@@ -146,7 +146,7 @@ def visible_message(app: Any, widget: ConfigInput) -> str:
 def check_field(app: Any, widget: ConfigInput, context: str) -> None:
     """The app runs, and the field either shows a message or holds an accepted value."""
     assert app.is_running and app.return_code is None and app._exception is None, context
-    panel = app.panel
+    panel = app.lab.panel
     message = visible_message(app, widget)
     if widget.has_class("-invalid"):
         assert message.strip(), f"{context}: red field without a message"
@@ -163,19 +163,19 @@ def check_field(app: Any, widget: ConfigInput, context: str) -> None:
         section, name = key.split(".")
         assert getattr(getattr(panel.experiment, section), name) == widget.parsed(), context
     if errors:
-        assert "invalid" in str(app.status.note), context
+        assert "invalid" in str(app.lab.status.note), context
 
 
 async def check_r(pilot: Any, app: Any, started: list[Any], context: str) -> None:
     """``escape`` then ``r``: an invalid config starts nothing and leads to its field;
     a valid one starts exactly the panel's experiment."""
-    before, state = len(started), app.run_state
-    experiment = app.panel.experiment
+    before, state = len(started), app.lab.run_state
+    experiment = app.lab.panel.experiment
     await send_keys(pilot, ["escape"])  # alone: a typed r could overtake the escape that bubbles
     await send_keys(pilot, ["r"])
     if experiment is None:
-        assert len(started) == before and app.run_state == state, f"{context}: r started an invalid config"
-        assert app.focused is app.panel.first_invalid(), context
+        assert len(started) == before and app.lab.run_state == state, f"{context}: r started an invalid config"
+        assert app.focused is app.lab.panel.first_invalid(), context
     else:
         deadline = time.monotonic() + 10
         while len(started) == before and time.monotonic() < deadline:
@@ -192,7 +192,7 @@ async def test_hostile_typing_in_every_field_never_crashes_nor_runs_an_invalid_c
     longs = long_texts(rng)
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        panel = app.panel
+        panel = app.lab.panel
         dataset = panel.fields["data.dataset"]
         assert isinstance(dataset, Select)
         for phase in ("moons", "csv"):  # csv shows the data-file fields (path, target)
@@ -241,10 +241,10 @@ async def test_hostile_names_and_markup_run_for_real(ui_experiment: Any, wait_fo
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: not app.charts.pending)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: not app.lab.charts.pending)
         assert [c.title for c in app.query("#per-variant LossChart").results(LossChart)] == list(names)
-        assert app.verdict.text
+        assert app.lab.verdict.text
         for key in ("v", "b", "w", "k", "k", "h"):  # every view that shows the names
             await pilot.press(key)
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and bool(app.screen.runs))
@@ -289,19 +289,19 @@ async def test_a_storm_of_control_keys_leaves_one_worker_and_a_responsive_lab(
             await pilot.pause(0.1)
             assert len(training_threads()) <= 1
         await pilot.press("escape")  # leave whatever field a key focused
-        if app.sweep_shown:
+        if app.lab.sweep_shown:
             await pilot.press("k")  # r in the sweep view runs the (undefined) sweep
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "running" and len(training_threads()) == 1, 30)
-        control = app.control
+        await wait_for(pilot, lambda: app.lab.run_state == "running" and len(training_threads()) == 1, 30)
+        control = app.lab.session.control
         await pilot.press("x")
         assert control is not None and control.done.wait(5), "x stops the worker within a few seconds"
         await wait_for(pilot, lambda: not training_threads(), 5)
-        overlay = app.charts.overlay
+        overlay = app.lab.charts.overlay
         await pilot.press("v")
-        assert app.charts.overlay is not overlay, "the lab still answers keys"
+        assert app.lab.charts.overlay is not overlay, "the lab still answers keys"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 1, 30)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 1, 30)
         start = time.monotonic()
         await pilot.press("q")
     quit_s = time.monotonic() - start

@@ -50,9 +50,9 @@ async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) 
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: app.control is not None and app.control.done.is_set())
-        history_id = app.current_history_id()
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
+        history_id = app.lab.session.history_id
     assert history_id is not None
     with RunStore.open() as store:
         (summary,) = store.list_runs()
@@ -60,7 +60,7 @@ async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) 
         assert (summary.source, summary.status, summary.last_epoch) == ("tui", "finished", 20)
         stored = store.load_run(summary.id)
     assert stored.experiment == tiny
-    for live, kept in zip(app.history.variants, stored.history.variants):
+    for live, kept in zip(app.lab.session.history.variants, stored.history.variants):
         assert len(kept) == 21  # epoch 0..20
         assert list(kept.series("val_loss")) == list(live.series("val_loss"))
         assert kept.status == "finished"
@@ -70,11 +70,11 @@ async def test_a_run_stopped_with_x_is_recorded_as_stopped(long_run: Any, wait_f
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 3)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
         await pilot.press("x")
-        await wait_for(pilot, lambda: app.run_state == "stopped")
-        assert app.control is not None and app.control.done.wait(5)
-        seen = app.history.epoch
+        await wait_for(pilot, lambda: app.lab.run_state == "stopped")
+        assert app.lab.session.control is not None and app.lab.session.control.done.wait(5)
+        seen = app.lab.session.history.epoch
     with RunStore.open() as store:
         (summary,) = store.list_runs()
         assert summary.status == "stopped"
@@ -88,7 +88,7 @@ async def test_q_during_a_run_records_it_as_stopped(long_run: Any, wait_for: Any
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
         await pilot.press("q")
     with RunStore.open() as store:
         (summary,) = store.list_runs()
@@ -132,18 +132,18 @@ async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wa
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("down", "ctrl+g")  # run #1 (alpha, 5 epochs)
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
-        assert app.ghost_run is not None and app.ghost_run.summary.id == 1
+        assert app.lab.ghost_run is not None and app.lab.ghost_run.summary.id == 1
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         ghost = charts[1].series[0]  # under the live curves, in the variant's colour dimmed
         assert ghost.color == dim(color_rgb(1)) and ghost.x.size == 6
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
         await wait_for(pilot, lambda: len(charts[1].series) == 3 and charts[1].series[1].x.size == 4)
         overlay = app.query_one("#overlay-val", LossChart)
         assert sum(s.color == dim(color_rgb(i)) for s in overlay.series for i in range(4)) == 4
         assert "ghost #1" in str(app.query_one("#chart-legend").render())
         await pilot.press("g")
-        assert app.ghost_run is None
+        assert app.lab.ghost_run is None
         assert len(charts[1].series) == 2
 
 
@@ -154,10 +154,10 @@ async def test_rerun_loads_the_past_config(ui_experiment: Any, wait_for: Any) ->
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("ctrl+r")  # the newest: beta on circles
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        assert app.panel.experiment == second
-        assert app.run_experiment == second
-        assert app.panel.fields["data.dataset"].value == "circles"
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        assert app.lab.panel.experiment == second
+        assert app.lab.session.experiment == second
+        assert app.lab.panel.fields["data.dataset"].value == "circles"
 
 
 async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_another_folder(
@@ -174,7 +174,7 @@ async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_anot
     app = create_app(preset)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
         with RunStore.open() as store:
             (summary,) = store.list_runs()
             assert summary.source == "tui"
@@ -183,9 +183,9 @@ async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_anot
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.run_state in ("finished", "failed")
-                       and app.current_history_id() != summary.id)
-        assert app.run_state == "finished", app.failure
+        await wait_for(pilot, lambda: app.lab.run_state in ("finished", "failed")
+                       and app.lab.session.history_id != summary.id)
+        assert app.lab.run_state == "finished", app.lab.failure
     with RunStore.open() as store:
         assert [r.status for r in store.list_runs()] == ["finished", "finished"]
 
@@ -218,7 +218,7 @@ async def test_a_broken_store_never_stops_a_run(tiny: Any, wait_for: Any, tmp_pa
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
         notes = [n.message for n in app._notifications]
         assert sum("not recorded" in n for n in notes) == 1
-        assert app.current_history_id() is None
+        assert app.lab.session.history_id is None

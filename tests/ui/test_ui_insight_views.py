@@ -27,7 +27,7 @@ def legend(app: Any) -> str:
 
 async def finished(app: Any, pilot: Any, wait_for: Any) -> None:
     await pilot.press("r")
-    await wait_for(pilot, lambda: app.run_state == "finished", 60)
+    await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
 
 
 async def test_b_draws_one_map_per_variant_and_l2_differs(ui_experiment: Any, wait_for: Any) -> None:
@@ -35,15 +35,15 @@ async def test_b_draws_one_map_per_variant_and_l2_differs(ui_experiment: Any, wa
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await pilot.pause()
-        assert app.boundary.display and not app.query_one("#main").display
-        maps = app.boundary.maps()
+        assert app.lab.boundary.display and not app.query_one("#main").display
+        maps = app.lab.boundary.maps()
         assert len(maps) == 2 and all(m.size.area > 0 for m in maps)
         drawn = (max(m.size.width for m in maps), 2 * max(m.size.height for m in maps))
-        assert app.insight_wish.boundary == drawn, "the worker is asked for one value per pixel"
+        assert app.lab.session.insight.boundary == drawn, "the worker is asked for one value per pixel"
         await finished(app, pilot, wait_for)
-        assert app.control.insight is app.insight_wish.request, "the run holds the views' latest request"
-        assert app.control.insight.boundary is not None and app.control.insight.by_variant
-        await wait_for(pilot, lambda: app.boundary.epoch == 150)
+        assert app.lab.session.control.insight is app.lab.session.insight.request, "the run holds the views' latest request"
+        assert app.lab.session.control.insight.boundary is not None and app.lab.session.control.insight.by_variant
+        await wait_for(pilot, lambda: app.lab.boundary.epoch == 150)
         base, l2 = (m.cells() for m in maps)
         assert len(base) == maps[0].size.height and len(base[0]) == maps[0].size.width
         glyphs = {g for row in base for g, _, _ in row}
@@ -51,11 +51,11 @@ async def test_b_draws_one_map_per_variant_and_l2_differs(ui_experiment: Any, wa
         differ = sum(a[1:] != b[1:] for ra, rb in zip(base, l2) for a, b in zip(ra, rb) if a[0] == b[0] == "▀")
         assert differ > 0.2 * maps[0].size.area, "L2's map must differ from the baseline's"
         assert maps[0].map[0].shape[1] == drawn[0], "computed at the drawn width (rows follow the verdict's height)"
-        assert "✕0" in str(app.boundary.query(".map-title").first().render()), "the baseline memorizes"
-        asked = app.control.insight
+        assert "✕0" in str(app.lab.boundary.query(".map-title").first().render()), "the baseline memorizes"
+        asked = app.lab.session.control.insight
         await pilot.press("b")
-        assert not app.boundary.display and app.query_one("#main").display
-        assert app.insight_wish.boundary is None and app.control.insight.boundary is None
+        assert not app.lab.boundary.display and app.query_one("#main").display
+        assert app.lab.session.insight.boundary is None and app.lab.session.control.insight.boundary is None
         assert asked.boundary is not None, "a request is replaced, never changed"
 
 
@@ -68,7 +68,7 @@ async def test_b_explains_why_there_is_no_map(ui_experiment: Any, wait_for: Any)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         await finished(app, pilot, wait_for)
-        await wait_for(pilot, lambda: bool(app.boundary.no_plane))
+        await wait_for(pilot, lambda: bool(app.lab.boundary.no_plane))
         note = str(app.query_one("#boundary-note").render())
         assert "No decision map" in note and "5 features" in note and "2-D" in note
         assert not app.query_one("#boundary-grid").display
@@ -79,12 +79,12 @@ async def test_w_histograms_share_bins_and_l2_shrinks(ui_experiment: Any, wait_f
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("w")
         await pilot.pause()
-        assert app.weights.display and app.insight_wish.bins is not None
+        assert app.lab.weights.display and app.lab.session.insight.bins is not None
         await finished(app, pilot, wait_for)
-        await wait_for(pilot, lambda: app.weights.epoch == 150)
-        bars = app.weights.bars()
+        await wait_for(pilot, lambda: app.lab.weights.epoch == 150)
+        bars = app.lab.weights.bars()
         assert len(bars) == 2
-        edges = app.weights.edges
+        edges = app.lab.weights.edges
         assert all(b.counts.shape == (len(edges) - 1,) for b in bars), "same bins for every variant"
         assert bars[0].peak == bars[1].peak and bars[0].bound == bars[1].bound == edges[-1]
         centres = (edges[1:] + edges[:-1]) / 2
@@ -92,11 +92,11 @@ async def test_w_histograms_share_bins_and_l2_shrinks(ui_experiment: Any, wait_f
         assert spread[1] < 0.8 * spread[0], "L2 pulls the weights toward 0"
         lines = bars[0].lines()
         assert len(lines) == bars[0].size.height and lines[-1].startswith("-") and "+" in lines[-1]
-        norm = app.weights.norm_chart
+        norm = app.lab.weights.norm_chart
         assert len(norm.series) == 2
-        np.testing.assert_array_equal(norm.series[1].y, app.history.variants[1].series("weight_norm"))
+        np.testing.assert_array_equal(norm.series[1].y, app.lab.session.history.variants[1].series("weight_norm"))
         await wait_for(pilot, lambda: norm.draw_count >= 1)
-        assert "‖w‖" in str(app.weights.query(".bars-title").first().render())
+        assert "‖w‖" in str(app.lab.weights.query(".bars-title").first().render())
 
 
 async def test_m_cycles_loss_accuracy_gap(tiny: Any, wait_for: Any) -> None:
@@ -105,7 +105,7 @@ async def test_m_cycles_loss_accuracy_gap(tiny: Any, wait_for: Any) -> None:
         await finished(app, pilot, wait_for)
         val, train = app.query_one("#overlay-val", LossChart), app.query_one("#overlay-train", LossChart)
         first = app.query_one("#per-variant LossChart", LossChart)
-        hist = app.history.variants[0]
+        hist = app.lab.session.history.variants[0]
         assert val.title == "validation loss" and len(first.series) == 2
         await pilot.press("m")
         assert val.title == "validation accuracy (%)" and train.title == "training accuracy (%)"
@@ -113,7 +113,7 @@ async def test_m_cycles_loss_accuracy_gap(tiny: Any, wait_for: Any) -> None:
         np.testing.assert_allclose(first.series[0].y, 100 * hist.series("train_acc"))
         assert "acc" in first.note and "val acc %" in legend(app)
         await pilot.press("m")
-        assert val.title.startswith("generalization gap") and app.charts.has_class("-single")
+        assert val.title.startswith("generalization gap") and app.lab.charts.has_class("-single")
         assert len(first.series) == 1 and "gap" in first.note
         np.testing.assert_array_equal(first.series[0].y, hist.series("gap"))
         await pilot.press("v")
@@ -121,7 +121,7 @@ async def test_m_cycles_loss_accuracy_gap(tiny: Any, wait_for: Any) -> None:
         assert val.display and not train.display, "gap has no training curve"
         await wait_for(pilot, lambda: val.draw_count >= 1)
         await pilot.press("m")
-        assert val.title == "validation loss" and not app.charts.has_class("-single")
+        assert val.title == "validation loss" and not app.lab.charts.has_class("-single")
 
 
 async def test_s_smooths_with_tensorboard_ema(tiny: Any, wait_for: Any) -> None:
@@ -129,7 +129,7 @@ async def test_s_smooths_with_tensorboard_ema(tiny: Any, wait_for: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await finished(app, pilot, wait_for)
         first = app.query_one("#per-variant LossChart", LossChart)
-        raw = app.history.variants[0].series("val_loss")
+        raw = app.lab.session.history.variants[0].series("val_loss")
         np.testing.assert_array_equal(first.series[-1].y, raw)
         await pilot.press("s")
         assert "EMA 0.6" in legend(app)
@@ -150,30 +150,30 @@ async def test_t_plots_against_seconds(tiny: Any, wait_for: Any) -> None:
         drawn = first.draw_count
         await pilot.press("t")
         assert "x: seconds" in legend(app) and first.x_unit == "seconds"
-        np.testing.assert_array_equal(first.series[-1].x, app.history.variants[0].series("seconds"))
+        np.testing.assert_array_equal(first.series[-1].x, app.lab.session.history.variants[0].series("seconds"))
         await wait_for(pilot, lambda: first.draw_count > drawn)  # redrawn against seconds
         await pilot.press("t")
-        np.testing.assert_array_equal(first.series[-1].x, app.history.variants[0].series("epoch"))
+        np.testing.assert_array_equal(first.series[-1].x, app.lab.session.history.variants[0].series("epoch"))
 
 
 async def test_verdict_panel_shows_the_cores_words(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.verdict.text == ""
+        assert app.lab.verdict.text == ""
         await finished(app, pilot, wait_for)
         await pilot.pause()
-        assert app.verdict.text == verdict(app.history)
-        assert app.verdict.shown == app.verdict.text, "a tall terminal shows all of it"
-        assert app.verdict.text.split(". ")[0] in str(app.verdict.render()).replace("\n", " ")
+        assert app.lab.verdict.text == verdict(app.lab.session.history)
+        assert app.lab.verdict.shown == app.lab.verdict.text, "a tall terminal shows all of it"
+        assert app.lab.verdict.text.split(". ")[0] in str(app.lab.verdict.render()).replace("\n", " ")
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert app.verdict.text.startswith(app.verdict.shown) and app.verdict.size.height <= 2
+        assert app.lab.verdict.text.startswith(app.lab.verdict.shown) and app.lab.verdict.size.height <= 2
 
 
 async def test_keys_and_palette_have_the_views(tiny: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE):
-        keys = {b.key for b in app.BINDINGS}
+        keys = {b.key for b in app.lab.BINDINGS}
         assert {"b", "w", "m", "s", "t"} <= keys
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Decision maps", "Weights", "Chart metric", "Smoothing", "X-axis: epochs / seconds"} <= titles

@@ -61,20 +61,20 @@ def blew_up_when_marked(hist: Any) -> None:
 
 async def _diverging_run(app: Any, pilot: Any, wait_for: Any, spy: PlotSpy) -> None:
     await pilot.press("r")
-    await wait_for(pilot, lambda: app.run_state == "finished", 60)
+    await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
     await pilot.pause(0.3)
-    app.charts.set_overlay(True)  # the overlay charts draw every variant too
-    await wait_for(pilot, lambda: not app.charts.pending, 10)
-    app.charts.set_overlay(False)
-    await wait_for(pilot, lambda: not app.charts.pending, 10)
+    app.lab.charts.set_overlay(True)  # the overlay charts draw every variant too
+    await wait_for(pilot, lambda: not app.lab.charts.pending, 10)
+    app.lab.charts.set_overlay(False)
+    await wait_for(pilot, lambda: not app.lab.charts.pending, 10)
     numbers = spy.numbers()
     assert numbers and all(math.isfinite(v) for v in numbers), "no NaN or inf reaches plotext"
-    for chart in app.charts.charts():
+    for chart in app.lab.charts.charts():
         assert all(np.isfinite(y).all() for _, y, _ in chart.points())
 
 
 def _row(app: Any, index: int, column: str) -> str:
-    return str(app.table.get_cell(str(index), column))
+    return str(app.lab.table.get_cell(str(index), column))
 
 
 async def test_adam_lr_100_diverges_marked_and_drawn_finite(ui_experiment: Any, wait_for: Any,
@@ -84,9 +84,9 @@ async def test_adam_lr_100_diverges_marked_and_drawn_finite(ui_experiment: Any, 
     async with app.run_test(size=SIZE) as pilot:
         await _diverging_run(app, pilot, wait_for, spy)
         charts = list(app.query("#per-variant LossChart").results(LossChart))
-        diverged = [i for i, h in enumerate(app.history.variants) if h.status == "diverged"]
-        assert diverged, [h.status for h in app.history.variants]
-        for i, hist in enumerate(app.history.variants):
+        diverged = [i for i, h in enumerate(app.lab.session.history.variants) if h.status == "diverged"]
+        assert diverged, [h.status for h in app.lab.session.history.variants]
+        for i, hist in enumerate(app.lab.session.history.variants):
             assert _row(app, i, "status") == hist.status
             if i in diverged:
                 blew_up_when_marked(hist)
@@ -94,9 +94,9 @@ async def test_adam_lr_100_diverges_marked_and_drawn_finite(ui_experiment: Any, 
                 assert "diverged" in charts[i].note
             else:
                 assert hist.status == "finished" and _row(app, i, "epoch") == "40"
-        assert "Diverged:" in app.verdict.text
+        assert "Diverged:" in app.lab.verdict.text
         for i in diverged:
-            assert app.history.variants[i].name in app.verdict.text.split("Diverged:")[1]
+            assert app.lab.session.history.variants[i].name in app.lab.verdict.text.split("Diverged:")[1]
 
 
 async def test_huge_lambda_diverges_the_others_finish(ui_experiment: Any, wait_for: Any,
@@ -107,17 +107,17 @@ async def test_huge_lambda_diverges_the_others_finish(ui_experiment: Any, wait_f
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await _diverging_run(app, pilot, wait_for, spy)
-        statuses = [h.status for h in app.history.variants]
+        statuses = [h.status for h in app.lab.session.history.variants]
         assert statuses == ["finished", "diverged", "finished"]
-        blew_up_when_marked(app.history.variants[1])
+        blew_up_when_marked(app.lab.session.history.variants[1])
         assert [_row(app, i, "status") for i in range(3)] == statuses
         assert _row(app, 0, "epoch") == _row(app, 2, "epoch") == "30"
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         assert ["diverged" in c.note for c in charts] == [False, True, False]
         assert charts[0].draw_count >= 1 and charts[2].draw_count >= 1
-        assert "Diverged: λ 1e6" in app.verdict.text
-        assert "λ 1e6" not in app.verdict.text.split("Diverged:")[0], "a diverged variant never wins"
-        assert "Diverged: λ 1e6" in app.verdict.shown, "on screen too, at 80×24"
+        assert "Diverged: λ 1e6" in app.lab.verdict.text
+        assert "λ 1e6" not in app.lab.verdict.text.split("Diverged:")[0], "a diverged variant never wins"
+        assert "Diverged: λ 1e6" in app.lab.verdict.shown, "on screen too, at 80×24"
         labels = [str(label) for name, args in spy.calls if name == "yticks" and len(args) > 1 for label in args[1]]
         assert labels and max(len(label) for label in labels) <= 8, f"short y labels for the blow-up: {labels}"
         await wait_for(pilot, lambda: charts[1].size.area > 0, 10)  # laid out again after the overlay
@@ -131,9 +131,9 @@ async def test_extreme_drop_probabilities_run(ui_experiment: Any, wait_for: Any)
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        await wait_for(pilot, lambda: not app.charts.pending, 10)
-        for i, hist in enumerate(app.history.variants):
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await wait_for(pilot, lambda: not app.lab.charts.pending, 10)
+        for i, hist in enumerate(app.lab.session.history.variants):
             assert hist.status in ("finished", "diverged")
             assert len(hist) >= 1 and math.isfinite(float(hist.series("val_loss")[0]))
             assert _row(app, i, "status") == hist.status
@@ -149,9 +149,9 @@ async def test_a_lab_run_with_a_diverged_variant_is_recorded_as_such(ui_experime
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        await wait_for(pilot, lambda: app.control is not None and app.control.done.is_set())
-        shown = [len(h) for h in app.history.variants]
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
+        shown = [len(h) for h in app.lab.session.history.variants]
     with RunStore.open() as store:
         (summary,) = store.list_runs()
         kept = store.load_run(summary.id).history.variants
@@ -177,7 +177,7 @@ async def test_q_while_the_run_still_loads_exits_within_a_second(tiny: Any, monk
         await pilot.press("r")
         while not loading.is_set():
             await pilot.pause(0.02)
-        assert app.run_state == "starting"
+        assert app.lab.run_state == "starting"
         start = time.monotonic()
         await pilot.press("q")
     assert time.monotonic() - start < 5.0  # not waiting for the load; the 1 s promise is a benchmark's

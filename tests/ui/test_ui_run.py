@@ -30,18 +30,18 @@ def cell(table: ResultsTable, row: int, column: str) -> str:
 async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.run_state == "idle"
+        assert app.lab.run_state == "idle"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: not app.charts.pending)
-        assert app.history is not None and app.history.epoch == tiny.train.epochs
-        table = app.table
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: not app.lab.charts.pending)
+        assert app.lab.session.history is not None and app.lab.session.history.epoch == tiny.train.epochs
+        table = app.lab.table
         assert cell(table, 0, "epoch") == "20"
         assert float(cell(table, 0, "end")) > 0  # at 80 columns the ranked end val stands for the last val
         assert "@" in cell(table, 0, "best")
         assert all(cell(table, i, "status") == "finished" for i in range(4))
-        best = app.history.winner()
-        best_row = [h.name for h in app.history.variants].index(best)
+        best = app.lab.session.history.winner()
+        best_row = [h.name for h in app.lab.session.history.variants].index(best)
         assert cell(table, best_row, "name").startswith("★")
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         assert [c.title for c in charts] == ["baseline", "L2", "Dropout", "L2+Dropout"]
@@ -49,24 +49,24 @@ async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> 
             assert chart.draw_count >= 1
             assert [s.x.size for s in chart.series] == [21, 21]  # epoch 0..20, train and val
             assert all(x.size for x, _, _ in chart.points())
-        assert "epoch 20/20" in str(app.status.text())
+        assert "epoch 20/20" in str(app.lab.status.text())
 
 
 async def test_space_pauses_and_resumes(long_run: Any, wait_for: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 3)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
         await pilot.press("space")
-        assert app.run_state == "paused"
+        assert app.lab.run_state == "paused"
         await pilot.pause(0.3)  # messages already on their way arrive
-        epoch = app.history.epoch
+        epoch = app.lab.session.history.epoch
         await pilot.pause(0.7)
-        assert app.history.epoch == epoch, "no new epochs while paused"
-        assert "paused" in str(app.status.text())
+        assert app.lab.session.history.epoch == epoch, "no new epochs while paused"
+        assert "paused" in str(app.lab.status.text())
         await pilot.press("space")
-        assert app.run_state == "running"
-        await wait_for(pilot, lambda: app.history.epoch > epoch + 2)
+        assert app.lab.run_state == "running"
+        await wait_for(pilot, lambda: app.lab.session.history.epoch > epoch + 2)
         await pilot.press("x")
 
 
@@ -74,34 +74,34 @@ async def test_x_stops_within_a_batch(long_run: Any, wait_for: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
-        control = app.control
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        control = app.lab.session.control
         await pilot.press("x")
         assert control is not None and control.done.wait(2.0), "the worker left the loop"
-        await wait_for(pilot, lambda: app.run_state == "stopped")
+        await wait_for(pilot, lambda: app.lab.run_state == "stopped")
         await pilot.pause(0.4)
-        assert [h.status for h in app.history.variants] == ["stopped"] * 4
-        assert cell(app.table, 0, "status") == "stopped"
-        epoch = app.history.epoch
+        assert [h.status for h in app.lab.session.history.variants] == ["stopped"] * 4
+        assert cell(app.lab.table, 0, "status") == "stopped"
+        epoch = app.lab.session.history.epoch
         await pilot.pause(0.3)
-        assert app.history.epoch == epoch
+        assert app.lab.session.history.epoch == epoch
 
 
 async def test_r_restarts_with_the_current_config(long_run: Any, wait_for: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
-        first = app.control
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        first = app.lab.session.control
         app.query_one("#f-train-lr").value = "0.003"
         await pilot.pause()
-        assert app.run_experiment.train.lr == 0.01, "the running run keeps its config"
-        assert "config changed" in str(app.status.note)
+        assert app.lab.session.experiment.train.lr == 0.01, "the running run keeps its config"
+        assert "config changed" in str(app.lab.status.note)
         await pilot.press("r")
         assert first is not None and first.done.wait(2.0)
-        await wait_for(pilot, lambda: app.history.epoch >= 1)
-        assert app.run_experiment.train.lr == 0.003
-        assert "config changed" not in str(app.status.note)
+        await wait_for(pilot, lambda: app.lab.session.history.epoch >= 1)
+        assert app.lab.session.experiment.train.lr == 0.003
+        assert "config changed" not in str(app.lab.status.note)
         await pilot.press("x")
 
 
@@ -113,8 +113,8 @@ async def test_q_during_a_run_exits_cleanly(long_run: Any, wait_for: Any) -> Non
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
-        control = app.control
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        control = app.lab.session.control
         assert training_threads(), "training runs in its own thread"
         start = time.monotonic()
         await pilot.press("q")
@@ -136,16 +136,16 @@ async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: A
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
         await pilot.pause(0.3)
-        assert [h.status for h in app.history.variants] == ["finished", "diverged"]
-        assert cell(app.table, 1, "status") == "diverged"
-        assert cell(app.table, 0, "epoch") == "15"
+        assert [h.status for h in app.lab.session.history.variants] == ["finished", "diverged"]
+        assert cell(app.lab.table, 1, "status") == "diverged"
+        assert cell(app.lab.table, 0, "epoch") == "15"
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         assert "diverged" in charts[1].note
         assert charts[0].note == ""
-        await wait_for(pilot, lambda: not app.charts.pending)
-        for chart in app.charts.charts():  # nothing non-finite reaches plotext
+        await wait_for(pilot, lambda: not app.lab.charts.pending)
+        for chart in app.lab.charts.charts():  # nothing non-finite reaches plotext
             assert all(np.isfinite(y).all() for _, y, _ in chart.points())
 
 
@@ -155,9 +155,9 @@ async def test_config_error_from_training_is_a_message(ui_experiment: Any, wait_
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "failed")
-        assert "wine has 178 samples" in app.failure
-        assert "wine has 178 samples" in str(app.status.note)
+        await wait_for(pilot, lambda: app.lab.run_state == "failed")
+        assert "wine has 178 samples" in app.lab.failure
+        assert "wine has 178 samples" in str(app.lab.status.note)
         assert any("wine has 178 samples" in n.message for n in app._notifications)
 
 

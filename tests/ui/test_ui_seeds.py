@@ -25,12 +25,12 @@ async def test_seeds_field_is_validated_at_the_field(tiny: Any) -> None:
         for text, problem in (("0", "must be in [1, 64]"), ("65", "must be in [1, 64]"), ("two", "must be an integer")):
             field.value = text
             await pilot.pause()
-            assert field.has_class("-invalid") and app.panel.experiment is None
-            assert problem in str(app.panel.error_labels["train.seeds"].render())
+            assert field.has_class("-invalid") and app.lab.panel.experiment is None
+            assert problem in str(app.lab.panel.error_labels["train.seeds"].render())
         field.value = "3"
         await pilot.pause()
         assert not field.has_class("-invalid")
-        assert app.panel.experiment is not None and app.panel.experiment.train.seeds == 3
+        assert app.lab.panel.experiment is not None and app.lab.panel.experiment.train.seeds == 3
 
 
 async def test_two_seeds_give_mean_curves_with_bands_and_mean_std(tiny: Any, wait_for: Any) -> None:
@@ -39,15 +39,15 @@ async def test_two_seeds_give_mean_curves_with_bands_and_mean_std(tiny: Any, wai
         app.query_one("#f-train-seeds", ConfigInput).value = "2"
         await pilot.pause()
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        await wait_for(pilot, lambda: not app.charts.pending)
-        history = app.history
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await wait_for(pilot, lambda: not app.lab.charts.pending)
+        history = app.lab.session.history
         assert history is not None and history.seeds == [0, 1]
         assert all(isinstance(v, SeedGroup) for v in history.variants)
         # member-level EpochEnd: 4 variants × 2 seeds, each with epoch 0..20
         assert len(history.members) == 8 and all(len(m) == 21 for m in history.members)
 
-        table = app.table
+        table = app.lab.table
         assert str(table.columns["best"].label) == "best±std"  # type: ignore[index]
         for row, hist in enumerate(history.variants):
             bests = hist.best_values()
@@ -79,9 +79,9 @@ async def test_one_seed_has_no_band_and_best_at_epoch(tiny: Any, wait_for: Any) 
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        assert str(app.table.columns["best"].label) == "best@ep"  # type: ignore[index]
-        assert "@" in str(app.table.get_cell("0", "best"))
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        assert str(app.lab.table.columns["best"].label) == "best@ep"  # type: ignore[index]
+        assert "@" in str(app.lab.table.get_cell("0", "best"))
         chart = app.query("#per-variant LossChart").results(LossChart).__next__()
         assert len(chart.series) == 2
         assert "band" not in str(app.query_one("#chart-legend", Static).render())

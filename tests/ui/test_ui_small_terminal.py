@@ -104,7 +104,7 @@ async def test_eta_comes_from_the_measured_epoch_rate_not_the_start_up() -> None
         bar = app.query_one(StatusBar)
         bar.starting(100)
         now[0] = 5.0  # five seconds importing torch and loading the data
-        bar.running()
+        bar.show_state("running")
         bar.progress(0, 0.0)
         assert bar.eta() is None  # no rate measured yet: no guess
         for second in range(1, 7):  # then one epoch of 100 every 0.1 s
@@ -145,16 +145,16 @@ async def test_epoch_cursor_marks_every_chart_and_reads_out_every_variant(ui_exp
     app = create_app(ui_experiment(epochs=80))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         charts = app.query_one(ChartsPane)
         await pilot.press("i")
         await pilot.pause()
-        assert app.curve_view.cursor == 80
+        assert app.lab.curve_view.cursor == 80
         await pilot.press("comma", "comma", "less_than_sign")
         await pilot.pause()
         step = max(1, round(80 / 40))
-        assert app.curve_view.cursor == 80 - 12 * step
-        epoch = app.curve_view.cursor
+        assert app.lab.curve_view.cursor == 80 - 12 * step
+        epoch = app.lab.curve_view.cursor
         per_variant = list(charts.query("#per-variant LossChart").results(LossChart))
         assert {c.marker for c in per_variant} == {float(epoch)}  # the same epoch in every chart
         readout = str(charts.query_one("#chart-legend").render())
@@ -162,29 +162,29 @@ async def test_epoch_cursor_marks_every_chart_and_reads_out_every_variant(ui_exp
         from regtui.core.numbers import fixed_width
 
         shown = 0
-        for chart, hist in zip(per_variant, app.history.variants):
+        for chart, hist in zip(per_variant, app.lab.session.history.variants):
             train, val = hist.series("train_loss")[epoch], hist.series("val_loss")[epoch]
             assert chart.note.endswith(f"@{fixed_width(float(val), 5)}")  # each chart's title: val at the cursor
             shown += f"{fixed_width(float(train), 5)}/{fixed_width(float(val), 5)}" in readout
-        assert len(per_variant) == len(app.history.variants) == 4
-        missing = len(app.history.variants) - shown
+        assert len(per_variant) == len(app.lab.session.history.variants) == 4
+        missing = len(app.lab.session.history.variants) - shown
         assert shown >= 2 and (missing == 0 or readout.endswith(f"…+{missing}"))  # a cut is said
         await pilot.press("v")  # the overlay marks the same epoch
         await pilot.pause()
         assert charts.query_one("#overlay-val", LossChart).marker == float(epoch)
         await pilot.press("v", "z")
         await pilot.pause()
-        lo, hi = app.curve_view.window
+        lo, hi = app.lab.curve_view.window
         assert lo <= epoch <= hi and hi - lo == 40
         chart = next(iter(charts.query("#per-variant LossChart").results(LossChart)))
         assert chart.x_range == (float(lo), float(hi))
         assert all(s.x.min() >= lo and s.x.max() <= hi for s in chart.series)  # epoch 0 is out of the picture
         await pilot.press("Z")
         await pilot.pause()
-        assert app.curve_view.window is None
+        assert app.lab.curve_view.window is None
         await pilot.press("i")
         await pilot.pause()
-        assert app.curve_view.cursor is None and "epoch" not in str(charts.query_one("#chart-legend").render())
+        assert app.lab.curve_view.cursor is None and "epoch" not in str(charts.query_one("#chart-legend").render())
 
 
 def test_a_chart_title_too_long_for_plotext_is_shortened_with_a_mark_not_dropped() -> None:
@@ -213,14 +213,14 @@ async def test_any_variants_lambda_and_p_in_two_keys(tiny) -> None:
         await pilot.pause()
         await pilot.press("3")
         await pilot.pause()
-        editor = app.panel.editors[2]
+        editor = app.lab.panel.editors[2]
         assert app.focused is editor.inputs["l2"] and _visible(app.focused)
         await pilot.press("down")
         await pilot.pause()
         assert app.focused is editor.inputs["dropout"] and _visible(app.focused)
         await pilot.press("plus")
         await pilot.pause()
-        assert app.panel.experiment.variants[2].dropout == 0.55
+        assert app.lab.panel.experiment.variants[2].dropout == 0.55
         await pilot.press("escape", "9")
         await pilot.pause()
         assert app.focused is not editor.inputs["dropout"]  # no variant 9: said, nothing else moves
@@ -277,11 +277,11 @@ async def test_weights_titles_keep_the_norm_whole(ui_experiment, wait_for) -> No
     app = create_app(ui_experiment(epochs=5))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await pilot.press("w")
         await wait_for(pilot, lambda: all(str(t.render()) for t in app.query(".bars-title").results(Static)), 10)
         await pilot.pause()
-        for title, hist in zip(app.query(".bars-title").results(Static), app.history.variants):
+        for title, hist in zip(app.query(".bars-title").results(Static), app.lab.session.history.variants):
             text = str(title.render())
             assert text.endswith(f"‖w‖ {fixed_width(hist.last('weight_norm'))}"), text
             assert len(text) <= title.content_region.width, text
@@ -305,10 +305,10 @@ async def test_one_rule_for_relative_data_paths_shown_in_full(tiny, wait_for, tm
     exp = replace(tiny, source_dir=str(presets))
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
-        ff = app.panel.file_fields
+        ff = app.lab.panel.file_fields
         await choose(pilot, app, dataset="csv", n_train="0", n_val="0", path="measurements-of-the-long-experiment.csv")
         await wait_for(pilot, lambda: "✓" in str(ff.status.render()))
-        exp_now = app.panel.experiment
+        exp_now = app.lab.panel.experiment
         from regtui.core.config import resolve_data_path
         assert resolve_data_path(exp_now.data.path, exp_now.source_dir) == presets / "measurements-of-the-long-experiment.csv"
         where = str(ff.where.render())
@@ -349,21 +349,21 @@ async def test_opening_a_preset_resets_every_view(ui_experiment, wait_for) -> No
     app = create_app(ui_experiment(epochs=6))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
         await wait_for(pilot, lambda: all(c.series for c in app.query("#per-variant LossChart").results(LossChart)), 10)
         other = replace(ui_experiment(epochs=9), name="other")  # the same variant names, another preset
-        app.load_experiment(other)  # what ctrl+o hands over
+        app.lab.load_experiment(other)  # what ctrl+o hands over
         await pilot.pause()
         charts = app.query_one(ChartsPane)
         assert all(not c.series for c in charts.query(LossChart).results(LossChart))  # no old curve stays
         status = app.query_one(StatusBar)
         assert status.state == "idle" and "epoch 0/9" in str(status.text())
-        assert app.run_state == "idle" and app.history is None
-        assert "finished" not in " ".join(str(c) for c in app.table.get_row_at(0))
-        assert app.sweep_view.experiment is None and app.sweep_view.has_class("-empty")
+        assert app.lab.run_state == "idle" and app.lab.session.history is None
+        assert "finished" not in " ".join(str(c) for c in app.lab.table.get_row_at(0))
+        assert app.lab.sweep_view.experiment is None and app.lab.sweep_view.has_class("-empty")
         await pilot.press("r")  # and r runs the opened preset
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        assert app.history.epoch == 9
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        assert app.lab.session.history.epoch == 9
 
 
 async def test_q_keeps_unsaved_edits_and_the_next_start_offers_them(tiny) -> None:
@@ -380,7 +380,7 @@ async def test_q_keeps_unsaved_edits_and_the_next_start_offers_them(tiny) -> Non
         lr = app.query_one("#f-train-lr", Input)
         lr.value = "0.02"
         await pilot.pause()
-        assert app.panel.experiment.train.lr == 0.02
+        assert app.lab.panel.experiment.train.lr == 0.02
         await pilot.press("escape", "q")
     assert user_preset_exists(UNSAVED) and load(UNSAVED).train.lr == 0.02  # nothing lost
 

@@ -25,13 +25,13 @@ def run_to_the_end(*keys: str) -> Callable[[Pilot[None]], Any]:
         assert isinstance(app, RegTuiApp)
         await pilot.press("r")
         deadline = time.monotonic() + 60
-        while app.run_state != "finished" and time.monotonic() < deadline:
+        while app.lab.run_state != "finished" and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        assert app.run_state == "finished"
+        assert app.lab.run_state == "finished"
         if keys:
             await pilot.press(*keys)
-        while app.charts.pending:
-            app.charts.redraw_next(force=True)
+        while app.lab.charts.pending:
+            app.lab.charts.redraw_next(force=True)
             await pilot.pause(0.05)
         await pilot.pause(0.1)
 

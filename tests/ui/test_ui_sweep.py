@@ -59,7 +59,7 @@ values = [20, 30]
 
 
 def sweep_fields(app: Any) -> Any:
-    return app.panel.sweep_editor
+    return app.lab.panel.sweep_editor
 
 
 def test_parse_values_and_log_positions() -> None:
@@ -73,7 +73,7 @@ async def test_sweep_values_are_validated_at_the_field(tiny: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         editor = sweep_fields(app)
-        assert app.panel.experiment is not None and app.panel.experiment.sweep == ()
+        assert app.lab.panel.experiment is not None and app.lab.panel.experiment.sweep == ()
         editor.variant.value = "Dropout"
         editor.knobs[0].value = "dropout"
         values = editor.values[0]
@@ -83,13 +83,13 @@ async def test_sweep_values_are_validated_at_the_field(tiny: Any) -> None:
         await pilot.pause()
         assert values.has_class("-invalid")
         assert "must be a number, got 'abc'" in str(editor.labels[values].render())
-        assert app.panel.experiment is None
+        assert app.lab.panel.experiment is None
         values.value = "0.2, 1"
         await pilot.pause()
         assert "must be a probability in [0, 1), got 1.0" in str(editor.labels[values].render())
-        assert any("sweep values 1" in e for e in app.panel.error_messages())
+        assert any("sweep values 1" in e for e in app.lab.panel.error_messages())
         await pilot.press("k", "r")
-        assert app.run_state == "idle" and app.control is None, "an invalid sweep does not run"
+        assert app.lab.run_state == "idle" and app.lab.session.control is None, "an invalid sweep does not run"
         assert app.focused is values, "r takes the user to the invalid field"
         values.value = "0.2, 0.5"
         editor.knobs[1].value = "dropout"  # the same knob twice
@@ -99,10 +99,10 @@ async def test_sweep_values_are_validated_at_the_field(tiny: Any) -> None:
         editor.knobs[1].value = ""  # a knob of "none" ignores its values
         await pilot.pause()
         assert not values.has_class("-invalid") and not editor.knobs[1].has_class("-invalid")
-        assert app.panel.experiment.sweep == (SweepAxis("variants.Dropout.dropout", (0.2, 0.5)),)
-        app.panel.editors[2].inputs["name"].value = "Drop"  # renaming keeps the knob on the variant
+        assert app.lab.panel.experiment.sweep == (SweepAxis("variants.Dropout.dropout", (0.2, 0.5)),)
+        app.lab.panel.editors[2].inputs["name"].value = "Drop"  # renaming keeps the knob on the variant
         await pilot.pause()
-        assert app.panel.experiment.sweep == (SweepAxis("variants.Drop.dropout", (0.2, 0.5)),)
+        assert app.lab.panel.experiment.sweep == (SweepAxis("variants.Drop.dropout", (0.2, 0.5)),)
 
 
 async def test_l2_sweep_runs_to_the_end_and_marks_the_best(ui_experiment: Any, wait_for: Any) -> None:
@@ -111,14 +111,14 @@ async def test_l2_sweep_runs_to_the_end_and_marks_the_best(ui_experiment: Any, w
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("k")
-        assert app.sweep_shown and app.sweep_view.display
-        assert not app.table.display and not app.charts.display, "the sweep view takes their place"
+        assert app.lab.sweep_shown and app.lab.sweep_view.display
+        assert not app.lab.table.display and not app.lab.charts.display, "the sweep view takes their place"
         header = str(app.query_one("#sweep-header", Static).render())
         assert "λ of L2" in header and "r runs it" in header
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        view = app.sweep_view
-        assert app.history is None, "a sweep does not touch the plain run's history"
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        view = app.lab.sweep_view
+        assert app.lab.session.history is None, "a sweep does not touch the plain run's history"
         assert [p.knobs for p in view.points] == [{"variants.L2.l2": v} for v in (0.0, 1e-3, 0.3, 3.0)]
         means = [p.score_mean for p in view.points]
         best = view.best
@@ -132,7 +132,7 @@ async def test_l2_sweep_runs_to_the_end_and_marks_the_best(ui_experiment: Any, w
         assert marked == [means.index(min(means))]
         best_line = str(app.query_one("#sweep-best", Static).render())
         assert best_line.startswith("★") and f"λ = {best.knobs['variants.L2.l2']:g}" in best_line
-        assert "finished" in str(app.status.text()) and "epoch 15/15" in str(app.status.text())
+        assert "finished" in str(app.lab.status.text()) and "epoch 15/15" in str(app.lab.status.text())
         # the core agrees on the best point
         from regtui.core.sweep import run_sweep
 
@@ -146,21 +146,21 @@ async def test_preset_with_sweep_loads_runs_and_saves(tmp_path: Path, tiny: Any,
     loaded = presets.load(str(path))
     app = create_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.load_experiment(loaded)  # what ctrl+o hands the app
+        app.lab.load_experiment(loaded)  # what ctrl+o hands the app
         await pilot.pause()
         editor = sweep_fields(app)
         assert editor.variant.value == "Dropout"
         assert [k.value for k in editor.knobs] == ["dropout", "data.n_train"]
         assert [v.value for v in editor.values] == ["0, 0.25, 0.5", "20, 30"]
-        experiment = app.panel.experiment
+        experiment = app.lab.panel.experiment
         assert experiment is not None and experiment.sweep == loaded.sweep and experiment.train.seeds == 2
         saved = experiment_to_dict(experiment)
         assert saved["sweep"] == [{"key": "variants.Dropout.dropout", "values": [0.0, 0.25, 0.5]},
                                   {"key": "data.n_train", "values": [20.0, 30.0]}]
         assert saved["train"]["seeds"] == 2
         await pilot.press("k", "r")  # two knobs: a heat map, filled as each n_train finishes
-        await wait_for(pilot, lambda: app.run_state == "finished", 60)
-        view = app.sweep_view
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        view = app.lab.sweep_view
         assert view.has_class("-grid") and len(view.points) == 6
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.query_one("#sweep-heat", Static).content)
@@ -168,7 +168,7 @@ async def test_preset_with_sweep_loads_runs_and_saves(tmp_path: Path, tiny: Any,
         assert heat.count("★") == 1 and "p \\ n train" in heat
         assert all(cell_value(p.score_mean) in heat for p in view.points)
         await pilot.press("k")
-        assert not app.sweep_shown and app.charts.display
+        assert not app.lab.sweep_shown and app.lab.charts.display
 
 
 async def test_the_sweep_section_chooses_where_the_sweep_runs(tmp_path: Path, tiny: Any) -> None:
@@ -182,16 +182,16 @@ async def test_the_sweep_section_chooses_where_the_sweep_runs(tmp_path: Path, ti
         editor.engine.value = "ray"
         editor.address.value = "head-without-port"
         await pilot.pause()
-        assert editor.address.has_class("-invalid") and app.panel.experiment is None
+        assert editor.address.has_class("-invalid") and app.lab.panel.experiment is None
         assert "HOST:PORT" in str(editor.labels[editor.address].render())
-        assert any(m.startswith("sweep address:") for m in app.panel.error_messages())
+        assert any(m.startswith("sweep address:") for m in app.lab.panel.error_messages())
         editor.address.value = "head:6379"
         await pilot.pause()
         assert not editor.address.has_class("-invalid")
-        assert app.panel.experiment.engine == EngineConfig(kind="ray", address="head:6379")
-        assert experiment_to_dict(app.panel.experiment)["engine"]["address"] == "head:6379"
+        assert app.lab.panel.experiment.engine == EngineConfig(kind="ray", address="head:6379")
+        assert experiment_to_dict(app.lab.panel.experiment)["engine"]["address"] == "head:6379"
         cluster = replace(tiny, engine=EngineConfig(kind="ray", address="auto", shard_size=4))
-        app.load_experiment(cluster)  # an opened preset shows its engine
+        app.lab.load_experiment(cluster)  # an opened preset shows its engine
         await pilot.pause()
         assert (editor.engine.value, editor.address.value) == ("ray", "auto")
-        assert app.panel.experiment.engine == cluster.engine  # the keys without a field are kept
+        assert app.lab.panel.experiment.engine == cluster.engine  # the keys without a field are kept

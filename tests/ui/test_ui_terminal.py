@@ -42,7 +42,7 @@ async def test_resizing_during_a_run_never_crashes_and_small_shows_a_notice(long
     app = create_app(long_run)
     async with app.run_test(size=SIZES[0]) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 2)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
         notice = app.query_one(TooSmallNotice)
         for width, height in SIZES:
             await pilot.resize_terminal(width, height)
@@ -51,18 +51,18 @@ async def test_resizing_during_a_run_never_crashes_and_small_shows_a_notice(long
             context = f"{width}×{height}"
             assert app.is_running and app._exception is None, context
             assert app.size == (width, height), context
-            assert app.has_class(CSS_CLASS) is small, context
-            assert shown(app, "#too-small") is small and shown(app, "#main") is not small, context
+            assert app.lab.has_class(CSS_CLASS) is small, context
+            assert shown(app, "#too-small") is small and shown(app, "#views") is not small, context
             assert shown(app, "#results") is not small and app.query_one(Footer).display is not small, context
             if small:
                 text = str(notice.render())
                 assert f"terminal too small: need at least {MIN_WIDTH}×{MIN_HEIGHT}, have {width}×{height}" in text
                 assert "q quits" in text
-        epoch = app.history.epoch
-        draws = sum(c.draw_count for c in app.charts.charts())
-        await wait_for(pilot, lambda: app.history.epoch > epoch + 2, 30)
-        await wait_for(pilot, lambda: sum(c.draw_count for c in app.charts.charts()) > draws, 10)
-        assert app.run_state == "running", "the run went on through every size"
+        epoch = app.lab.session.history.epoch
+        draws = sum(c.draw_count for c in app.lab.charts.charts())
+        await wait_for(pilot, lambda: app.lab.session.history.epoch > epoch + 2, 30)
+        await wait_for(pilot, lambda: sum(c.draw_count for c in app.lab.charts.charts()) > draws, 10)
+        assert app.lab.run_state == "running", "the run went on through every size"
         await pilot.press("x")
 
 
@@ -72,21 +72,21 @@ async def test_at_the_minimum_size_every_chart_has_a_row_to_plot(tiny: Any, wait
     app = create_app(tiny)
     async with app.run_test(size=size) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
-        await wait_for(pilot, lambda: not app.charts.pending)
-        assert not app.has_class(CSS_CLASS)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await wait_for(pilot, lambda: not app.lab.charts.pending)
+        assert not app.lab.has_class(CSS_CLASS)
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         assert len(charts) == 4
         assert all(c.size.height >= PLOT_ROWS and c.size.width >= Y_AXIS_CELLS + 6 for c in charts), [c.size for c in charts]
-        assert app.table.size.height >= 5, "the header and the four variants"
+        assert app.lab.table.size.height >= 5, "the header and the four variants"
 
 
 async def test_q_quits_while_the_terminal_is_too_small(long_run: Any, wait_for: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=(40, 12)) as pilot:
-        assert app.has_class(CSS_CLASS)
+        assert app.lab.has_class(CSS_CLASS)
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 1)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 1)
         start = time.monotonic()
         await pilot.press("q")
     assert time.monotonic() - start < 5.0  # not waiting for the run; the 1 s promise is a benchmark's
@@ -99,7 +99,7 @@ async def test_no_color_runs(tiny: Any, wait_for: Any, monkeypatch: pytest.Monke
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.no_color
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_state == "finished")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
         await pilot.press("q")
     assert app.return_code == 0 and app._exception is None
 

@@ -14,61 +14,61 @@ TINY = ("train.epochs=3", "data.n_val=40", "model.hidden=[8]")
 
 
 def card(app: Any) -> str:
-    return app.tour_panel.card_text()
+    return app.lab.tour_panel.card_text()
 
 
 def variant_input(app: Any, index: int, field: str) -> ConfigInput:
-    return app.panel.editors[index].inputs[field]
+    return app.lab.panel.editors[index].inputs[field]
 
 
 async def test_the_tour_walks_its_steps_with_n_p_and_r_and_checks_each_run(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny, tour_step=1, tour_overrides=TINY)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.in_tour and app.run_state == "finished" and "Check:" in card(app), 60)
-        assert app.tour_panel.display and not app.panel.display
+        await wait_for(pilot, lambda: app.lab.in_tour and app.lab.run_state == "finished" and "Check:" in card(app), 60)
+        assert app.lab.tour_panel.display and not app.lab.panel.display
         text = card(app)
         assert text.startswith("Tour 1/6 · A network overfits") and tour.STEPS[0].text in text
-        assert app.tour_panel.finding == tour.STEPS[0].check(app.history)  # the check read this run
-        assert app.panel.base.name == "tour-overfit" and app.history.experiment.train.epochs == 3
+        assert app.lab.tour_panel.finding == tour.STEPS[0].check(app.lab.session.history)  # the check read this run
+        assert app.lab.panel.base.name == "tour-overfit" and app.lab.session.history.experiment.train.epochs == 3
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.tour_step == 1 and app.run_state == "finished" and "Check:" in card(app), 60)
-        assert card(app).startswith("Tour 2/6 · L2") and app.panel.base.name == "tour-l2"
-        assert [v.name for v in app.history.experiment.variants] == [v.name for v in presets.load("tour-l2").variants]
+        await wait_for(pilot, lambda: app.lab.tour_panel.index == 1 and app.lab.run_state == "finished" and "Check:" in card(app), 60)
+        assert card(app).startswith("Tour 2/6 · L2") and app.lab.panel.base.name == "tour-l2"
+        assert [v.name for v in app.lab.session.history.experiment.variants] == [v.name for v in presets.load("tour-l2").variants]
         assert "λ | ‖w‖" in card(app)  # the check's table
-        first = app.control.run_id
+        first = app.lab.session.control.run_id
         await pilot.press("r")  # re-run the step
-        await wait_for(pilot, lambda: app.control.run_id > first and app.run_state == "finished"
+        await wait_for(pilot, lambda: app.lab.session.control.run_id > first and app.lab.run_state == "finished"
                        and "Check:" in card(app), 60)
         await pilot.press("p")
-        await wait_for(pilot, lambda: app.tour_step == 0 and app.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.tour_panel.index == 0 and app.lab.run_state == "finished", 60)
         assert card(app).startswith("Tour 1/6")
-        run = app.control.run_id
+        run = app.lab.session.control.run_id
         await pilot.press("p")  # the first step stays, its run is not started again
-        assert app.tour_step == 0 and app.control.run_id == run
+        assert app.lab.tour_panel.index == 0 and app.lab.session.control.run_id == run
         await pilot.press("a")  # leave: the config panel comes back
-        assert not app.in_tour and app.panel.display and not app.tour_panel.display
+        assert not app.lab.in_tour and app.lab.panel.display and not app.lab.tour_panel.display
         await pilot.press("n")  # n does nothing outside the tour
-        assert app.tour_step is None
+        assert app.lab.tour_panel.index is None
 
 
 async def test_the_sweep_step_runs_the_sweep_and_checks_its_points(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny, tour_step=6, tour_overrides=TINY)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.run_state == "finished" and "Check:" in card(app), 300)
-        assert app.sweep_shown and len(app.sweep_view.raw_points) == 8
-        assert app.tour_panel.finding == tour.STEPS[5].check(app.sweep_view.raw_points)
+        await wait_for(pilot, lambda: app.lab.run_state == "finished" and "Check:" in card(app), 300)
+        assert app.lab.sweep_shown and len(app.lab.sweep_view.raw_points) == 8
+        assert app.lab.tour_panel.finding == tour.STEPS[5].check(app.lab.sweep_view.raw_points)
         assert "n_train" in card(app)
-        run = app.control.run_id
+        run = app.lab.session.control.run_id
         await pilot.press("n")  # the last step stays, its sweep is not started again
-        assert app.tour_step == 5 and app.control.run_id == run and app.run_state == "finished"
+        assert app.lab.tour_panel.index == 5 and app.lab.session.control.run_id == run and app.lab.run_state == "finished"
 
 
 async def test_a_key_in_the_lab_opens_the_tour(tiny: Any, wait_for: Any) -> None:
     app = create_app(tiny, tour_overrides=TINY)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
-        assert app.in_tour and app.tour_step == 0 and card(app).startswith("Tour 1/6")
-        await wait_for(pilot, lambda: app.run_state == "finished" and "Check:" in card(app), 60)
+        assert app.lab.in_tour and app.lab.tour_panel.index == 0 and card(app).startswith("Tour 1/6")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished" and "Check:" in card(app), 60)
         await pilot.press("x")  # nothing running: nothing happens
         assert "Check:" in card(app)
 
@@ -77,27 +77,27 @@ async def test_f_branches_the_running_comparison_and_the_history_records_the_chi
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 3)
-        parent_history = app.history
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
+        parent_history = app.lab.session.history
         variant_input(app, 0, "dropout").value = "0.5"
         variant_input(app, 1, "l2").value = "0.01"
         await pilot.pause()
         await pilot.press("escape", "f")
-        await wait_for(pilot, lambda: app.parent_line is not None)
-        child = app.history
-        assert child is not parent_history and app.parent_line is parent_history
-        at = app.charts.branch_epoch
+        await wait_for(pilot, lambda: app.lab.session.parent_line is not None)
+        child = app.lab.session.history
+        assert child is not parent_history and app.lab.session.parent_line is parent_history
+        at = app.lab.charts.branch_epoch
         schedule = child.experiment.variants[0].schedule
         assert schedule[0].epoch == at + 1 and schedule[0].dropout == 0.5
         assert child.experiment.variants[1].schedule[0].l2 == 0.01
-        assert app.charts.ghost is parent_history  # the parent's continuation is the ghost
+        assert app.lab.charts.ghost is parent_history  # the parent's continuation is the ghost
         await wait_for(pilot, lambda: child.epoch >= at + 3 and parent_history.epoch >= at + 3)
         shared = [m.records()[: at + 1] for m in child.members]
         assert shared == [m.records()[: at + 1] for m in parent_history.members]  # the curves up to the branch
         assert child.members[0].records()[at + 2] != parent_history.members[0].records()[at + 2]
-        assert "branched" in app.status.note.plain
+        assert "branched" in app.lab.status.note.plain
         await pilot.press("x")
-        await wait_for(pilot, lambda: app.run_state == "stopped")
+        await wait_for(pilot, lambda: app.lab.run_state == "stopped")
     with RunStore.open() as store:
         runs = store.list_runs()
         assert len(runs) == 2
@@ -113,13 +113,13 @@ async def test_f_refuses_what_a_branch_cannot_change(long_run: Any, wait_for: An
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")  # nothing running
-        assert app.control is None
+        assert app.lab.session.control is None
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.history is not None and app.history.epoch >= 1)
+        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 1)
         app.query_one("#f-model-hidden", ConfigInput).value = "32"
         await pilot.pause()
         await pilot.press("escape", "f")
         await pilot.pause(0.3)
-        assert app.control.branch is None and app.parent_line is None
-        assert app.run_state == "running"
+        assert app.lab.session.control.branch is None and app.lab.session.parent_line is None
+        assert app.lab.run_state == "running"
         await pilot.press("x")

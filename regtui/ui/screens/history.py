@@ -6,7 +6,8 @@ run in a ``RunViewScreen`` (its charts and table as they were, labelled
 "run #N from DATE"); ``ctrl+g`` picks it as the ghost, ``ctrl+r`` re-runs its
 config, ``ctrl+d`` deletes it after a yes/no question.  Both dismiss with a
 ``HistoryChoice`` (``ghost`` or ``rerun`` and the ``StoredRun``), or None; the
-app acts on it (``regtui.ui.mixins.history_actions``).  The store is opened on the
+lab screen acts on it (``regtui.ui.screens.lab``); ``e`` in the run view exports
+the past run (``regtui.ui.export.start_export``).  The store is opened on the
 UI thread: listing and loading are SQLite reads of a few milliseconds.
 
 Imports Textual, the core's store and the lab's chart and table widgets; no torch.
@@ -226,7 +227,7 @@ class RunViewScreen(ModalScreen[HistoryChoice | None]):
         Binding("escape", "close", "back"),
         Binding("g", "choose('ghost')", "ghost"),
         Binding("r", "choose('rerun')", "re-run"),
-        Binding("e", "app.export", "export"),
+        Binding("e", "export", "export"),
         Binding("v", "view", "view"),
         Binding("l", "log", "log y"),
     ]
@@ -263,6 +264,11 @@ class RunViewScreen(ModalScreen[HistoryChoice | None]):
 
     def action_choose(self, kind: Literal["ghost", "rerun"]) -> None:
         self.dismiss(HistoryChoice(kind, self.stored))
+
+    def action_export(self) -> None:
+        from regtui.ui.export import start_export
+
+        start_export(self.app, self.stored.history, run_id=self.stored.summary.id, title=self.label, data=None)
 
     def action_view(self) -> None:
         charts = self.query_one(ChartsPane)

@@ -1,8 +1,9 @@
 """The status line: run state, epoch n/N, elapsed time, ETA, a progress bar, a message.
 
-The app tells it what happened (``started``, ``epoch``, ``progress``,
-``paused``, ``finished``...); it measures time with an injectable clock so
-snapshot tests can freeze it.  Paused time is not counted as elapsed.
+The lab tells it when a run starts (``starting``) or none is on screen
+(``idle``), each run state it enters (``show_state``, from the screen's
+``run_state`` watcher) and the progress; it measures time with an injectable
+clock so snapshot tests can freeze it.  Paused time is not counted as elapsed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ STATE_STYLE = {
     "stopped": "yellow",
     "failed": "bold red",
 }
+
+ENDED = ("finished", "stopped", "failed")
 
 NOTE_SECONDS = 8.0
 """How long a status note that did not fit stays readable in full, as a notification."""
@@ -85,9 +88,17 @@ class StatusBar(Horizontal):
         self._rate_samples.clear()
         self.refresh_text()
 
-    def running(self) -> None:
-        self.state = "running"
-        self.refresh_text()
+    def show_state(self, state: str) -> None:
+        """The run entered ``state`` (a ``RunState`` value): pausing stops the clock,
+        going on restarts it, an end stops it for good."""
+        if state == "paused":
+            self.paused(True)
+        elif state in ENDED:
+            self.ended(state)
+        else:
+            self.paused(False)
+            self.state = state
+            self.refresh_text()
 
     def progress(self, epoch: int, fraction: float) -> None:
         self.epoch = epoch

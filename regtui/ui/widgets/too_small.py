@@ -2,7 +2,7 @@
 
 Below ``MIN_WIDTH`` × ``MIN_HEIGHT`` the per-variant charts have no rows left
 to plot in (plotext then draws empty boxes with upside-down tick labels) and
-the table loses its columns, so the app gets the CSS class ``-too-small``: the
+the table loses its columns, so the lab screen gets the CSS class ``-too-small``: the
 stylesheet hides the layout and shows ``TooSmallNotice`` centred instead,
 saying what size is needed and what size there is.  Keys keep working (``q``
 quits, a run goes on); growing the terminal brings the layout back as it was.
@@ -24,7 +24,7 @@ MIN_WIDTH = 60
 MIN_HEIGHT = 21
 """Rows the lab needs (two rows of charts with a plot row each, the table, status, footer)."""
 CSS_CLASS = "-too-small"
-"""Set on the App while the terminal is smaller than the minimum."""
+"""Set on the lab screen while the terminal is smaller than the minimum."""
 
 
 def is_too_small(size: Size) -> bool:
@@ -42,7 +42,7 @@ class TooSmallNotice(Static):
 
     def fit(self, size: Size) -> bool:
         """Follow the terminal's new ``size``; returns whether it is too small
-        (the app sets ``CSS_CLASS`` from it)."""
+        (the lab screen sets ``CSS_CLASS`` from it)."""
         small = is_too_small(size)
         if small:
             self.update(notice_text(size))

@@ -6,9 +6,13 @@ and, once the run ends, what the step's check found in it (``Finding``: the
 sentence with the numbers, and its small table).  It scrolls (``↑``/``↓``
 with it focused) so the whole card is there at 80×24.  Text from presets
 (variant names in the check's table) is shown as plain text, never markup.
+The panel also keeps where the tour is (``index``, None: no tour) and which
+run is its step's (``run``), so that the lab screen's tour keys stay one-liners.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -16,7 +20,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.core.tour import Finding, Step
+from regtui.core.config import Experiment
+from regtui.core.tour import STEPS, SWEEP, Finding, Step
 
 MARK = {True: ("✓ appeared", "bold green"), False: ("✗ did not appear this time", "bold yellow"),
         None: ("? cannot tell", "bold")}
@@ -32,9 +37,57 @@ class TourPanel(VerticalScroll, can_focus=True):
         self.state = ""
         """``running``, ``finished``, ``stopped`` … of the step's run, as the card says it."""
         self.total = 0
+        self.index: int | None = None
+        """The index in ``STEPS`` of the step on screen (None: no tour)."""
+        self.run: Any = None
+        """The ``RunControl`` of the step's run (its check reads that run only)."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="tour-card")
+
+    # ------------------------------------------------------------------ the tour's steps
+
+    def go(self, index: int, presets_dir: str | None, overrides: tuple[str, ...]) -> Experiment:
+        """Show step ``index``; returns its preset with ``overrides`` (``regtui tour --set``)
+        applied, for the lab to load and run.  A ``ConfigError`` leaves the card as it was."""
+        from regtui.core import presets
+        from regtui.core.overrides import with_overrides
+
+        step = STEPS[index]
+        experiment = with_overrides(presets.load(step.preset, presets_dir), overrides)
+        self.index = index
+        self.show_step(step, len(STEPS))
+        return experiment
+
+    def restart(self) -> None:
+        """The step is run again (``r``): the card forgets what the last run's check found."""
+        if self.step is not None:
+            self.show_step(self.step, self.total)
+
+    def leave(self) -> None:
+        self.index = None
+
+    @property
+    def step_kind(self) -> str:
+        return self.step.kind if self.step is not None else ""
+
+    def started(self, control: Any) -> None:
+        """The step's run started under ``control``."""
+        self.run = control
+        self.show_state("running")
+
+    def runs(self, control: Any) -> bool:
+        """Whether the tour is on and ``control`` steers its step's run."""
+        return self.index is not None and self.run is not None and self.run is control
+
+    def run_ended(self, stopped: bool, history: Any, sweep_points: list[Any]) -> None:
+        """The step's run ended: show what the step's check (``regtui.core.tour``) found in it."""
+        if stopped:
+            self.show_state("stopped")
+        elif self.step is not None:
+            self.show_finding(self.step.check(sweep_points if self.step.kind == SWEEP else history))
+
+    # ------------------------------------------------------------------ drawing
 
     def show_step(self, step: Step, total: int) -> None:
         self.step, self.total, self.finding, self.state = step, total, None, "running"

@@ -6,7 +6,7 @@ lower as background, so a cell holds two pixels.  A pixel's hue is the
 predicted class, its strength the confidence (dark along the boundary).
 Training points sit on top as ``●`` (right) or ``✕`` (misclassified) in a light
 shade of their true class.  ``BoundaryView`` holds the maps, their titles and
-the legend, and tells the worker (``InsightWish``) the grid size it draws at.
+the legend, and tells the worker (``session.InsightAsk``) the grid size it draws at.
 Imports no torch: the maps arrive as numpy in ``InsightReady``.
 """
 
@@ -116,7 +116,7 @@ class BoundaryView(Vertical):
         super().__init__(id=id)
         self.names: tuple[str, ...] = ()
         self.wish: Any = None
-        """The app's ``runner.InsightWish``; told the grid size while visible."""
+        """The lab's ``session.InsightAsk``; told the grid size while visible."""
         self.epoch: int | None = None
         self.no_plane = ""
 

@@ -1,13 +1,14 @@
 """The sweep view (``k``): how strong should λ or p be?
 
 ``SweepView`` sits beside the config panel (whose Sweep section defines the
-grid) in place of the loss charts.  ``start(experiment, control)`` runs the
-sweep in a ``@work`` thread (``sweep_runner.sweep``, which only posts
-messages); each training's points arrive as ``SweepPointsFinished`` and are
-drawn at once: one knob as ``SweepChart`` (the U-curve), two as a heat map,
-with a table of every point under it.  ``RunStarted`` / ``SweepProgressed`` /
-``RunFinished`` / ``RunFailed`` bubble on to the App, which runs the status
-line and the run state as for a plain run.
+grid) in place of the loss charts.  ``start(experiment, control)`` shows a
+new sweep; the lab's ``RunSession`` trains it (``sweep_runner.sweep`` in a
+thread worker that posts its messages to this view); each training's points
+arrive as ``SweepPointsFinished`` and are drawn at once: one knob as
+``SweepChart`` (the U-curve), two as a heat map, with a table of every point
+under it.  ``RunStarted`` / ``SweepProgressed`` /
+``RunFinished`` / ``RunFailed`` bubble on to the lab screen, which runs the
+status line and the run state as for a plain run.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
 from regtui.core.config import Experiment, SweepAxis
 from regtui.core.ranking import label as stat_label
@@ -27,7 +26,6 @@ from regtui.ui.plotting.colors import TRAIN_GREY, color_hex
 from regtui.ui.widgets.config.sweep_editor import KNOB_SYMBOL, knob_of
 from regtui.core.numbers import fixed_width
 from regtui.ui.widgets.sweep_chart import PointStats, SweepChart, best_index, heat_map
-from regtui.ui.worker import sweep_runner
 from regtui.ui.worker.messages import RunFinished, RunStarted, SweepPointsFinished
 from regtui.ui.worker.runner import RunControl
 
@@ -130,7 +128,8 @@ class SweepView(Vertical):
             header.update(Text.assemble(("sweep ", "bold"), describe(experiment), ("  r runs it", "dim")))
 
     def start(self, experiment: Experiment, control: RunControl) -> None:
-        """Show an empty sweep of ``experiment`` and train it in a worker thread."""
+        """Show an empty sweep of ``experiment``, trained under ``control`` (the lab's
+        ``RunSession`` starts the worker, which posts its messages here)."""
         self.experiment, self.run_id = experiment, control.run_id
         self.started = self.finished = False
         self.points = []
@@ -145,12 +144,6 @@ class SweepView(Vertical):
         for key, label in (("best", stat_label(self.ranking)), ("train", "train"), ("status", "status")):
             table.add_column(label, key=key)
         self.redraw()
-        self._sweep(experiment, control)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep")
-    def _sweep(self, experiment: Experiment, control: RunControl) -> None:
-        worker = get_current_worker()
-        sweep_runner.sweep(self.post_message, experiment, control, lambda: worker.is_cancelled)
 
     # ------------------------------------------------------------------ messages (they go on to the App)
 

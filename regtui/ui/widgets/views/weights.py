@@ -92,7 +92,7 @@ class WeightsView(Vertical):
         self._shown: tuple[RunHistory, CurveView] | None = None
         """The last history and view shown (the titles are refitted after a resize)."""
         self.wish: Any = None
-        """The app's ``runner.InsightWish``; told the bins while visible."""
+        """The lab's ``session.InsightAsk``; told the bins while visible."""
         self.edges: np.ndarray | None = None
         self.epoch: int | None = None
 

@@ -1,0 +1,677 @@
+"""The lab screen: the config panel, the main area's views, the results table, the status line.
+
+``LabScreen`` owns the lab's keys (``regtui.ui.keys``): each action is a line
+or two that hands the work to a widget, to the ``RunSession`` (which starts,
+pauses and stops the run, plain or sweep) or to the core.  The run's state is
+the reactive ``run_state`` (a ``RunState``); its watcher is the one place that
+updates what depends on it: the status line and its note, the ``-running`` /
+``-paused`` CSS classes and the footer's enabled keys.  The main area shows
+one view at a time, switched by a ``ContentSwitcher`` (``view``): the loss
+charts or the sweep (``k``) beside the config panel, or the decision maps
+(``b``) or the weights (``w``) over the whole width; ``b`` and ``w`` toggle
+back to the view beside the panel.  The classes ``-view-boundary``,
+``-view-weights`` and ``-sweep`` (the sweep is beside the panel, shown or
+under ``b``/``w``: the table makes way for it) tell the stylesheet the rest.
+
+Worker messages arrive here (a sweep's through the sweep view); each handler
+first asks the session whether the message is the run on screen's, so one
+that arrives while the lab quits does nothing.  Terms: ``docs/semantics.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from regtui.core import ranking
+from regtui.core.config import ConfigError, Experiment
+from regtui.core.results import RunHistory
+from regtui.core.tour import STEPS, SWEEP
+from regtui.ui import keys, unsaved
+from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.screens.verdict import VerdictScreen
+from regtui.ui.widgets.config.panel import ConfigPanel
+from regtui.ui.widgets.loss_charts import ChartsPane
+from regtui.ui.widgets.results_table import ResultsTable
+from regtui.ui.widgets.status_bar import StatusBar
+from regtui.ui.widgets.too_small import CSS_CLASS as TOO_SMALL, TooSmallNotice
+from regtui.ui.widgets.tour_panel import TourPanel
+from regtui.ui.widgets.verdict_panel import VerdictPanel
+from regtui.ui.widgets.views.boundary import BoundaryView
+from regtui.ui.widgets.views.sweep import SweepView
+from regtui.ui.widgets.views.weights import WeightsView
+from regtui.ui.worker import sweep_runner
+from regtui.ui.worker.messages import (
+    BatchProgress, BranchRefused, BranchStarted, EpochsEnded, GhostEpochs, HistoryError, InsightReady,
+    RunFailed, RunFinished, RunRecorded, RunStarted, SweepProgressed,
+)
+from regtui.ui.worker.session import RunSession, RunState
+
+VIEW_REFRESH = 0.25
+"""Seconds between two refreshes of the table and the charts' data."""
+VIEWS = ("charts", "boundary", "weights", "sweep")
+"""The main area's views (ids of the ``ContentSwitcher`` children: ``#views`` holds
+``#main`` (config panel and ``#main-view``: charts or sweep), the maps and the weights)."""
+
+
+class LabScreen(Screen[None]):
+    """The regtui lab."""
+
+    BINDINGS = keys.BINDINGS
+    PALETTE = keys.PALETTE
+    """(action, title, help) the App offers in the command palette while the lab is open."""
+    AUTO_FOCUS = "#results"
+
+    run_state: reactive[RunState] = reactive(RunState.IDLE, init=False)
+    """What the run on screen is doing; the watcher updates what shows it."""
+    view: reactive[str] = reactive("charts", init=False)
+    """Which of ``VIEWS`` fills the main area."""
+
+    def __init__(self, experiment: Experiment, presets_dir: str | None = None,
+                 clock: Callable[[], float] = time.monotonic, tour_step: int | None = None,
+                 tour_overrides: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.initial = experiment
+        self.presets_dir = presets_dir
+        self.clock = clock
+        self.open_tour_at = tour_step
+        """``regtui tour``: the step (1…) the lab opens on, or None."""
+        self.tour_overrides = tour_overrides
+        """``--set`` assignments applied to every step's preset (``regtui tour --set``)."""
+        self.session = RunSession(self)
+        self.failure = ""
+        """Why the run on screen failed ("" unless it did)."""
+        self.curve_view = CurveView()
+        """What the charts plot (``m``, ``s``, ``t``, the cursor and zoom)."""
+        self.ghost_run: Any = None
+        """The ``StoredRun`` drawn as the ghost, or None."""
+        self.branch_note = ""
+        """What the status line says about the branch on screen."""
+        self.branch_panel: Experiment | None = None
+        """The panel's experiment when the branch was asked (the note stays while it is)."""
+        self._views_dirty = False
+        self._base_view = "charts"
+        """The view beside the config panel (charts or sweep): what ``b`` and ``w`` go back to."""
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial="main", id="views"):
+            with Horizontal(id="main"):
+                yield ConfigPanel(self.initial, id="config")
+                yield TourPanel(id="tour")
+                with ContentSwitcher(initial="charts", id="main-view"):
+                    yield ChartsPane(id="charts")
+                    yield SweepView(id="sweep")
+            yield BoundaryView(id="boundary")
+            yield WeightsView(id="weights")
+        yield ResultsTable(id="results")
+        yield VerdictPanel(id="verdict")
+        yield StatusBar(self.clock, id="status")
+        yield Footer(compact=True)
+        yield TooSmallNotice(id="too-small")
+
+    def on_mount(self) -> None:
+        self.boundary.wish = self.weights.wish = self.session.insight
+        self._show_variants(self.initial)
+        self.status.epochs = self.initial.train.epochs
+        self.set_interval(VIEW_REFRESH, self.refresh_views)
+        self.watch_run_state(self.run_state)  # refresh_bindings: the footer's keys are ready
+        # Textual's Footer redraws its keys only while the app has the focus; in a background
+        # browser tab (regtui serve) the lab may mount without it: draw them once anyway.
+        footer = self.query_one(Footer)
+        footer.call_later(footer.recompose)  # on the footer's own queue (its compose binds its data)
+        kept = unsaved.notice(self.presets_dir)
+        if kept is not None:
+            self.notify(kept, timeout=12)
+        if self.open_tour_at is not None:
+            self.call_after_refresh(self.tour_go, self.open_tour_at - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(self.query_one(TooSmallNotice).fit(event.size), TOO_SMALL)
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def panel(self) -> ConfigPanel:
+        return self.query_one(ConfigPanel)
+
+    @property
+    def charts(self) -> ChartsPane:
+        return self.query_one(ChartsPane)
+
+    @property
+    def table(self) -> ResultsTable:
+        return self.query_one(ResultsTable)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def verdict(self) -> VerdictPanel:
+        return self.query_one(VerdictPanel)
+
+    @property
+    def boundary(self) -> BoundaryView:
+        return self.query_one(BoundaryView)
+
+    @property
+    def weights(self) -> WeightsView:
+        return self.query_one(WeightsView)
+
+    @property
+    def sweep_view(self) -> SweepView:
+        return self.query_one(SweepView)
+
+    @property
+    def tour_panel(self) -> TourPanel:
+        return self.query_one(TourPanel)
+
+    @property
+    def in_tour(self) -> bool:
+        return self.tour_panel.index is not None
+
+    @property
+    def sweep_shown(self) -> bool:
+        """Whether the sweep view is what the user sees (so ``r`` runs the sweep)."""
+        return self.view == "sweep"
+
+    # ------------------------------------------------------------------ state
+
+    def watch_run_state(self, state: RunState) -> None:
+        self.set_class(state.active, "-running")
+        self.set_class(state is RunState.PAUSED, "-paused")
+        self.status.show_state(state.value)
+        self.refresh_bindings()
+        self.update_note()
+
+    def watch_view(self, view: str) -> None:
+        beside_config = view in ("charts", "sweep")
+        if beside_config:
+            self.query_one("#main-view", ContentSwitcher).current = self._base_view = view
+        self.query_one("#views", ContentSwitcher).current = "main" if beside_config else view
+        self.set_class(view == "boundary", "-view-boundary")
+        self.set_class(view == "weights", "-view-weights")
+        self.set_class(self._base_view == "sweep", "-sweep")  # under b and w too
+        self.boundary.set_visible(view == "boundary")
+        self.weights.set_visible(view == "weights")
+
+    def update_note(self) -> None:
+        """The status line's note: what matters most about the lab right now."""
+        errors = self.panel.error_messages()
+        state, experiment = self.run_state, self.session.experiment
+        if self.failure:
+            self.status.set_note(self.failure, "bold red")
+        elif errors:
+            self.status.set_note(f"config: {len(errors)} invalid field(s): fix them to run", "red")
+        elif self.branch_status():
+            self.status.set_note(self.branch_status(), "yellow")
+        elif experiment is not None and self.panel.experiment != experiment:
+            hint = ", f branches with it" if state.training else ""
+            self.status.set_note(f"config changed: r restarts with it{hint}", "yellow")
+        elif state is RunState.STARTING:
+            self.status.set_note("loading torch and the data…", "dim")
+        elif state is RunState.IDLE:
+            self.status.set_note("r run · ? help")
+        else:
+            self.status.set_note("")
+
+    def refresh_views(self) -> None:
+        """Push new numbers to the table and the charts (the charts draw on their own timer)."""
+        history = self.session.history
+        if self._views_dirty and history is not None:
+            self._views_dirty = False
+            self.status.progress(max(0, history.epoch), self.session.progress)
+            self.table.show(history)
+            self.charts.show(history)
+            self.weights.show(history, self.curve_view)
+            self.verdict.show(history, not self.run_state.active)
+
+    def _show_variants(self, experiment: Experiment) -> None:
+        names = [v.name for v in experiment.variants]
+        self.charts.set_variants(names)
+        self.table.set_variants(names, experiment.train.rank_by)
+        self.boundary.set_variants(names)
+        self.weights.set_variants(names)
+        self.verdict.clear()
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """As the App's ``notify``: plain text unless asked for markup."""
+        self.app.notify(message, markup=markup, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "stop"):
+            return True if self.run_state.active else None
+        if action in ("tour_next", "tour_previous"):
+            return self.in_tour
+        return True
+
+    # ------------------------------------------------------------------ starting a run
+
+    def start_run(self, experiment: Experiment) -> None:
+        """Train ``experiment``'s comparison (the run on screen, if any, stops)."""
+        self.session.start(experiment)
+        self._run_started(experiment, experiment.train.epochs)
+        self._show_variants(experiment)
+        self.branch_note, self.branch_panel = "", None
+        self.charts.set_branch(None)
+        if self.ghost_run is None:
+            self.charts.set_ghost(None)
+        self._views_dirty = True
+
+    def start_sweep(self, experiment: Experiment) -> None:
+        """Train ``experiment``'s sweep grid (the plain run on screen, if any, stops)."""
+        if not experiment.sweep:
+            self.notify("no sweep defined: pick a knob and its values in the config panel's Sweep section",
+                        severity="warning")
+            if not self.panel.display:
+                self.action_config()
+            self.panel.sweep_editor.knobs[0].focus()
+            return
+        plain = self.session.history
+        control = self.session.start_sweep(experiment, self.sweep_view)
+        if plain is not None:  # the plain run's table shows it stopped
+            self.table.show(plain)
+        self._run_started(experiment, sweep_runner.total_epochs(experiment))
+        self.sweep_view.start(experiment, control)
+
+    def _run_started(self, experiment: Experiment, epochs: int) -> None:
+        self.failure = ""
+        self.status.starting(epochs)
+        self.run_state = RunState.STARTING
+        self.update_note()  # the run's config is the panel's now, whatever the state was
+
+    # ------------------------------------------------------------------ the worker's messages
+
+    def on_run_started(self, message: RunStarted) -> None:
+        if self.session.current(message) and self.run_state is RunState.STARTING:
+            self.session.started = True
+            self.run_state = RunState.RUNNING
+
+    def on_epochs_ended(self, message: EpochsEnded) -> None:
+        self._views_dirty |= self.session.took_epochs(message)
+
+    def on_ghost_epochs(self, message: GhostEpochs) -> None:
+        self._views_dirty |= self.session.took_epochs(message)
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        self._views_dirty |= self.session.took_progress(message)
+
+    def on_sweep_progressed(self, message: SweepProgressed) -> None:
+        if self.session.current(message):
+            self.session.progress = message.done_epochs / max(1, message.total_epochs)
+            self.status.epochs = message.total_epochs  # on Ray: every task's epochs, counted together
+            self.status.progress(message.done_epochs, self.session.progress)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if not self.session.current(message):
+            return
+        if message.stopped and self.session.history is not None:  # None: a sweep
+            self.session.history.mark_stopped()
+        self.run_state = RunState.STOPPED if message.stopped else RunState.FINISHED
+        self._views_dirty = True
+        self.refresh_views()
+        self.tour_run_ended(message.stopped)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if not self.session.current(message):
+            return
+        self.failure = message.message
+        if self.in_tour:
+            self.tour_panel.show_state("failed")
+        self.run_state = RunState.FAILED
+        self.notify(message.message, title="the run could not go on", severity="error", timeout=10)
+
+    def on_insight_ready(self, message: InsightReady) -> None:
+        if self.session.current(message):
+            self.boundary.show_map(message.epoch, message.boundary, message.no_plane)
+            self.weights.show_histogram(message.epoch, message.weights)
+
+    def on_run_recorded(self, message: RunRecorded) -> None:
+        self.session.recorded(message)
+
+    def on_history_error(self, message: HistoryError) -> None:
+        self.notify(message.message, title="run history", severity="warning", timeout=8)
+
+    def on_branch_started(self, message: BranchStarted) -> None:
+        if not self.session.current(message) or self.session.history is None:
+            return
+        parent = self.session.branched(message)
+        label = f"parent #{message.parent_id}" if message.parent_id is not None else "parent"
+        self.charts.set_ghost(parent, f"{label} goes on")
+        self.charts.set_branch(message.epoch - 1)
+        recorded = f" (run #{message.history_id})" if message.history_id is not None else ""
+        self.branch_note = f"branched{recorded} after epoch {message.epoch - 1}: {message.changes.describe()}"
+        self.notify(self.branch_note + f"; the dimmed curves: the {label} without the change")
+        self._views_dirty = True
+        self.update_note()
+
+    def on_branch_refused(self, message: BranchRefused) -> None:
+        if self.session.current(message):
+            self.branch_note = ""
+            self.notify(message.message, title="cannot branch", severity="error", timeout=8)
+            self.update_note()
+
+    def on_config_panel_changed(self, message: ConfigPanel.Changed) -> None:
+        self.update_note()
+        self.sweep_view.show_definition(message.experiment)
+
+    # ------------------------------------------------------------------ actions: the run
+
+    def action_run(self) -> None:
+        experiment = self.panel.experiment
+        if experiment is None:
+            self._to_first_invalid()
+        elif self.in_tour:
+            self.tour_rerun(experiment)
+        else:
+            (self.start_sweep if self.sweep_shown else self.start_run)(experiment)
+
+    def _to_first_invalid(self) -> None:
+        errors = self.panel.error_messages()
+        self.notify(f"fix the config first: {errors[0] if errors else 'invalid'}", severity="error")
+        if not self.panel.display:
+            self.action_config()
+        widget = self.panel.first_invalid()
+        if widget is not None:
+            widget.focus()
+
+    def action_pause(self) -> None:
+        if self.run_state.active:
+            paused = self.session.pause()
+            self.run_state = (RunState.PAUSED if paused else
+                              RunState.RUNNING if self.session.started else RunState.STARTING)
+
+    def action_stop(self) -> None:
+        if self.run_state.active:
+            self.session.stop()
+
+    def action_branch(self) -> None:
+        """``f``: go on from the next epoch with the panel's λ / η / p / lr (``docs/semantics.md`` § Branching)."""
+        from regtui.core.branch import edited_changes
+        from regtui.ui.worker.branching import BranchRequest
+
+        session, history = self.session, self.session.history
+        if not self.run_state.training or history is None or history.epoch < 0 or session.control is None:
+            if session.sweep and self.run_state.training:
+                self.notify("a sweep cannot be branched", severity="warning")
+            else:
+                self.notify("f branches a running comparison: r starts one", severity="warning")
+            return
+        edited = self.panel.experiment
+        if edited is None:
+            self.notify("fix the config first", severity="error")
+            return
+        try:
+            changes = edited_changes(session.experiment, edited, history.epoch + 1)
+        except ConfigError as exc:
+            self.notify(str(exc), title="cannot branch", severity="error", timeout=8)
+            return
+        if not changes:
+            self.notify("nothing to branch with: change λ, η, p or lr in the config panel, then f",
+                        severity="warning")
+            return
+        session.control.branch = BranchRequest(edited)
+        self.branch_panel = edited
+        paused = " (space resumes)" if self.run_state is RunState.PAUSED else ""
+        self.branch_note = f"branching at the end of epoch {history.epoch + 1}{paused}: {changes.describe()}"
+        self.update_note()
+
+    def branch_status(self) -> str:
+        """The status note about a branch, while the panel still holds what it was asked with."""
+        if self.branch_note and self.panel.experiment == self.branch_panel:
+            return self.branch_note
+        return ""
+
+    # ------------------------------------------------------------------ actions: the views
+
+    def action_view(self) -> None:
+        self.charts.set_overlay(not self.charts.overlay)
+
+    def action_log(self) -> None:
+        self.charts.set_log(not self.charts.log_y)
+
+    def action_rank(self) -> None:
+        self.set_ranking("best" if self.table.ranking == "end" else "end")
+
+    def set_ranking(self, rank_by: str | None) -> None:
+        """Rank by ``end`` or ``best`` (None: the run's ``train.rank_by``): the ★ and the
+        table's ranked column, the verdict and the sweep's best follow (``R``)."""
+        self.table.set_rank_by(rank_by)
+        self.verdict.set_rank_by(rank_by)
+        self.sweep_view.set_rank_by(rank_by)
+        if rank_by is not None:
+            self.notify(f"ranked by {ranking.label(rank_by)}: {ranking.describe(rank_by)}")
+
+    def action_verdict(self) -> None:
+        self.app.push_screen(VerdictScreen(self.verdict.sentences))
+
+    def action_y_range(self) -> None:
+        self.charts.set_shared_y(not self.charts.shared_y)
+
+    def action_config(self) -> None:
+        panel = self.panel
+        panel.display = not panel.display
+        self.set_class(not panel.display, "-config-hidden")
+        if not panel.display:
+            self.table.focus()
+
+    def action_boundary(self) -> None:
+        self.view = self._base_view if self.view == "boundary" else "boundary"
+
+    def action_weights(self) -> None:
+        self.view = self._base_view if self.view == "weights" else "weights"
+
+    def action_sweep(self) -> None:
+        self.view = "charts" if self.view == "sweep" else "sweep"
+        if self.view == "sweep":
+            self.sweep_view.show_definition(self.panel.experiment)
+            if self.focused is self.table:
+                self.sweep_view.query_one("#sweep-points").focus()
+        elif self.focused is not None and self.focused.parent is self.sweep_view:
+            self.table.focus()
+
+    def action_metric(self) -> None:
+        self._set_curve_view(self.curve_view.next_metric())
+
+    def action_smooth(self) -> None:
+        self._set_curve_view(self.curve_view.next_smoothing())
+
+    def action_time(self) -> None:
+        self._set_curve_view(self.curve_view.next_x_axis())
+
+    def action_cursor(self, how: str) -> None:
+        """The epoch cursor and zoom shared by every chart (``CurveView.cursor_command``)."""
+        self._set_curve_view(self.curve_view.cursor_command(how, self.charts.last_epoch()))
+
+    def _set_curve_view(self, view: CurveView) -> None:
+        self.curve_view = view
+        self.charts.set_curve_view(view)
+        if self.session.history is not None:
+            self.charts.show(self.session.history)
+            self.weights.show(self.session.history, view)
+
+    def action_variant_knobs(self, number: int) -> None:
+        """``1``–``9``: the cursor in variant ``number``'s λ field (the panel shown first)."""
+        if number > len(self.panel.editors):
+            self.notify(f"there is no variant {number}: the config has {len(self.panel.editors)}")
+            return
+        editor = self.panel.editors[number - 1]
+        if self.panel.display:
+            editor.focus_first_knob()
+        else:  # laid out first, so that the focused field can scroll into view
+            self.action_config()
+            self.call_after_refresh(editor.focus_first_knob)
+
+    def action_leave_field(self) -> None:
+        self.table.focus()
+
+    def action_help(self) -> None:
+        from regtui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------------ actions: presets
+
+    def action_save_preset(self) -> None:
+        experiment = self.panel.experiment
+        if experiment is None:
+            self.notify("fix the config before saving it", severity="error")
+            return
+        from regtui.ui.screens.preset_save import SavePresetScreen
+
+        self.app.push_screen(SavePresetScreen(experiment, self.presets_dir), self._preset_saved)
+
+    def _preset_saved(self, path: object) -> None:
+        if path is not None:
+            self.panel.base = self.panel.experiment  # saved: q keeps nothing more (regtui.ui.unsaved)
+            self.notify(f"saved {path}")
+
+    def action_open_preset(self) -> None:
+        from regtui.ui.screens.preset_open import OpenPresetScreen
+
+        self.app.push_screen(OpenPresetScreen(self.presets_dir), self.load_experiment)
+
+    def load_experiment(self, experiment: Experiment | None) -> None:
+        """Put an opened preset in the config panel (a run keeps its own config)."""
+        if experiment is None:
+            return
+        self.panel.load(experiment)
+        active = self.run_state.active
+        if not active:  # every view forgets the last run: nothing of it stays on screen
+            self.session.forget()
+            self.failure = ""
+            self._show_variants(experiment)
+            self.set_ranking(None)  # a preset brings its own train.rank_by
+            self.sweep_view.reset()
+            self.sweep_view.show_definition(experiment)
+            self.status.idle(experiment.train.epochs)
+            self.run_state = RunState.IDLE
+            self.update_note()
+        self.notify(f"loaded preset {experiment.name}" + (": r restarts with it" if active else ""))
+
+    # ------------------------------------------------------------------ actions: past runs
+
+    def action_history(self) -> None:
+        from regtui.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(), self._history_chosen)
+
+    def action_ghost(self) -> None:
+        if self.ghost_run is not None:
+            self.set_ghost(None)
+            self.notify("ghost cleared")
+        else:
+            self.action_history()
+
+    def _history_chosen(self, choice: Any) -> None:
+        if choice is None:
+            return
+        from regtui.ui.screens.history import run_label
+
+        label = run_label(choice.run.summary)
+        if choice.kind == "ghost":
+            self.set_ghost(choice.run)
+            self.notify(f"ghost: {label}, dimmed under the curves · g clears it")
+            return
+        self.panel.load(choice.run.experiment)
+        self.action_run()
+        self.notify(f"re-running the config of {label}")
+
+    def set_ghost(self, stored: Any) -> None:
+        """Overlay a past run (a ``StoredRun``) on the charts, or clear it (None)."""
+        self.ghost_run = stored
+        if stored is None:
+            self.charts.set_ghost(None)
+            return
+        if self.charts.shown is None:  # nothing run yet: the ghost alone, on the panel's variants
+            self.charts.show(RunHistory(self.panel.experiment or self.initial))
+        self.charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
+
+    def action_export(self) -> None:
+        from regtui.ui.export import start_export
+
+        history = self.session.history
+        if history is None or history.epoch < 0:
+            self.notify("nothing to export yet: r runs, h opens a past run", severity="warning")
+            return
+        run_id = self.session.history_id
+        title = f"run #{run_id}" if run_id is not None else "lab run (not recorded)"
+        start_export(self.app, history, run_id=run_id, title=title, data=self.session.data)
+
+    # ------------------------------------------------------------------ the tour
+
+    def action_tour(self) -> None:
+        if self.in_tour:
+            self.tour_leave()
+        else:
+            self.tour_go(0)
+
+    def action_tour_next(self) -> None:
+        index = self.tour_panel.index
+        if index is not None:
+            if index + 1 < len(STEPS):
+                self.tour_go(index + 1)
+            else:
+                self.notify("the last step of the tour: p goes back, a leaves")
+
+    def action_tour_previous(self) -> None:
+        index = self.tour_panel.index
+        if index is not None:
+            if index > 0:
+                self.tour_go(index - 1)
+            else:
+                self.notify("the first step of the tour: n goes on, a leaves")
+
+    def tour_leave(self) -> None:
+        self.tour_panel.leave()
+        self.set_class(False, "-tour")
+        self.panel.display = True
+        self.set_class(False, "-config-hidden")
+        self.notify("left the tour: the config panel is back (a returns)")
+
+    def tour_go(self, index: int) -> None:
+        """Show step ``index`` (``regtui.core.tour``) and start its run."""
+        try:
+            experiment = self.tour_panel.go(index, self.presets_dir, self.tour_overrides)
+        except ConfigError as exc:
+            self.notify(f"tour step {STEPS[index].number}: {exc}", severity="error", timeout=10)
+            return
+        self.set_class(True, "-tour")
+        self.panel.display = False
+        self.set_class(True, "-config-hidden")
+        self.panel.load(experiment)
+        self._tour_start(experiment)
+
+    def tour_rerun(self, experiment: Experiment) -> None:
+        """``r`` in the tour: the step again, with the panel's config (its preset, or as changed)."""
+        self.tour_panel.restart()
+        self._tour_start(experiment)
+
+    def _tour_start(self, experiment: Experiment) -> None:
+        wants_sweep = self.tour_panel.step_kind == SWEEP
+        if wants_sweep != self.sweep_shown:
+            self.action_sweep()
+        (self.start_sweep if wants_sweep else self.start_run)(experiment)
+        self.tour_panel.started(self.session.control)
+
+    def tour_run_ended(self, stopped: bool) -> None:
+        """The step's run ended: the card shows what the step's check found in it."""
+        if self.tour_panel.runs(self.session.control):
+            self.tour_panel.run_ended(stopped, self.session.history, list(self.sweep_view.raw_points))
+
+    # ------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """Keep unsaved edits (``regtui.ui.unsaved``: q asks nothing), stop the run, quit."""
+        current = self.panel.experiment
+        if current is not None and current != self.panel.base:
+            unsaved.keep(current, self.presets_dir)
+        self.session.close(wait=self.run_state.training)  # let the worker record the run as stopped
+        self.app.exit()

@@ -1,0 +1,249 @@
+"""The run on screen: ``RunSession`` starts, pauses and stops it, for plain runs and sweeps alike.
+
+The lab screen owns one session.  ``start`` trains a comparison
+(``runner.train``), ``start_sweep`` a sweep grid (``sweep_runner.sweep``): each
+makes a new ``RunControl`` with the next run id (the one before is stopped),
+and this is the only place that starts a training worker (a Textual thread
+worker run on the screen, which only posts messages).  ``current(message)``
+says whether a worker message belongs to the run on screen; after ``close``
+(the lab quits) none does, so a message that arrives while the lab shuts down
+is dropped before anything looks for a widget.  The session also keeps the
+run's ``RunHistory`` (filled from ``EpochsEnded``; swapped for the branch's on
+``BranchStarted``, ``docs/semantics.md`` § Branching), its progress, the
+history id the worker recorded it under and its data summary, and what the
+insight views ask the worker for (``InsightAsk``: frozen ``InsightRequest``\ s
+swapped whole into the control).
+
+``RunState`` names the seven states the lab shows; the screen holds the state
+as a Textual ``reactive``.  Runs on the UI thread only; imports no torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any, Callable
+
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from regtui.core.config import Experiment
+from regtui.core.results import RunHistory
+from regtui.core.run import InsightRequest
+from regtui.ui.worker import runner, sweep_runner
+from regtui.ui.worker.messages import BatchProgress, BranchStarted, EpochsEnded, GhostEpochs, RunMessage, RunRecorded
+
+QUIT_GRACE = 0.5
+"""Seconds ``close`` waits for a training worker to finish its run in the history."""
+
+
+class RunState(StrEnum):
+    """What the run on screen is doing (the status line shows the value)."""
+
+    IDLE = "idle"
+    STARTING = "starting"
+    """Loading torch and the data: no epoch yet."""
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        """Whether a worker is on it (space pauses, x stops)."""
+        return self in (RunState.STARTING, RunState.RUNNING, RunState.PAUSED)
+
+    @property
+    def training(self) -> bool:
+        """Whether epochs are under way (``f`` branches, ``q`` waits for the record)."""
+        return self in (RunState.RUNNING, RunState.PAUSED)
+
+
+class InsightAsk:
+    """What the visible *why* views ask the worker for (UI thread only).
+
+    The views set ``boundary`` (the map grid's (cols, rows)) and ``bins`` (None
+    while hidden); every change makes a new ``request`` and hands it to
+    ``publish``, which swaps it into the run's ``RunControl``: one reference
+    replaced whole, so nothing the worker reads changes under it.  The maps and
+    histograms are per variant (``by_variant``)."""
+
+    def __init__(self, publish: Callable[[InsightRequest], None]) -> None:
+        self._publish = publish
+        self.request = InsightRequest(by_variant=True)
+        """The latest request (immutable: replaced, never changed)."""
+
+    @property
+    def boundary(self) -> tuple[int, int] | None:
+        return self.request.boundary
+
+    @boundary.setter
+    def boundary(self, value: tuple[int, int] | None) -> None:
+        self._ask(replace(self.request, boundary=value))
+
+    @property
+    def bins(self) -> int | None:
+        return self.request.bins
+
+    @bins.setter
+    def bins(self, value: int | None) -> None:
+        self._ask(replace(self.request, bins=value))
+
+    def _ask(self, request: InsightRequest) -> None:
+        if request != self.request:
+            self.request = request
+            self._publish(request)
+
+
+class RunSession:
+    """The run on screen and its worker; ``host`` is the node the worker runs on."""
+
+    def __init__(self, host: DOMNode) -> None:
+        self._host = host
+        self._ids = itertools.count(1)
+        self._closed = False
+        self.control: runner.RunControl | None = None
+        """How the run on screen is steered (None before the first run)."""
+        self.experiment: Experiment | None = None
+        """The config of the run on screen (None: nothing run since the last preset opened)."""
+        self.history: RunHistory | None = None
+        """The plain run's epochs (None for a sweep, whose points the sweep view keeps)."""
+        self.sweep = False
+        """Whether the run on screen is a sweep."""
+        self.started = False
+        """Whether the run on screen got past loading torch and the data."""
+        self.progress = 0.0
+        """Fraction of the run done (batches included)."""
+        self.parent_line: RunHistory | None = None
+        """After a branch, the parent's continuation (drawn as the ghost), or None."""
+        self.insight = InsightAsk(self._hand_insight)
+        """What the decision-map / weights views ask the worker for; each new request
+        goes to the run's control."""
+        self._recorded: tuple[int, int | None] | None = None
+        self._data: tuple[int, dict[str, Any]] | None = None
+
+    # ------------------------------------------------------------------ starting and steering
+
+    def start(self, experiment: Experiment) -> runner.RunControl:
+        """Train ``experiment``'s comparison (the run on screen, if any, stops)."""
+        control = self._new_run(experiment, sweep=False)
+        self.history = RunHistory(experiment)
+        post = self._host.post_message
+        self._host.run_worker(lambda: self._body(runner.train, post, experiment, control),
+                              thread=True, exclusive=True, exit_on_error=False, group="training")
+        return control
+
+    def start_sweep(self, experiment: Experiment, target: DOMNode) -> runner.RunControl:
+        """Train ``experiment``'s sweep grid; its messages go to ``target`` (the sweep view)
+        and bubble on.  A plain run on screen is marked stopped and forgotten."""
+        if self.history is not None:
+            self.history.mark_stopped()
+        control = self._new_run(experiment, sweep=True)
+        self.history = None
+        post = target.post_message
+        self._host.run_worker(lambda: self._body(sweep_runner.sweep, post, experiment, control),
+                              thread=True, exclusive=True, exit_on_error=False, group="sweep")
+        return control
+
+    @staticmethod
+    def _body(body: Callable[..., None], post: Callable[[Message], object], experiment: Experiment,
+              control: runner.RunControl) -> None:
+        worker = get_current_worker()  # in the worker thread
+        body(post, experiment, control, lambda: worker.is_cancelled)
+
+    def _new_run(self, experiment: Experiment, sweep: bool) -> runner.RunControl:
+        self.stop()
+        self.control = runner.RunControl(next(self._ids))
+        self.control.insight = self.insight.request
+        self.experiment, self.sweep, self.started, self.progress = experiment, sweep, False, 0.0
+        self.parent_line = None
+        return self.control
+
+    def _hand_insight(self, request: InsightRequest) -> None:
+        if self.control is not None:
+            self.control.insight = request  # one reference: the worker reads it whole
+
+    def pause(self) -> bool:
+        """Pause the run, or resume it; returns whether it is paused now."""
+        if self.control is None:
+            return False
+        paused = self.control.resume.is_set()
+        if paused:
+            self.control.resume.clear()
+        else:
+            self.control.resume.set()
+        return paused
+
+    def stop(self) -> None:
+        if self.control is not None:
+            self.control.request_stop()
+
+    def close(self, wait: bool) -> None:
+        """The lab quits: stop the run (``wait``: give its worker ``QUIT_GRACE`` seconds to
+        record it as stopped); from now on no message is current."""
+        self._closed = True
+        self.stop()
+        if wait and self.control is not None:
+            self.control.done.wait(QUIT_GRACE)
+
+    def forget(self) -> None:
+        """Another preset was opened while nothing runs: no run on screen any more."""
+        self.history, self.experiment, self.parent_line = None, None, None
+
+    # ------------------------------------------------------------------ the worker's messages
+
+    def current(self, message: RunMessage) -> bool:
+        """Whether a worker message belongs to the run on screen."""
+        return not self._closed and self.control is not None and message.run_id == self.control.run_id
+
+    def took_epochs(self, message: EpochsEnded | GhostEpochs) -> bool:
+        """Add the epochs to the run's history (or the parent line's); whether they were taken."""
+        line = self.parent_line if isinstance(message, GhostEpochs) else self.history
+        if not self.current(message) or line is None:
+            return False
+        for event in message.events:
+            line.add(event)
+        if line is self.history:
+            self.progress = line.epoch / max(1, line.experiment.train.epochs)
+        return True
+
+    def took_progress(self, message: BatchProgress) -> bool:
+        if not self.current(message) or self.history is None:
+            return False
+        epochs = max(1, self.history.experiment.train.epochs)
+        self.progress = (message.epoch - 1 + message.batch / message.n_batches) / epochs
+        return True
+
+    def branched(self, message: BranchStarted) -> RunHistory:
+        """The worker branched: the branch (its epochs up to the branch point the
+        parent's) becomes the run on screen; returns the parent's history."""
+        from regtui.core.branch import replay
+
+        parent = self.history
+        assert parent is not None
+        child = RunHistory(message.experiment)
+        for event in replay(parent, message.epoch - 1):
+            child.add(event)
+        self.history, self.experiment, self.parent_line = child, message.experiment, parent
+        return parent
+
+    def recorded(self, message: RunRecorded) -> None:
+        self._recorded = (message.run_id, message.history_id)
+        self._data = (message.run_id, message.data)
+
+    @property
+    def history_id(self) -> int | None:
+        """The history id of the run on screen (None before it is recorded)."""
+        if self.control is None or self._recorded is None or self._recorded[0] != self.control.run_id:
+            return None
+        return self._recorded[1]
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The data summary the worker recorded with the run on screen, or None."""
+        if self.control is None or self._data is None or self._data[0] != self.control.run_id:
+            return None
+        return self._data[1]
