@@ -2,7 +2,8 @@
 
 ``ui_experiment(epochs=...)`` builds the tiny preset in code (moons, n_train 30,
 n_val 50, hidden [16], full batch of 30, four variants); ``wait_for`` lets a
-Pilot-driven app run until a condition holds.
+Pilot-driven app run until a condition holds; ``notifications`` records what
+the lab shows as notifications.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from regtui.core.config import DataConfig, Experiment, ModelConfig, TrainConfig, VariantConfig
@@ -70,3 +72,18 @@ async def _wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: 
 def wait_for() -> Callable[..., Awaitable[None]]:
     """``await wait_for(pilot, condition, timeout=30)``: run the app until ``condition()``."""
     return _wait_for
+
+
+@pytest.fixture
+def notifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of every notification shown, in order: each message that reaches
+    Textual's ``App.notify`` (after the lab's own ``notify`` made it plain)."""
+    shown: list[str] = []
+    real = App.notify
+
+    def notify(self: App[Any], message: Any, **kwargs: Any) -> None:
+        shown.append(str(message))
+        real(self, message, **kwargs)
+
+    monkeypatch.setattr(App, "notify", notify)
+    return shown

@@ -109,7 +109,7 @@ async def test_the_help_says_what_works_in_a_browser(tiny: Any) -> None:
     assert "S saves" in shown and "O opens" in shown and "palette" in shown and "zip" in shown
 
 
-async def test_e_downloads_one_zip_in_a_browser_only(ui_experiment: Any, wait_for: Any, monkeypatch: Any) -> None:
+async def test_e_downloads_one_zip_in_a_browser_only(ui_experiment: Any, wait_for: Any, monkeypatch: Any, notifications: list[str]) -> None:
     app = create_app(ui_experiment(epochs=2))
     delivered: list[tuple[bytes, dict[str, Any]]] = []
     monkeypatch.setattr(type(app), "deliver_binary",
@@ -126,7 +126,7 @@ async def test_e_downloads_one_zip_in_a_browser_only(ui_experiment: Any, wait_fo
         await pilot.press("e")
         await wait_for(pilot, lambda: app.last_export != first)
         folder = app.last_export
-        assert any("your browser downloads" in n.message for n in app._notifications)
+        assert any("your browser downloads" in n for n in notifications)
     ((data, options),) = delivered
     assert options["save_filename"] == f"{folder.name}.zip" and options["mime_type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

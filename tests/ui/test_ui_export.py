@@ -19,7 +19,7 @@ from regtui.ui.screens.history import HistoryScreen, RunViewScreen
 SIZE = (80, 24)
 
 
-async def test_e_exports_the_four_files(tiny: Any, wait_for: Any) -> None:
+async def test_e_exports_the_four_files(tiny: Any, wait_for: Any, notifications: list[str]) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -29,7 +29,7 @@ async def test_e_exports_the_four_files(tiny: Any, wait_for: Any) -> None:
         await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
         folder = app.last_export
         assert folder == Path(os.environ["REGTUI_HOME"]) / "exports" / f"run-{app.lab.session.history_id}"
-        assert any(str(folder) in n.message for n in app._notifications)
+        assert any(str(folder) in n for n in notifications)
         expected_verdict = verdict(app.lab.session.history)
     assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
     doc = json.loads((folder / "run.json").read_text())
@@ -66,9 +66,9 @@ async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, w
     assert "read-only" in (folder / "dashboard.svg").read_text()
 
 
-async def test_e_before_any_run_says_so(tiny: Any, wait_for: Any) -> None:
+async def test_e_before_any_run_says_so(tiny: Any, wait_for: Any, notifications: list[str]) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
         assert app.last_export is None
-        assert any("nothing to export" in n.message for n in app._notifications)
+        assert any("nothing to export" in n for n in notifications)

@@ -211,7 +211,7 @@ async def test_delete_asks_first(ui_experiment: Any, wait_for: Any) -> None:
 
 
 async def test_a_broken_store_never_stops_a_run(tiny: Any, wait_for: Any, tmp_path: Path,
-                                                monkeypatch: Any) -> None:
+                                                monkeypatch: Any, notifications: list[str]) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the history folder should be")
     monkeypatch.setenv("REGTUI_HOME", str(blocker))
@@ -219,6 +219,6 @@ async def test_a_broken_store_never_stops_a_run(tiny: Any, wait_for: Any, tmp_pa
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(pilot, lambda: app.lab.run_state == "finished")
-        notes = [n.message for n in app._notifications]
+        notes = list(notifications)
         assert sum("not recorded" in n for n in notes) == 1
         assert app.lab.session.history_id is None

@@ -149,7 +149,7 @@ async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: A
             assert all(np.isfinite(y).all() for _, y, _ in chart.points())
 
 
-async def test_config_error_from_training_is_a_message(ui_experiment: Any, wait_for: Any) -> None:
+async def test_config_error_from_training_is_a_message(ui_experiment: Any, wait_for: Any, notifications: list[str]) -> None:
     exp = ui_experiment()
     exp = replace(exp, data=DataConfig(dataset="wine", n_train=5000, n_val=50))
     app = create_app(exp)
@@ -158,7 +158,7 @@ async def test_config_error_from_training_is_a_message(ui_experiment: Any, wait_
         await wait_for(pilot, lambda: app.lab.run_state == "failed")
         assert "wine has 178 samples" in app.lab.failure
         assert "wine has 178 samples" in str(app.lab.status.note)
-        assert any("wine has 178 samples" in n.message for n in app._notifications)
+        assert any("wine has 178 samples" in n for n in notifications)
 
 
 def test_opening_the_lab_imports_no_torch() -> None:

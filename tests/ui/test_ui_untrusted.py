@@ -65,7 +65,7 @@ async def test_history_lists_a_damaged_row_and_hostile_names_visibly(ui_experime
         assert "run 1 is damaged" in status
         await pilot.press("escape")
         await pilot.pause()
-    assert app._exception is None
+        assert app.is_running and app.return_code is None
 
 
 async def test_the_preset_picker_shows_escapes_visibly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -147,13 +147,13 @@ def test_q_does_not_wait_for_a_data_file_check(tmp_path: Path) -> None:
         os.close(master)
 
 
-async def test_notifications_show_control_characters_visibly(ui_experiment: Any) -> None:
+async def test_notifications_show_control_characters_visibly(ui_experiment: Any, notifications: list[str]) -> None:
     app = create_app(ui_experiment())
     async with app.run_test(size=SIZE) as pilot:
         app.notify(f"exported to /tmp/{ESC_TITLE}[/]")  # a folder name from REGTUI_HOME, say
         await pilot.pause()
-        (note,) = app._notifications
-        assert note.message == "exported to /tmp/␛]2;PWNED␇[/]"
+        (note,) = notifications
+        assert note == "exported to /tmp/␛]2;PWNED␇[/]"
 
 
 STALLED_EXPORT = """

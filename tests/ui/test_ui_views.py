@@ -1,13 +1,17 @@
 """Pilot tests of the view keys (v, l, c), help, the command palette's commands,
-the preset dialogs and the responsive size classes."""
+the preset dialogs, the footer's keys, the run state's watcher, shutdown and the
+responsive size classes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from regtui.ui import keys
 from regtui.ui.app import create_app
+from regtui.ui.worker.session import RunState
 from regtui.ui.widgets.loss_charts import LossChart
 
 SIZE = (80, 24)
@@ -86,14 +90,139 @@ async def test_help_lists_keys_and_explains_l2_and_dropout(tiny: Any) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_every_key_is_in_the_footer_bindings_and_the_palette(tiny: Any) -> None:
+def footer_keys(app: Any) -> dict[str, Any]:
+    """The footer's keys as drawn, by action."""
+    return {k.action: k for k in app.lab.query("FooterKey")}
+
+
+async def palette_pick(pilot: Any, title: str) -> list[str]:
+    """ctrl+p, the entry ``title`` typed, Enter: as a person picks it; returns every title
+    the palette offered before anything was typed."""
+    from textual.command import CommandList, CommandPalette
+    from textual.widgets import Input
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    palette = pilot.app.screen
+    assert isinstance(palette, CommandPalette)
+    commands = palette.query_one(CommandList)
+    for _ in range(100):  # the palette lists its commands in the background
+        await pilot.pause(0.05)
+        if commands.option_count >= len(keys.PALETTE):
+            break
+    offered = [str(commands.get_option_at_index(i).prompt).split("\n")[0] for i in range(commands.option_count)]
+    palette.query_one(Input).value = title
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if commands.option_count and str(commands.get_option_at_index(0).prompt).startswith(title):
+            break
+    await pilot.press("enter")
+    await pilot.pause()
+    return offered
+
+
+async def test_every_key_is_in_the_footer_bindings_and_the_palette(tiny: Any, wait_for: Any) -> None:
+    """Each key of ``keys.KEYS`` is drawn in the footer with its label and does what the
+    label says when pressed; the palette offers every ``keys.PALETTE`` entry and runs it."""
+    from regtui.ui.screens.help import HelpScreen
+    from regtui.ui.screens.preset_open import OpenPresetScreen
+    from regtui.ui.screens.preset_save import SavePresetScreen
+    from regtui.ui.worker.messages import RunFinished
+
+    app = create_app(replace(tiny, train=replace(tiny.train, epochs=1_000_000)))
+    async with app.run_test(size=SIZE) as pilot:
+        lab = app.lab
+        await pilot.pause()
+        drawn = footer_keys(app)
+        for key, action, label, _, _ in keys.KEYS:
+            assert action in drawn and drawn[action].description == label and drawn[action].key == key, action
+        await pilot.press("v")
+        assert lab.charts.overlay
+        await pilot.press("l")
+        assert lab.charts.log_y
+        await pilot.press("c")
+        assert not lab.panel.display
+        await pilot.press("c")
+        assert lab.panel.display
+        for key, dialog in (("question_mark", HelpScreen), ("ctrl+s", SavePresetScreen), ("ctrl+o", OpenPresetScreen)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, dialog), key
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is lab, key
+        await pilot.press("r")
+        assert lab.run_state.active
+        await wait_for(pilot, lambda: lab.run_state is RunState.RUNNING)
+        await pilot.press("space")
+        assert lab.run_state is RunState.PAUSED and not lab.session.control.resume.is_set()
+        await pilot.press("space")
+        assert lab.run_state is RunState.RUNNING and lab.session.control.resume.is_set()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: lab.run_state is RunState.STOPPED)
+
+        offered = await palette_pick(pilot, "Switch chart view")
+        assert {title for _, title, _ in keys.PALETTE} <= set(offered)
+        assert not lab.charts.overlay, "the palette's entry runs the same action as v"
+        await palette_pick(pilot, "Decision maps")
+        assert lab.view == "boundary" and lab.boundary.display
+        await palette_pick(pilot, "Epoch cursor")
+        assert lab.curve_view.cursor is not None
+        await pilot.press("q")
+        assert not lab.session.current(RunFinished(lab.session.control.run_id, stopped=True)), "q closed the session"
+    assert app.return_code == 0
+
+
+async def test_the_run_state_watcher_updates_the_status_line_the_classes_and_the_keys(tiny: Any) -> None:
     app = create_app(tiny)
-    async with app.run_test(size=SIZE):
-        keys = {b.key for b in app.lab.BINDINGS if getattr(b, "show", True)}
-        assert {"r", "space", "x", "v", "l", "c", "ctrl+s", "ctrl+o", "question_mark", "q"} <= keys
-        titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Run", "Pause / resume", "Stop", "Switch chart view", "Log scale", "Show / hide config",
-                "Save preset", "Open preset", "Help"} <= titles
+    async with app.run_test(size=SIZE) as pilot:
+        lab = app.lab
+        await pilot.pause()
+        assert footer_keys(app)["pause"].has_class("-disabled") and footer_keys(app)["stop"].has_class("-disabled")
+        assert "r run" in str(lab.status.note)
+        lab.run_state = RunState.RUNNING
+        await pilot.pause()
+        assert lab.status.text().plain.startswith("running")
+        assert lab.has_class("-running") and not lab.has_class("-paused")
+        assert not footer_keys(app)["pause"].has_class("-disabled"), "space is live while a run is"
+        lab.run_state = RunState.PAUSED
+        await pilot.pause()
+        assert lab.status.text().plain.startswith("paused")
+        assert lab.has_class("-running") and lab.has_class("-paused")
+        lab.run_state = RunState.FINISHED
+        await pilot.pause()
+        assert lab.status.text().plain.startswith("finished")
+        assert not lab.has_class("-running") and not lab.has_class("-paused")
+        assert footer_keys(app)["pause"].has_class("-disabled")
+        assert str(lab.status.note) == ""
+        lab.run_state = RunState.STARTING
+        await pilot.pause()
+        assert lab.status.text().plain.startswith("starting") and "loading torch" in str(lab.status.note)
+
+
+async def test_a_worker_message_during_shutdown_is_dropped(long_run: Any, wait_for: Any, monkeypatch: Any) -> None:
+    """Messages of the run on screen that arrive while the lab shuts down (its widgets
+    going) are dropped, wherever they were posted: the lab exits 0."""
+    from regtui.ui.widgets.status_bar import StatusBar
+    from regtui.ui.worker.messages import BatchProgress, RunFinished, SweepProgressed
+
+    app = create_app(long_run)
+    async with app.run_test(size=SIZE) as pilot:
+        lab = app.lab
+        await pilot.press("r")
+        await wait_for(pilot, lambda: lab.run_state is RunState.RUNNING)
+        rid = lab.session.control.run_id
+        late = [SweepProgressed(rid, 1, 2), BatchProgress(rid, 1, 1, 2), RunFinished(rid, stopped=True)]
+        targets = (app, lab, lab.sweep_view, lab.status)
+
+        def unmount(self: Any) -> None:  # the status line goes: a worker posts on
+            for message in late:
+                for node in targets:
+                    node.post_message(message)
+
+        monkeypatch.setattr(StatusBar, "on_unmount", unmount, raising=False)
+        app.exit()
+    assert app.return_code == 0
 
 
 async def test_pause_and_stop_are_disabled_when_nothing_runs(tiny: Any) -> None:

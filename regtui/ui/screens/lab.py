@@ -393,16 +393,17 @@ class LabScreen(Screen[None]):
             self.session.stop()
 
     def action_branch(self) -> None:
-        """``f``: go on from the next epoch with the panel's λ / η / p / lr (``docs/semantics.md`` § Branching)."""
+        """``f``: go on from the next epoch with the panel's λ / η / p / lr
+        (``docs/semantics.md`` § Schedules and branches)."""
         from regtui.core.branch import edited_changes
         from regtui.ui.worker.branching import BranchRequest
 
         session, history = self.session, self.session.history
         if not self.run_state.training or history is None or history.epoch < 0 or session.control is None:
-            if session.sweep and self.run_state.training:
-                self.notify("a sweep cannot be branched", severity="warning")
-            else:
-                self.notify("f branches a running comparison: r starts one", severity="warning")
+            self.notify("f branches a running comparison: r starts one", severity="warning")
+            return
+        if self.sweep_shown:
+            self.notify("a sweep cannot be branched", severity="warning")
             return
         edited = self.panel.experiment
         if edited is None:

@@ -9,10 +9,10 @@ says whether a worker message belongs to the run on screen; after ``close``
 (the lab quits) none does, so a message that arrives while the lab shuts down
 is dropped before anything looks for a widget.  The session also keeps the
 run's ``RunHistory`` (filled from ``EpochsEnded``; swapped for the branch's on
-``BranchStarted``, ``docs/semantics.md`` § Branching), its progress, the
-history id the worker recorded it under and its data summary, and what the
-insight views ask the worker for (``InsightAsk``: frozen ``InsightRequest``\ s
-swapped whole into the control).
+``BranchStarted``, ``docs/semantics.md`` § Schedules and branches), its
+progress, the history id the worker recorded it under and its data summary,
+and what the insight views ask the worker for (``InsightAsk``: frozen
+``InsightRequest`` values swapped whole into the control).
 
 ``RunState`` names the seven states the lab shows; the screen holds the state
 as a Textual ``reactive``.  Runs on the UI thread only; imports no torch.
