@@ -56,9 +56,10 @@ class RegTuiApp(App[None]):
             for action, title, help_text in getattr(owner, "PALETTE", ()):  # some take arguments: cursor('left')
                 yield SystemCommand(title, help_text, partial(owner.run_action, action))
 
-    async def action_quit(self) -> None:
-        """ctrl+q and a SIGTERM (``regtui.commands.signals``) quit as ``q`` does."""
-        await self.lab.action_quit()
+    def action_quit(self) -> None:
+        """ctrl+q and a SIGTERM (``regtui.commands.signals``) quit as ``q`` does, but
+        ask nothing, not even about invalid edits (``LabScreen.quit_now``)."""
+        self.lab.quit_now()
 
 
 def create_app(experiment: Experiment, presets_dir: str | None = None, *,

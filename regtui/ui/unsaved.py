@@ -1,11 +1,11 @@
 """Unsaved config edits survive ``q``: kept as the user preset ``unsaved-edits``.
 
-``q`` must quit within a second, so it asks nothing: when the config panel
+``q`` must quit within a second, so it asks nothing of a valid config: when the config panel
 holds a valid experiment that differs from the one it was loaded or last saved
 with, ``keep`` writes it (atomically, through the core's ``save_preset``) as
 the user preset ``UNSAVED``; the next start's ``notice`` says it is there
-(``ctrl+o`` opens it like any preset).  An invalid config cannot be a preset
-and is not kept (nothing says so yet: a gap noted on issue 15).
+(``ctrl+o`` opens it like any preset).  An invalid config cannot be a preset:
+``q`` then asks whether to quit and lose the edits (``LabScreen.action_quit``).
 """
 
 from __future__ import annotations

@@ -391,3 +391,33 @@ async def test_q_keeps_unsaved_edits_and_the_next_start_offers_them(tiny) -> Non
         await pilot.pause()
         await pilot.press("q")
     assert any(UNSAVED in m and "ctrl+o" in m for m in said)
+
+
+async def test_q_with_an_invalid_field_asks_before_the_edits_are_lost(tiny) -> None:
+    """An invalid config cannot be kept as a preset: q asks; n goes back to the field, y quits."""
+    from regtui.ui.screens.confirm import ConfirmScreen
+    from regtui.ui.unsaved import UNSAVED
+    from regtui.core.presets import user_preset_exists
+
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        lr = app.query_one("#f-train-lr", Input)
+        lr.value = "fast"
+        await pilot.pause()
+        assert app.lab.panel.experiment is None
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.is_running
+        question = str(app.screen.query_one("#confirm-question").render())
+        assert "1 invalid field" in question and "lr" in question and "lose" in question
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is app.lab and app.is_running
+        assert app.focused is lr, "n goes back to the invalid field"
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.is_running and app.return_code == 0
+    assert not user_preset_exists(UNSAVED)  # nothing valid to keep

@@ -36,6 +36,7 @@ from regtui.core.results import RunHistory
 from regtui.core.tour import STEPS, SWEEP
 from regtui.ui import keys, unsaved
 from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.screens.confirm import ConfirmScreen
 from regtui.ui.screens.verdict import VerdictScreen
 from regtui.ui.widgets.config.panel import ConfigPanel
 from regtui.ui.widgets.loss_charts import ChartsPane
@@ -670,7 +671,26 @@ class LabScreen(Screen[None]):
     # ------------------------------------------------------------------ quitting
 
     async def action_quit(self) -> None:
-        """Keep unsaved edits (``regtui.ui.unsaved``: q asks nothing), stop the run, quit."""
+        """``q``: keep unsaved edits (``regtui.ui.unsaved``), stop the run, quit.  Edits
+        that no preset can hold (an invalid field) are not dropped without a word: a
+        dialog asks first, and ``n`` goes back to the first invalid field."""
+        if self.panel.experiment is None:
+            errors = self.panel.error_messages()
+            first = errors[0] if errors else "invalid"
+            question = (f"The config has {len(errors)} invalid field(s) ({first}): these edits cannot be "
+                        "kept as a preset. Quit and lose them?")
+            self.app.push_screen(ConfirmScreen(question, "Quit"), self._quit_or_fix)
+            return
+        self.quit_now()
+
+    def _quit_or_fix(self, quit: bool | None) -> None:
+        if quit:
+            self.quit_now()
+        else:
+            self._to_first_invalid()
+
+    def quit_now(self) -> None:
+        """Keep valid unsaved edits, stop the run, quit; asks nothing (ctrl+q, SIGTERM)."""
         current = self.panel.experiment
         if current is not None and current != self.panel.base:
             unsaved.keep(current, self.presets_dir)
