@@ -136,11 +136,17 @@ def test_verdict_80x24(snap_compare: Any, tiny: Any) -> None:
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("V", on_top("VerdictScreen")))
 
 
-def test_save_preset_80x24(snap_compare: Any, tiny: Any) -> None:
+FIXED_PRESETS = "/regtui-snapshots/presets"
+"""The user-presets folder the save and open dialogs name (a test's own temporary one varies)."""
+
+
+def test_save_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGTUI_PRESETS_DIR", FIXED_PRESETS)
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("ctrl+s", on_top("SavePresetScreen")))
 
 
-def test_open_preset_80x24(snap_compare: Any, tiny: Any) -> None:
+def test_open_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGTUI_PRESETS_DIR", FIXED_PRESETS)
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("ctrl+o", on_top("OpenPresetScreen")))
 
 
