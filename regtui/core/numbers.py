@@ -24,4 +24,7 @@ def fixed_width(value: float | None, width: int = 6) -> str:
                 return text
     mantissa, exponent = f"{value:.1e}".split("e")
     text = f"{mantissa}e{int(exponent)}"
-    return text if len(text) <= width else f"{float(mantissa):.0f}e{int(exponent)}"
+    if len(text) <= width:
+        return text
+    mantissa, exponent = f"{value:.0e}".split("e")  # rounded whole: 9.8e-4 is 1e-3, never 10e-4
+    return f"{mantissa}e{int(exponent)}"

@@ -25,3 +25,11 @@ def test_no_nonzero_value_reads_as_zero_and_width_holds(value, width) -> None:
     assert len(text) <= width
     assert float(text) != 0 and math.copysign(1, float(text)) == math.copysign(1, value)
     assert math.isclose(float(text), value, rel_tol=0.5)
+
+
+@pytest.mark.parametrize("value, width, text", [
+    (9.8e-4, 5, "1e-3"), (9.96e-5, 5, "1e-4"), (-9.8e-4, 6, "-1e-3"), (4.6e-4, 5, "5e-4"), (9.5e5, 4, "1e6"),
+])
+def test_a_mantissa_rounded_up_moves_the_exponent_not_the_digits(value, width, text) -> None:
+    """Rounding 9.8e-4 to one digit is 1e-3, not 10e-4 (seen in the table at 80×24)."""
+    assert fixed_width(value, width) == text
