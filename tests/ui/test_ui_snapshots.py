@@ -9,8 +9,10 @@ are the same every time.  Update with ``pytest tests/ui/test_ui_snapshots.py
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import pytest
@@ -146,7 +148,17 @@ def test_save_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.Mon
 
 
 def test_open_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dialog shows each preset's path: the bundled ones are read from a copy at a
+    fixed place, since a checkout's own folder differs from one machine to the next."""
+    from regtui.core import presets
+
     monkeypatch.setenv("REGTUI_PRESETS_DIR", FIXED_PRESETS)
+    bundled = Path("/tmp/regtui-snapshots/presets")  # not $TMPDIR: the same path everywhere
+    shutil.rmtree(bundled, ignore_errors=True)
+    bundled.mkdir(parents=True)
+    for preset in presets.bundled_dir().glob("*.toml"):
+        shutil.copyfile(preset, bundled / preset.name)
+    monkeypatch.setattr(presets, "bundled_dir", lambda: bundled)
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("ctrl+o", on_top("OpenPresetScreen")))
 
 
