@@ -20,7 +20,7 @@ from regtui.core.results import RunHistory
 from regtui.core.run_types import EpochMetrics
 from regtui.core.verdict import verdict_sentences
 from regtui.ui.app import create_app
-from regtui.ui.plotting.y_range import FLATTEN, off_scale, y_range
+from regtui.ui.plotting.y_range import FLATTEN, off_scale, off_scale_note, y_range
 from regtui.ui.screens.verdict import VerdictScreen
 from regtui.ui.widgets.loss_charts import LossChart
 from regtui.ui.widgets.results_table import FULL_WIDTH, ResultsTable
@@ -156,7 +156,8 @@ async def test_digits_like_epoch_0_goes_off_scale_and_says_so(tiny: Any, wait_fo
             assert hi < 0.5 and lo > 0.2, "the epochs after 0 fill the chart"
             assert chart.off_note == ("epoch 0 off-scale ↑2.30", "ep0 ↑2.30")
         await wait_for(pilot, lambda: not any(c.dirty for c in grid), 10)
-        assert all("ep0 ↑2.30" in str(c.render()) for c in grid), "said on the chart, short at 80×24"
+        assert all("↑2.30" in str(c.render()) for c in grid), "said on the chart, short at 80×24"
+        assert all(c.title in str(c.render()) for c in grid), "never at the variant name's cost"
         charts.set_curve_view(replace(charts.curve_view, window=(5, 20)))  # a zoom past epoch 0: no note
         charts.show(h)
         assert all(c.off_note == ("", "") for c in grid)
@@ -173,6 +174,21 @@ def test_y_range_leaves_epoch_0_out_only_when_it_would_flatten() -> None:
     assert y_range([np.array([2.3, 0.4, 0.3])], epoch0_first=False).hi == 2.3
     assert off_scale([np.array([2.3, 0.4])], flat) == 2.3 and off_scale([np.array([0.3, 0.4])], flat) is None
     assert FLATTEN > 1
+
+
+def test_y_range_leaves_the_first_epochs_out_when_they_would_flatten_the_rest() -> None:
+    """Digits with Adam: the loss needs ten epochs of 200 to fall from 2.65 (the article at 80×24
+    drew four flat lines); those ten go off-scale, and the chart says which."""
+    loss = np.concatenate([np.linspace(2.65, 0.5, 10), np.linspace(0.35, 0.2, 190)])
+    shown = y_range([loss])
+    assert shown.off_epochs == 10 and shown.off_scale == 2.65 and shown.above
+    assert (shown.lo, shown.hi) == (0.2, 0.35), "the later epochs fill the chart"
+    assert off_scale_note(shown.off_scale, True, epochs=shown.off_epochs) == "epochs 0–9 off-scale ↑2.65"
+    assert off_scale_note(shown.off_scale, True, epochs=shown.off_epochs, short=True) == "ep0–9 ↑2.65"
+    rising = np.concatenate([np.linspace(0.7, 0.4, 10), np.linspace(0.4, 1.7, 190)])  # overfitting: all kept
+    assert y_range([rising]).off_scale is None
+    short = np.array([2.3, 1.5, 1.0, 0.4, 0.35, 0.3])  # six epochs: epoch 0 at most (one in ten)
+    assert y_range([short]).off_epochs <= 1
 
 
 async def test_accuracy_is_drawn_in_percent(tiny: Any, wait_for: Any) -> None:
@@ -295,7 +311,8 @@ async def test_y_key_switches_shared_and_per_chart_ranges_which_follow_zoom_log_
         assert len(set(ranges())) == 1 and ranges()[0] != shared
         await pilot.press("Z", "l")  # log y: log10 units
         await pilot.pause()
-        assert len(set(ranges())) == 1 and np.allclose(ranges()[0], np.log10(shared))
+        (lo, hi), = set(ranges())  # one range, in log10 units (epoch 0 off-scale or not: decided anew)
+        assert np.isclose(lo, np.log10(shared[0])) and hi >= np.log10(shared[1]) - 1e-9
         await pilot.press("l", "m")  # accuracy, in %
         await pilot.pause()
         lo, hi = ranges()[0]

@@ -135,9 +135,11 @@ class LossChart(PlotextPlot):
         drawn = self.points()
         note = f"{self.note} · ≤0 not on log y" if self.hidden_by_log else self.note  # a negative gap, say
         long, short = self.off_note
-        if long:  # epoch 0 off-scale: in full where the title has room
+        if long:  # the first epochs off-scale: in full where the title has room, never at the name's cost
             room = max(1, self.size.width - TITLE_MARGIN)
-            note = f"{note} {long if len(f'{self.title} {note} {long}') <= room else short}".strip()
+            tiny = short.split(" ", 1)[-1]  # ↑2.65
+            said = next((w for w in (long, short) if len(f"{self.title} {note} {w}") <= room), tiny)
+            note = f"{note} {said}".strip()
         plt.title(fit_title(self.title, note.strip(" ·"), self.size.width))
         for x, y, color in drawn:
             plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
@@ -408,9 +410,9 @@ class ChartsPane(Vertical):
         outside = off_scale(self._drawn_y(series), own) if own is not None and self._epoch0_shown else None
         if outside is None or own is None:
             return "", ""
-        above, percent = outside > own.hi, self.curve_view.metric == "accuracy"
-        return (off_scale_note(outside, above, log=self.log_y, percent=percent),
-                off_scale_note(outside, above, log=self.log_y, percent=percent, short=True))
+        above, percent, epochs = outside > own.hi, self.curve_view.metric == "accuracy", max(1, own.off_epochs)
+        return (off_scale_note(outside, above, log=self.log_y, percent=percent, epochs=epochs),
+                off_scale_note(outside, above, log=self.log_y, percent=percent, short=True, epochs=epochs))
 
     # ------------------------------------------------------------------ cursor and zoom
 
