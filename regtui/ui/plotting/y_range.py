@@ -47,10 +47,17 @@ class YRange:
         return self.off_scale is not None and self.off_scale > self.hi
 
 
-def _span(arrays: list[np.ndarray], start: int) -> tuple[float, float] | None:
-    values = np.concatenate([a[start:] for a in arrays]) if arrays else np.empty(0)
-    values = values[np.isfinite(values)]
-    return (float(values.min()), float(values.max())) if values.size else None
+def _suffix_spans(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi): ``lo[k]``, ``hi[k]`` the lowest and highest finite value of every curve
+    from epoch ``k`` on (NaN where there is none); linear in the epochs, since a live
+    run asks for the range a few times a second however long it has trained."""
+    longest = max(a.size for a in arrays)
+    lows, highs = np.full(longest, np.nan), np.full(longest, np.nan)
+    for a in arrays:
+        finite = np.where(np.isfinite(a), a, np.nan)
+        lows[:a.size] = np.fmin(lows[:a.size], finite)
+        highs[:a.size] = np.fmax(highs[:a.size], finite)
+    return np.fmin.accumulate(lows[::-1])[::-1], np.fmax.accumulate(highs[::-1])[::-1]
 
 
 def y_range(curves: Iterable[np.ndarray], *, epoch0_first: bool = True) -> YRange | None:
@@ -64,22 +71,22 @@ def y_range(curves: Iterable[np.ndarray], *, epoch0_first: bool = True) -> YRang
     twenty), so those stay out, not epoch 0 alone."""
     arrays = [np.asarray(c, dtype=float) for c in curves]
     arrays = [a for a in arrays if a.size]
-    whole = _span(arrays, 0)
-    if whole is None:
+    if not arrays:
         return None
-    lo, hi = whole
+    lows, highs = _suffix_spans(arrays)
+    lo, hi = float(lows[0]), float(highs[0])
+    if not math.isfinite(lo):
+        return None
     if not epoch0_first:
         return YRange(lo, hi)
-    longest = max(a.size for a in arrays)
-    limit = max(1, longest // HEAD_SHARE)
-    tail = _span(arrays, limit)
-    if tail is None or tail[1] - tail[0] <= 0 or hi - lo <= FLATTEN * (tail[1] - tail[0]):
+    limit = min(max(1, lows.size // HEAD_SHARE), lows.size - 1)
+    tail = float(highs[limit] - lows[limit]) if limit >= 1 else math.nan
+    if not tail > 0 or hi - lo <= FLATTEN * tail:
         return YRange(lo, hi)
     for k in range(1, limit + 1):  # as few epochs off-scale as leave the later ones room
-        later = _span(arrays, k)
-        if later is not None and later[1] - later[0] <= FIT * (tail[1] - tail[0]):
-            shown = YRange(later[0], later[1], None, k)
-            return YRange(later[0], later[1], off_scale(arrays, shown), k)
+        if highs[k] - lows[k] <= FIT * tail:
+            shown = YRange(float(lows[k]), float(highs[k]), None, k)
+            return YRange(shown.lo, shown.hi, off_scale(arrays, shown), k)
     return YRange(lo, hi)  # not reached: k = limit spans the tail itself
 
 
@@ -87,9 +94,12 @@ def off_scale(curves: Iterable[np.ndarray], shown: YRange) -> float | None:
     """The value of the first ``shown.off_epochs`` epochs (epoch 0 at least) of ``curves``
     furthest outside ``shown``, or None when they all lie inside."""
     head = max(1, shown.off_epochs)
-    first = [float(v) for a in (np.asarray(c, dtype=float) for c in curves) for v in a[:head] if math.isfinite(v)]
-    outside = [v for v in first if not shown.lo <= v <= shown.hi]
-    return max(outside, key=lambda v: max(v - shown.hi, shown.lo - v)) if outside else None
+    heads = [np.asarray(c, dtype=float)[:head] for c in curves]
+    first = np.concatenate(heads) if heads else np.empty(0)
+    outside = first[np.isfinite(first) & ((first < shown.lo) | (first > shown.hi))]
+    if not outside.size:
+        return None
+    return float(outside[np.argmax(np.maximum(outside - shown.hi, shown.lo - outside))])
 
 
 def off_scale_note(value: float, above: bool, *, log: bool = False, percent: bool = False,
