@@ -125,6 +125,10 @@ class LossChart(PlotextPlot):
                 keep = y > 0
                 self.hidden_by_log |= bool((~keep & np.isfinite(y)).any())
                 x, y = x[keep], np.log10(y[keep])
+            if self.y_range is not None:  # off-scale points a chart-height past the edge at most:
+                lo, hi = self.y_range        # plotext draws a line to each point, pixel by pixel, and a
+                pad = (hi - lo) or 1.0       # diverged 1e30 would ask it for 1e30 pixels
+                y = np.clip(y, lo - pad, hi + pad)
             if x.size:
                 out.append((x, y, s.color))
         return out
@@ -138,8 +142,8 @@ class LossChart(PlotextPlot):
         if long:  # the first epochs off-scale: in full where the title has room, never at the name's cost
             room = max(1, self.size.width - TITLE_MARGIN)
             tiny = short.split(" ", 1)[-1]  # ↑2.65
-            said = next((w for w in (long, short) if len(f"{self.title} {note} {w}") <= room), tiny)
-            note = f"{note} {said}".strip()
+            said = next((w for w in (long, short, tiny) if len(f"{self.title} {note} {w}") <= room), "")
+            note = f"{note} {said}".strip()  # none fits: the name and its other notes come first
         plt.title(fit_title(self.title, note.strip(" ·"), self.size.width))
         for x, y, color in drawn:
             plt.plot(x.tolist(), y.tolist(), color=color, marker="braille")
