@@ -100,6 +100,20 @@ these (measured on the loaded 2-core machine).  Only when a collection runs chan
 what is collected, and every child process (``regtui`` itself), stay as they are."""
 
 
+def epochs_in_history(store: Path) -> int:
+    """How many distinct epochs a run history file holds (0 while it cannot be read yet):
+    the readiness signal of the tests that stop a ``regtui run`` child mid-run."""
+    import sqlite3
+
+    if not store.exists():
+        return 0
+    try:
+        with sqlite3.connect(store, timeout=1) as db:
+            return int(db.execute("SELECT COUNT(DISTINCT epoch) FROM epochs").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Children of the suite get Ctrl+C as a terminal sends it, however the suite
     was started.  A shell starts a background job (``pytest … &``, ``nohup``) with

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LONG_TOML, child_process
+from tests.conftest import LONG_TOML, child_process, epochs_in_history
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
@@ -82,7 +82,7 @@ def test_a_stop_signal_mid_run_writes_partial_outputs(tmp_path: Path, sig: int, 
     argv = [sys.executable, "-m", "regtui", "run", str(preset), "--json", str(out_json), "--csv", str(out_csv), "--quiet"]
     with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path)) as proc:
         store = tmp_path / "home" / "history.sqlite3"
-        wait_until(lambda: _epochs(store) >= 3, "three recorded epochs", proc)
+        wait_until(lambda: epochs_in_history(store) >= 3, "three recorded epochs", proc)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == code, err
@@ -157,15 +157,3 @@ def test_sigterm_on_the_lab_restores_the_terminal(tmp_path: Path) -> None:
     assert b"\x1b[?1049l" in after, "left the alternate screen"
     assert b"\x1b[?1000l" in after and b"\x1b[?1006l" in after, "mouse tracking off"
     assert b"Traceback" not in after
-
-
-def _epochs(store: Path) -> int:
-    import sqlite3
-
-    if not store.exists():
-        return 0
-    try:
-        with sqlite3.connect(store, timeout=1) as db:
-            return int(db.execute("SELECT COUNT(DISTINCT epoch) FROM epochs").fetchone()[0])
-    except sqlite3.Error:
-        return 0

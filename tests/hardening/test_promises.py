@@ -18,7 +18,7 @@ import pytest
 from regtui.cli import main
 from regtui.core.results import RunHistory
 from regtui.core.run_types import EpochMetrics
-from tests.conftest import LONG_TOML, child_process
+from tests.conftest import LONG_TOML, child_process, epochs_in_history
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def test_ctrl_c_writes_partial_results_and_exits_130(tmp_path: Path) -> None:
         # the signal lands in training however slow a loaded machine makes the start.
         store = tmp_path / "home" / "history.sqlite3"
         deadline = time.monotonic() + 600
-        while not (store.exists() and _recorded_epochs(store) >= 3):
+        while epochs_in_history(store) < 3:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 _, err = proc.communicate(timeout=60)
@@ -50,16 +50,6 @@ def test_ctrl_c_writes_partial_results_and_exits_130(tmp_path: Path) -> None:
     epochs = len(doc["variants"][0]["history"])
     assert 3 <= epochs < 100001
     assert len(out_csv.read_text().splitlines()) == 1 + 2 * epochs
-
-
-def _recorded_epochs(store: Path) -> int:
-    import sqlite3
-
-    try:
-        with sqlite3.connect(store, timeout=1) as db:
-            return int(db.execute("SELECT COUNT(DISTINCT epoch) FROM epochs").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 def test_a_run_with_diverged_variants_exits_0_and_writes_no_nan(tmp_path: Path, capsys) -> None:

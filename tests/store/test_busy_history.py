@@ -18,7 +18,7 @@ from regtui.core import store as store_mod
 from regtui.core.config import Experiment, TrainConfig, VariantConfig
 from regtui.core.run_types import EpochEnd, EpochMetrics, RunStatus
 from regtui.core.store import RunStore
-from tests.conftest import LONG_TOML
+from tests.conftest import LONG_TOML, child_process, epochs_in_history
 
 ROOT = Path(__file__).resolve().parents[2]
 EXP = Experiment(train=TrainConfig(epochs=40, device="cpu"), variants=(VariantConfig("a"), VariantConfig("b")))
@@ -122,13 +122,12 @@ def test_regtui_run_says_the_truth_when_its_history_file_is_deleted(tmp_path: Pa
     preset.write_text(LONG_TOML.format(epochs=100000))
     home = tmp_path / "home"
     env = {**os.environ, "REGTUI_HOME": str(home), "REGTUI_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "regtui", "run", str(preset), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    argv = [sys.executable, "-m", "regtui", "run", str(preset), "--quiet"]
     store = home / "history.sqlite3"
-    try:
+    with child_process(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True) as proc:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:  # readiness: epochs are committed
-            if store.exists() and _epochs(store) >= 3:
+            if epochs_in_history(store) >= 3:
                 break
             time.sleep(0.1)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -136,16 +135,6 @@ def test_regtui_run_says_the_truth_when_its_history_file_is_deleted(tmp_path: Pa
             Path(str(store) + suffix).unlink(missing_ok=True)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
     assert proc.returncode == 130, err
     assert "was deleted while this run was being recorded" in err and "recorded as run" not in err, err
     assert "Traceback" not in err
-
-
-def _epochs(store: Path) -> int:
-    try:
-        with sqlite3.connect(store, timeout=1) as db:
-            return int(db.execute("SELECT COUNT(DISTINCT epoch) FROM epochs").fetchone()[0])
-    except sqlite3.Error:
-        return 0

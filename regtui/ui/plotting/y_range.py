@@ -15,7 +15,7 @@ epochs and ``off_scale`` holds the value furthest outside, which the chart names
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
@@ -83,11 +83,10 @@ def y_range(curves: Iterable[np.ndarray], *, epoch0_first: bool = True) -> YRang
     tail = float(highs[limit] - lows[limit]) if limit >= 1 else math.nan
     if not tail > 0 or hi - lo <= FLATTEN * tail:
         return YRange(lo, hi)
-    for k in range(1, limit + 1):  # as few epochs off-scale as leave the later ones room
-        if highs[k] - lows[k] <= FIT * tail:
-            shown = YRange(float(lows[k]), float(highs[k]), None, k)
-            return YRange(shown.lo, shown.hi, off_scale(arrays, shown), k)
-    return YRange(lo, hi)  # not reached: k = limit spans the tail itself
+    # as few epochs off-scale as leave the later ones room; k = limit spans the tail itself, so one fits
+    k = 1 + int(np.flatnonzero(highs[1:limit + 1] - lows[1:limit + 1] <= FIT * tail)[0])
+    shown = YRange(float(lows[k]), float(highs[k]), None, k)
+    return replace(shown, off_scale=off_scale(arrays, shown))
 
 
 def off_scale(curves: Iterable[np.ndarray], shown: YRange) -> float | None:

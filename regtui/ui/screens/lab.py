@@ -683,8 +683,8 @@ class LabScreen(Screen[None]):
             return
         self.quit_now()
 
-    def _quit_or_fix(self, quit: bool | None) -> None:
-        if quit:
+    def _quit_or_fix(self, yes: bool | None) -> None:
+        if yes:
             self.quit_now()
         else:
             self._to_first_invalid()
