@@ -109,6 +109,11 @@ class _Story:
     def rose(self) -> bool:
         return self.end > self.best * (1 + ROSE) and self.end - self.best > 1e-12
 
+    @property
+    def overfit(self) -> bool:
+        """Whether it rose after falling first (what the first sentence calls overfitting)."""
+        return self.rose and self.best_epoch > 0
+
 
 def _story(r: Ranked) -> _Story | None:
     h = r.history
@@ -184,7 +189,7 @@ def _baseline(history: Any, live: list[Ranked]) -> Ranked | None:
 
 def _overfit_sentence(b: _Story) -> str:
     gap = f" (gap {_fmt(b.gap)})" if b.gap is not None else ""
-    if b.rose and b.best_epoch > 0:
+    if b.overfit:
         return f"{b.name} overfit: val loss rose from {_fmt(b.best)} at epoch {b.best_epoch} to {_fmt(b.end)}{gap}."
     gap = f", gap {_fmt(b.gap)}" if b.gap is not None else ""
     return f"{b.name} did not overfit: val loss ended at {_fmt(b.end)}, best {_fmt(b.best)}{gap}."
@@ -199,18 +204,27 @@ def _held(s: _Story, base: _Story | None) -> bool:
 
 
 def _regularizer_sentence(regs: list[_Story], base: _Story | None) -> str:
-    parts = []
-    for s in regs:
-        text = (f"{s.name} held it at {_fmt(s.end)}" if _held(s, base)
-                else f"{s.name}'s rose too, to {_fmt(s.end)} (from {_fmt(s.best)} at epoch {s.best_epoch})")
-        if s.gap is not None:
-            text += f", gap {_fmt(s.gap)}"
-        if s.norm is not None and s.norm0 is not None and s.norm < s.norm0 * 0.98:
-            text += f", its weights shrank from ‖w‖ {_fmt(s.norm0)} to {_fmt(s.norm)}"
-        elif s.norm is not None and base is not None and base.norm is not None and s.norm < base.norm * 0.9:
-            text += f", ‖w‖ {_fmt(s.norm)} against the baseline's {_fmt(base.norm)}"
-        parts.append(text)
-    return "; ".join(parts) + "."
+    return "; ".join(_regularizer_text(s, base) for s in regs) + "."
+
+
+def _regularizer_text(s: _Story, base: _Story | None) -> str:
+    """What one regularizer did to the validation loss: held it, rose as the baseline's did
+    ("too" only after a baseline that overfit), or overfit where the baseline did not."""
+    if _held(s, base):
+        text = f"{s.name} held it at {_fmt(s.end)}"
+    elif base is not None and base.overfit:
+        text = f"{s.name}'s rose too, to {_fmt(s.end)} (from {_fmt(s.best)} at epoch {s.best_epoch})"
+    else:
+        rise = f"val loss rose from {_fmt(s.best)} at epoch {s.best_epoch} to {_fmt(s.end)}"
+        where = " where the baseline did not" if base is not None else ""
+        text = f"{s.name} overfit{where}: its {rise}" if s.overfit else f"{s.name}'s {rise}"
+    if s.gap is not None:
+        text += f", gap {_fmt(s.gap)}"
+    if s.norm is not None and s.norm0 is not None and s.norm < s.norm0 * 0.98:
+        text += f", its weights shrank from ‖w‖ {_fmt(s.norm0)} to {_fmt(s.norm)}"
+    elif s.norm is not None and base is not None and base.norm is not None and s.norm < base.norm * 0.9:
+        text += f", ‖w‖ {_fmt(s.norm)} against the baseline's {_fmt(base.norm)}"
+    return text
 
 
 def _winner_sentence(win: Ranked, live: list[Ranked], base: Ranked | None, stat: str, rank_by: str,
@@ -259,7 +273,7 @@ def _noise_sentence(win: Ranked, live: list[Ranked], base: Ranked | None, seeds:
 
 
 def _early_stopping_sentence(b: _Story, win: Ranked, stat: str) -> str:
-    if not b.rose or b.best_epoch <= 0:
+    if not b.overfit:
         return ""
     value = win.score.value
     if b.best <= value * (1 + MATCH):

@@ -67,6 +67,19 @@ def test_a_regularizer_that_rises_as_much_as_the_baseline_is_not_said_to_hold() 
     assert "Dropout's rose too, to 0.951 (from 0.32 at epoch 3), gap 0.87." in regs
 
 
+def test_a_regularizer_that_overfits_where_the_baseline_did_not_is_not_said_to_rise_too() -> None:
+    """The article's story: the baseline stays near its best, Dropout dips and climbs; "Dropout's
+    rose too" after "baseline did not overfit" said something that did not happen."""
+    h = history({"baseline": [1.0, 0.5, 0.45, 0.44, 0.44, 0.45],
+                 "L2": [1.0, 0.5, 0.42, 0.4, 0.4, 0.4],
+                 "Dropout": [1.0, 0.5, 0.32, 0.35, 0.40, 0.45]})
+    first, regs = verdict_sentences(h)[:2]
+    assert first.startswith("baseline did not overfit")
+    assert regs == ("L2 held it at 0.4, gap 0.3; Dropout overfit where the baseline did not: "
+                    "its val loss rose from 0.32 at epoch 2 to 0.45, gap 0.35.")
+    assert "too" not in regs
+
+
 def test_a_tie_goes_to_the_first_listed_variant_and_is_called_too_close() -> None:
     h = history({"baseline": [1.0, 0.5], "L2": [1.0, 0.5], "Dropout": [1.0, 0.6]})
     assert h.winner() == "baseline"
