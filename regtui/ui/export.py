@@ -2,12 +2,16 @@
 
 ``write_export(folder, history, ...)`` writes
 
-- ``run.json``: ``RunHistory.to_json()`` (the shape of ``regtui run --json``),
+- ``run.json``: ``RunHistory.to_json(rank_by)`` (the shape of ``regtui run --json``),
   plus ``data`` (what it trained on) when known;
 - ``run.csv``: ``RunHistory.to_csv()``;
 - ``dashboard.svg``: the screen as it was (``App.export_screenshot()``);
 - ``report.md``: the config (TOML), the results table, the verdict
   (``regtui.core.verdict``) and the loss charts as text (plotext ``build()``).
+
+Every file ranks by ``rank_by``: the ranking the screen shows (the lab's ``R``),
+None for the run's ``train.rank_by``; the JSON's ``ranking`` and the report's
+results say which.
 
 ``export_folder(run_id)`` names a new folder under ``exports/`` beside the run
 history (``REGTUI_HOME`` respected).  Files are written atomically.
@@ -34,7 +38,7 @@ from typing import Any, Callable
 
 from regtui.core.files import write_atomic
 from regtui.core.presets import to_toml
-from regtui.core.ranking import label
+from regtui.core.ranking import describe, label
 from regtui.core.results import RunHistory
 from regtui.core.verdict import verdict
 
@@ -64,17 +68,17 @@ def export_folder(run_id: int | None, now: float | None = None) -> Path:
 
 
 def write_export(folder: Path, history: RunHistory, *, svg: str, title: str,
-                 data: dict[str, Any] | None = None) -> list[Path]:
-    """Write the four files into ``folder`` (created); returns their paths."""
+                 data: dict[str, Any] | None = None, rank_by: str | None = None) -> list[Path]:
+    """Write the four files into ``folder`` (created), ranked by ``rank_by``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    doc = history.to_json()
+    doc = history.to_json(rank_by)
     if data is not None:
         doc["data"] = data
     texts = (
         json.dumps(doc, indent=2, allow_nan=False) + "\n",
         history.to_csv(),
         svg,
-        markdown_report(history, title, data),
+        markdown_report(history, title, data, rank_by),
     )
     paths = [folder / name for name in FILES]
     for path, text in zip(paths, texts):
@@ -84,7 +88,7 @@ def write_export(folder: Path, history: RunHistory, *, svg: str, title: str,
 
 def export_in_background(folder: Path, history: RunHistory, *, svg: str, title: str, zipped: bool,
                          done: Callable[[list[Path] | None, bytes | None, str | None], None],
-                         data: dict[str, Any] | None = None) -> threading.Thread:
+                         data: dict[str, Any] | None = None, rank_by: str | None = None) -> threading.Thread:
     """``write_export`` (and ``zip_export`` when ``zipped``) in a daemon thread of its own,
     on a copy of ``history`` (a live run goes on meanwhile); ``done(paths, archive,
     error)`` is called from that thread when it ends (the caller hands it to its UI
@@ -94,7 +98,7 @@ def export_in_background(folder: Path, history: RunHistory, *, svg: str, title: 
 
     def work() -> None:
         try:
-            paths = write_export(folder, snapshot, svg=svg, title=title, data=data)
+            paths = write_export(folder, snapshot, svg=svg, title=title, data=data, rank_by=rank_by)
             archive = zip_export(paths) if zipped else None
         except (OSError, ValueError) as exc:
             done(None, None, str(exc))
@@ -107,8 +111,9 @@ def export_in_background(folder: Path, history: RunHistory, *, svg: str, title: 
 
 
 def start_export(app: Any, history: RunHistory, *, run_id: int | None, title: str,
-                 data: dict[str, Any] | None) -> None:
-    """``e``: export ``history`` (the screen as it is now its screenshot) into a new folder,
+                 data: dict[str, Any] | None, rank_by: str | None) -> None:
+    """``e``: export ``history`` ranked by ``rank_by`` (the screen's ranking; the screen as it
+    is now its screenshot) into a new folder,
     written in a thread of its own so the lab never waits for it; the App says when it is
     done, sets ``app.last_export`` and, in a browser (``regtui serve``), hands over the zip."""
     folder = export_folder(run_id)
@@ -126,7 +131,7 @@ def start_export(app: Any, history: RunHistory, *, run_id: int | None, title: st
             pass
 
     app.notify(f"exporting to {folder}…", title="export", timeout=5)
-    export_in_background(folder, history, svg=svg, title=f"regtui {title}", data=data,
+    export_in_background(folder, history, svg=svg, title=f"regtui {title}", data=data, rank_by=rank_by,
                          zipped=bool(app.is_web), done=done)
 
 
@@ -164,13 +169,15 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def results_markdown(history: RunHistory) -> str:
+def results_markdown(history: RunHistory, rank_by: str | None = None) -> str:
     """One Markdown row per variant: the numbers of the lab's results table, with the
-    ranking statistic (``regtui.core.ranking``) beside the early-stopping value."""
-    order = history.ranked()
+    ranking statistic (``regtui.core.ranking``; ``rank_by``, default the run's
+    ``train.rank_by``) beside the early-stopping value."""
+    rank_by = rank_by or history.experiment.train.rank_by
+    order = history.ranked(rank_by)
     scores = {r.index: r.score for r in order}
     winner = order[0].index if order and order[0].score.rankable else None
-    stat = label(history.experiment.train.rank_by)
+    stat = label(rank_by)
     lines = [f"| variant | status | epoch | train loss | val loss | val acc | gap | ‖w‖ | {stat} | "
              "best val loss (early stopping) | best epoch |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -209,13 +216,18 @@ def text_chart(history: RunHistory, metric: str, title: str, size: tuple[int, in
     return "\n".join(line.rstrip() for line in _ANSI.sub("", text).splitlines())
 
 
-def markdown_report(history: RunHistory, title: str, data: dict[str, Any] | None = None) -> str:
-    """The whole report: title, verdict, results, charts, data and config."""
+def markdown_report(history: RunHistory, title: str, data: dict[str, Any] | None = None,
+                    rank_by: str | None = None) -> str:
+    """The whole report: title, verdict, results, charts, data and config, ranked by
+    ``rank_by`` (default the run's ``train.rank_by``), said above the results."""
     exp = history.experiment
+    rank_by = rank_by or exp.train.rank_by
+    ranking = f"Ranked by {label(rank_by)}: {describe(rank_by)}; ★ marks the first."
     parts = [f"# {title}", "", f"Experiment **{exp.name}**" + (f": {exp.description}" if exp.description else ""),
-             "", "## Verdict", "", verdict(history), "", "## Results", "", results_markdown(history), ""]
-    for metric, label in (("val_loss", "validation loss"), ("train_loss", "training loss")):
-        parts += [f"## {label.capitalize()}", "", "```text", text_chart(history, metric, label), "```", ""]
+             "", "## Verdict", "", verdict(history, rank_by), "", "## Results", "", ranking, "",
+             results_markdown(history, rank_by), ""]
+    for metric, name in (("val_loss", "validation loss"), ("train_loss", "training loss")):
+        parts += [f"## {name.capitalize()}", "", "```text", text_chart(history, metric, name), "```", ""]
     if data is not None:
         shown = ", ".join(f"{k} = {v}" for k, v in data.items() if v is not None and k != "classes")
         parts += ["## Data", "", shown + (f"; classes {', '.join(map(str, data['classes']))}" if data.get("classes") else ""), ""]

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from regtui.core.ranking import describe
 from regtui.core.verdict import verdict
 from regtui.ui.app import create_app
 from regtui.ui.export import FILES
@@ -46,6 +47,28 @@ async def test_e_exports_the_four_files(tiny: Any, wait_for: Any, notifications:
     assert "| L2+Dropout |" in report or "**L2+Dropout**" in report
     assert "validation loss" in report and "┤" in report and "\x1b" not in report  # a text chart, no colour codes
     assert 'dataset = "moons"' in report
+
+
+async def test_e_exports_the_ranking_the_lab_shows(ui_experiment: Any, wait_for: Any) -> None:
+    """After R (rank by the best epoch) the report's ★, verdict and JSON follow the lab's
+    ranking, not the preset's ``train.rank_by``, and the report says which it used."""
+    app = create_app(ui_experiment(epochs=12, lr=0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await pilot.press("R")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.last_export is not None)
+        folder, history = app.last_export, app.lab.session.history
+    assert history.experiment.train.rank_by == "end"
+    doc = json.loads((folder / "run.json").read_text())
+    assert doc["ranking"]["by"] == "best" and doc == json.loads(json.dumps(history.to_json("best") | {"data": doc["data"]}))
+    report = (folder / "report.md").read_text()
+    assert verdict(history, "best") in report and verdict(history, "end") not in report
+    assert f"Ranked by best val: {describe('best')}" in report
+    assert f"| **{history.winner('best')}** ★ |" in report
+    header = next(line for line in report.splitlines() if line.startswith("| variant |"))
+    assert "| best val |" in header, "the ranked column is the lab's statistic"
 
 
 async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, wait_for: Any) -> None:

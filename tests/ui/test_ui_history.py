@@ -124,6 +124,32 @@ async def test_history_lists_filters_and_opens_a_run(ui_experiment: Any, wait_fo
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
 
 
+async def test_a_past_run_is_ranked_and_exported_as_the_lab_ranks(ui_experiment: Any, wait_for: Any) -> None:
+    """R ranks by the best epoch: a past run (recorded ranked by its preset's end val) opened
+    from the history shows the same ranking, and e on it exports that ranking."""
+    import json
+
+    record(ui_experiment(epochs=12, lr=0.05))
+    app = create_app(ui_experiment())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunViewScreen))
+        view = app.screen
+        history = view.stored.history
+        assert history.experiment.train.rank_by == "end"
+        table = view.query_one(ResultsTable)
+        assert table.ranking == "best" and table.column_header("best") == "★best@ep"
+        assert table.best == history.winner("best")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.last_export is not None)
+        folder = app.last_export
+    assert json.loads((folder / "run.json").read_text())["ranking"]["by"] == "best"
+    assert "Ranked by best val" in (folder / "report.md").read_text()
+
+
 async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wait_for: Any) -> None:
     two_runs(ui_experiment)
     app = create_app(ui_experiment(epochs=3))

@@ -7,7 +7,9 @@ run in a ``RunViewScreen`` (its charts and table as they were, labelled
 config, ``ctrl+d`` deletes it after a yes/no question.  Both dismiss with a
 ``HistoryChoice`` (``ghost`` or ``rerun`` and the ``StoredRun``), or None; the
 lab screen acts on it (``regtui.ui.screens.lab``); ``e`` in the run view exports
-the past run (``regtui.ui.export.start_export``).  The store is opened on the
+the past run (``regtui.ui.export.start_export``).  The run view ranks as the lab
+does: by the ranking ``R`` chose there, else by the past run's own
+``train.rank_by`` (``rank_by`` None), and exports that ranking.  The store is opened on the
 UI thread: listing and loading are SQLite reads of a few milliseconds.
 
 Imports Textual, the core's store and the lab's chart and table widgets; no torch.
@@ -84,8 +86,10 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         ("delete", "Delete this run", "Delete the highlighted run from the history, after asking (ctrl+d)"),
     )
 
-    def __init__(self) -> None:
+    def __init__(self, rank_by: str | None = None) -> None:
         super().__init__()
+        self.rank_by = rank_by
+        """How the run view ranks (the lab's ``R``; None: each run's ``train.rank_by``)."""
         self.store: RunStore | None = None
         self.runs: list[RunSummary] = []
 
@@ -175,7 +179,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
     def _open(self) -> None:
         stored = self.load()
         if stored is not None:
-            self.app.push_screen(RunViewScreen(stored), self._from_view)
+            self.app.push_screen(RunViewScreen(stored, self.rank_by), self._from_view)
 
     def _from_view(self, choice: HistoryChoice | None) -> None:
         if choice is not None:
@@ -232,9 +236,11 @@ class RunViewScreen(ModalScreen[HistoryChoice | None]):
         Binding("l", "log", "log y"),
     ]
 
-    def __init__(self, stored: StoredRun) -> None:
+    def __init__(self, stored: StoredRun, rank_by: str | None = None) -> None:
         super().__init__()
         self.stored = stored
+        self.rank_by = rank_by
+        """The lab's ranking (None: the run's own ``train.rank_by``)."""
 
     @property
     def label(self) -> str:
@@ -257,6 +263,7 @@ class RunViewScreen(ModalScreen[HistoryChoice | None]):
         charts.show(history)
         table = self.query_one(ResultsTable)
         table.set_variants(names)
+        table.set_rank_by(self.rank_by)
         table.show(history)
 
     def action_close(self) -> None:
@@ -268,7 +275,8 @@ class RunViewScreen(ModalScreen[HistoryChoice | None]):
     def action_export(self) -> None:
         from regtui.ui.export import start_export
 
-        start_export(self.app, self.stored.history, run_id=self.stored.summary.id, title=self.label, data=None)
+        start_export(self.app, self.stored.history, run_id=self.stored.summary.id, title=self.label, data=None,
+                     rank_by=self.query_one(ResultsTable).ranking)
 
     def action_view(self) -> None:
         charts = self.query_one(ChartsPane)

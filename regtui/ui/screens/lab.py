@@ -563,7 +563,7 @@ class LabScreen(Screen[None]):
     def action_history(self) -> None:
         from regtui.ui.screens.history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen(), self._history_chosen)
+        self.app.push_screen(HistoryScreen(self.table.rank_by), self._history_chosen)
 
     def action_ghost(self) -> None:
         if self.ghost_run is not None:
@@ -605,7 +605,8 @@ class LabScreen(Screen[None]):
             return
         run_id = self.session.history_id
         title = f"run #{run_id}" if run_id is not None else "lab run (not recorded)"
-        start_export(self.app, history, run_id=run_id, title=title, data=self.session.data)
+        start_export(self.app, history, run_id=run_id, title=title, data=self.session.data,
+                     rank_by=self.table.ranking)
 
     # ------------------------------------------------------------------ the tour
 
