@@ -71,6 +71,9 @@ def open_lab(args: argparse.Namespace) -> int:
     app = create_app(experiment, presets_dir=args.presets_dir)
     from textual.drivers.web_driver import WebDriver
 
+    from regtui.commands.startup import started
+
+    started()
     if issubclass(app.driver_class, WebDriver):  # under regtui serve: stdout is the protocol channel
         from regtui.commands.serve_log import output_to_log
 
@@ -94,6 +97,13 @@ def open_lab(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``regtui`` with ``argv`` (default: the process's own arguments, and then
+    the process is regtui's: its garbage collector is held off while it starts,
+    ``regtui.commands.startup``)."""
+    from regtui.commands import startup
+
+    if argv is None:
+        startup.hold_collector()
     parser = build_parser()
     args = parser.parse_args(argv)
     import signal
@@ -104,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_lab(args)
+        if not getattr(args, "starts_itself", False):  # run, sweep, tour: once their nets are built
+            startup.started()
         if args.command != "serve":  # the server stops its labs itself
             signals.stop_on_termination()
         return int(args.handler(args))

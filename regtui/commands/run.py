@@ -51,7 +51,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-history", action="store_true",
                    help="do not record this run in the history database (see regtui history)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
-    p.set_defaults(handler=run_command)
+    p.set_defaults(handler=run_command, starts_itself=True)  # regtui.commands.startup
 
 
 def _load(args: argparse.Namespace):
@@ -74,6 +74,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.commands.signals import deferred, exit_code, signal_name
+    from regtui.commands.startup import started
     from regtui.core.config import ConfigError
     from regtui.core.files import OutputError
     from regtui.core.run import Run
@@ -96,6 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(visible(f"regtui run: {args.preset}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
+    started()  # torch imported, data drawn, nets built
     if not args.quiet:
         err.print(Text(visible(_data_line(training.dataset))))
     code = EXIT_OK
