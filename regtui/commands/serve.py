@@ -21,6 +21,10 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_USAGE = 0, 2
+CLOSE_WAIT_S = 1.0
+"""After Ctrl+C, how long an open tab's page has to answer the websocket's close."""
+LAB_STOP_WAIT_S = 10.0
+"""... and then how long the server waits for the tabs' labs to quit."""
 INSTALL_HINT = "regtui serve: needs textual-serve; install it with: python3 -m pip install 'regtui[web]'"
 
 
@@ -102,10 +106,15 @@ def is_loopback(host: str) -> bool:
 
 
 def _lab_server_class() -> type:
-    """textual-serve's Server with two changes: the page's own URLs (websocket,
+    """textual-serve's Server with three changes: the page's own URLs (websocket,
     scripts) follow the address the browser used, so an SSH-forwarded port or a
-    LAN name works without --public-url; and the start-up banner names regtui.
-    Raises ImportError when textual-serve is not installed."""
+    LAN name works without --public-url; the start-up banner names regtui; and
+    Ctrl+C ends every open tab's connection and lab at once (textual-serve
+    leaves them to aiohttp's graceful shutdown, which waited for the websocket's
+    heartbeat: 15–20 s with a tab open).  Raises ImportError when textual-serve
+    is not installed."""
+    import asyncio
+
     import aiohttp_jinja2  # a dependency of textual-serve
     from aiohttp import web
     from textual_serve.server import Server
@@ -114,6 +123,30 @@ def _lab_server_class() -> type:
         def __init__(self, command: str, *, host: str, port: int, public_url: str | None) -> None:
             super().__init__(command, host=host, port=port, title="regtui", public_url=public_url)
             self._public_url_given = public_url is not None
+            self._connections: set[asyncio.Task[Any]] = set()
+            """The tasks serving an open tab's websocket (each runs one lab)."""
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections.add(task)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self._connections.discard(task)
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            # Cancelled, textual-serve's handler closes the websocket, then stops the
+            # tab's lab (its ``except CancelledError`` and ``finally``).  A page that
+            # does not answer the close (a dropped SSH tunnel) would hold that close
+            # for its 10 s timeout: cancelled again, the handler goes on to the lab.
+            for patience in (CLOSE_WAIT_S, LAB_STOP_WAIT_S):
+                tasks = [task for task in self._connections if not task.done()]
+                if not tasks:
+                    return
+                for task in tasks:
+                    task.cancel()
+                await asyncio.wait(tasks, timeout=patience)
 
         async def handle_index(self, request: web.Request) -> web.Response:
             base = self.public_url if self._public_url_given else f"{request.scheme}://{request.host}"
