@@ -26,7 +26,9 @@ Recording.  ``recorder()`` inserts the run (resolved config as the JSON of
 ``experiment_to_dict``, preset, source, start time, pid, host) with status
 ``running``.  Each ``add(EpochEnd)`` is one small ``BEGIN IMMEDIATE … COMMIT``:
 the epoch's metric rows, the members' statuses when they change, and the
-run's last epoch, heartbeat, best validation loss and ranking.  Rows are per *member*,
+run's last epoch, heartbeat, best validation loss and ranking (the ranking
+recomputed at most every ``RANK_INTERVAL_S`` while the run goes on, exact once
+it is finished).  Rows are per *member*,
 as ``EpochEnd.metrics`` is: a variant at one seed (one member per variant
 without ``train.seeds``), so every seed's curve is kept.  A committed epoch
 survives the process being killed (``kill -9``, a dropped SSH session): WAL
@@ -254,6 +256,8 @@ class RunStore:
         self._db = db
         self.path = path
         self._lock = threading.Lock()
+        self._busy_ms = int(BUSY_TIMEOUT_S * 1000)
+        """The connection's busy timeout as last set (``open`` sets ``BUSY_TIMEOUT_S``)."""
         self.read_only: str | None = None
         """Why writes are refused, when the file could be opened for reading only."""
         try:
@@ -343,8 +347,7 @@ class RunStore:
         with self._lock:
             db = self._db
             try:
-                if timeout is not None:
-                    db.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
+                self._busy_timeout(BUSY_TIMEOUT_S if timeout is None else timeout)
                 db.execute("BEGIN IMMEDIATE")
                 result = work(db)
                 db.execute("COMMIT")
@@ -360,12 +363,14 @@ class RunStore:
                         raise StoreBusyError(f"{self.path}: {exc}") from None
                     raise self._fail(exc) from None
                 raise
-            finally:
-                if timeout is not None:
-                    try:
-                        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-                    except sqlite3.Error:
-                        pass
+
+    def _busy_timeout(self, seconds: float) -> None:
+        """Set the connection's busy timeout (under ``_lock``), only when it changes:
+        a recorder's every epoch writes with the same short wait."""
+        ms = max(0, int(seconds * 1000))
+        if ms != self._busy_ms:
+            self._db.execute(f"PRAGMA busy_timeout = {ms}")
+            self._busy_ms = ms
 
     def identity_problem(self) -> str | None:
         """Why the file this store writes is no longer the history at its path (deleted
@@ -381,6 +386,7 @@ class RunStore:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
+                self._busy_timeout(BUSY_TIMEOUT_S)  # readers wait as long as ever
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise self._fail(exc) from None

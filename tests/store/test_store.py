@@ -109,6 +109,40 @@ def test_several_seeds_round_trip_every_member(store: RunStore, tiny_experiment)
     assert s.rank_value == pytest.approx(top.score.value, rel=1e-12)
 
 
+@pytest.mark.parametrize("rank_by", ["end", "best"])
+def test_the_stored_ranking_is_refreshed_now_and_then_and_exact_at_the_end(
+        store: RunStore, tiny_experiment, monkeypatch: pytest.MonkeyPatch, rank_by: str) -> None:
+    """While running, the ranking is recomputed at most every ``RANK_INTERVAL_S``
+    (here: never after epoch 0); ``finish`` writes the winner of every epoch, the ★
+    ``RunHistory.winner()`` gives, even when the lead changed since."""
+    from regtui.core import recorder as recorder_mod
+
+    monkeypatch.setattr(recorder_mod, "RANK_INTERVAL_S", 1e9)
+    exp = tiny_experiment(variants=(VariantConfig("baseline"), VariantConfig("L2")), train={"rank_by": rank_by})
+    history = RunHistory(exp)
+    rec = store.recorder(exp)
+    for epoch in range(12):  # baseline leads at epoch 0, L2 from epoch 1 on
+        event = EpochEnd(epoch, (metrics(epoch, val_loss=0.5), metrics(epoch, val_loss=0.6 if epoch == 0 else 0.3)),
+                         ("running", "running"), 0.1 * epoch)
+        rec.add(event)
+        history.add(event)
+        s = store.summary(rec.run_id)
+        assert s.last_epoch == epoch and (s.rank_by, s.rank_variant, s.rank_value) == (rank_by, "baseline", 0.5)
+    assert rec.finish(("finished", "finished")) == "finished"
+    history.mark_stopped()
+    s = store.summary(rec.run_id)
+    top = history.ranked()[0]
+    assert (s.rank_by, s.rank_variant, s.rank_value) == (rank_by, history.winner(), top.score.value) == (rank_by, "L2", 0.3)
+
+    monkeypatch.setattr(recorder_mod, "RANK_INTERVAL_S", 0.0)  # every epoch: the lead as it changes
+    rec = store.recorder(exp)
+    for epoch in range(3):
+        rec.add(EpochEnd(epoch, (metrics(epoch, val_loss=0.5), metrics(epoch, val_loss=0.6 if epoch == 0 else 0.3)),
+                         ("running", "running"), 0.1 * epoch))
+        assert store.summary(rec.run_id).rank_variant == ("baseline" if epoch == 0 else "L2")
+    rec.finish()
+
+
 def test_diverged_variant_nan_and_inf_round_trip(store: RunStore, tiny_experiment) -> None:
     exp = tiny_experiment(variants=(VariantConfig("baseline"), VariantConfig("wild")))
     events = [

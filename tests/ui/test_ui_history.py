@@ -59,6 +59,8 @@ async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) 
         assert summary.id == history_id
         assert (summary.source, summary.status, summary.last_epoch) == ("tui", "finished", 20)
         stored = store.load_run(summary.id)
+    live = app.lab.session.history  # the history list's ranking is what the lab's table stars
+    assert (summary.rank_variant, summary.rank_value) == (live.winner(), live.ranked()[0].score.value)
     assert stored.experiment == tiny
     for live, kept in zip(app.lab.session.history.variants, stored.history.variants):
         assert len(kept) == 21  # epoch 0..20
