@@ -5,8 +5,18 @@ one ``baddbmm`` per layer; each member has its own drop probabilities and its
 own dropout random generator, so its masks do not depend on the others.  All
 its weights and biases are views into one ``[K, P]`` tensor (``flat``, a row
 per member, every weight matrix first, then every bias): the optimizer and
-the regularizers update every tensor of every member in one torch call each,
-and ``gather_grad`` copies the gradients into the matching ``[K, P]`` buffer.
+the regularizers update every tensor of every member in one torch call each.
+
+Training does not go through autograd: ``forward_train`` runs the batch and
+keeps what the backward pass needs, ``backward`` is the chain rule written
+out (per layer one ``bmm`` for the weights' gradient, a ``sum`` for the
+bias's, one ``bmm`` and the activation's and dropout's derivative for the
+layer below) and leaves the gradient in ``grad``, the ``[K, P]`` buffer in
+``flat``'s layout.  Every member's gradient is its own ``bmm`` slice, so it
+does not depend on the others; tests/core/test_model.py checks it against
+autograd on ``plain_mlp``.  Autograd cost more than the arithmetic on these
+small nets (a graph per step, a gradient tensor per view, then a ``cat``;
+benchmarks/README.md, issue 20, third step).
 ``plain_mlp`` builds the same member as an ``nn.Sequential`` (used by tests as
 the reference answer, and for saved ``state_dict`` layouts).
 
@@ -40,6 +50,16 @@ kept for backward (``baddbmm`` saves its inputs, relu/tanh/sigmoid their output)
 so overwriting it saves allocating (and page-faulting) one ``[K, B, width]``
 tensor per hidden layer: 2.4× faster relu at K=16, B=1000 (benchmarks/README.md)."""
 MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+_aten = torch.ops.aten
+DERIVATIVES = {
+    "relu": lambda grad, a, z: _aten.threshold_backward(grad, a, 0),
+    "tanh": lambda grad, a, z: _aten.tanh_backward(grad, a),
+    "sigmoid": lambda grad, a, z: _aten.sigmoid_backward(grad, a),
+    "gelu": lambda grad, a, z: _aten.gelu_backward(grad, z),
+}
+"""``∂loss/∂z`` of a hidden layer from ``∂loss/∂a`` (``a = act(z)``): autograd's own
+derivative kernels, given the activation's output ``a`` (relu, tanh, sigmoid) or its
+input ``z`` (gelu, which is not computed in place, so ``z`` survives)."""
 
 
 def layer_sizes(n_in: int, hidden: Sequence[int], n_out: int) -> list[tuple[int, int]]:
@@ -140,7 +160,7 @@ class StackedMLP(nn.Module):
         self.flat = torch.empty(k, sum(sizes), dtype=members[0][0][0].dtype, device=device)
         """Every member's parameters, a row each: ``weights`` then ``biases``, each flattened."""
         self.grad = torch.zeros_like(self.flat)
-        """The gradient in ``flat``'s layout (``gather_grad`` fills it); also ``flat.grad``."""
+        """The gradient in ``flat``'s layout (``backward`` fills it); also ``flat.grad``."""
         self.flat.grad = self.grad
         views: list[Tensor] = []
         self.segments: list[tuple[int, int]] = []
@@ -154,15 +174,25 @@ class StackedMLP(nn.Module):
             for i in range(n_layers):
                 views[i].copy_(torch.stack([m[i][0] for m in members]))
                 views[n_layers + i].copy_(torch.stack([m[i][1] for m in members]).unsqueeze(1))
-        for v in views:
-            v.requires_grad_()  # leaves of their own: autograd gives each its gradient
         self.tensors: tuple[Tensor, ...] = tuple(views)
         """``weights + biases``, in ``flat``'s order."""
         self.weights = self.tensors[:n_layers]
         """``[K, in, out]`` per layer."""
         self.biases = self.tensors[n_layers:]
         """``[K, 1, out]`` per layer."""
+        n_weights = self.segments[n_layers - 1][1]
+        self._grad_weights = self.grad[:, :n_weights]
+        self._weight_grads = [torch.empty_like(w) for w in self.weights]
+        """Contiguous ``[K, in, out]`` buffers the weights' gradients are computed into (a
+        ``bmm`` into a column slice of ``grad`` runs member by member, 3× slower), then
+        copied into ``grad`` with one ``cat``."""
+        self._bias_grads = [self.grad[:, start:stop].view(k, 1, stop - start) for start, stop in self.segments[n_layers:]]
+        self.activation = activation
         self.act = ACTIVATIONS_IN_PLACE[activation]
+        self._derivative = DERIVATIVES[activation]
+        self._saved: tuple | None = None
+        """What ``forward_train`` kept for ``backward``: each layer's input, each hidden
+        layer's activation, pre-activation (gelu) and dropout multiplier."""
         self.dropout = [float(p) for p in dropout]
         self.input_dropout = [float(p) for p in input_dropout]
         self.generators = list(generators)
@@ -170,16 +200,21 @@ class StackedMLP(nn.Module):
         """(which probabilities, shape, device) -> (buffer, p, 1/(1-p), dropout members)."""
 
     def _drop(self, h: Tensor, probs: list[float]) -> Tensor:
-        """Apply each member's own mask; members with p = 0 draw nothing.
+        """Apply each member's own mask (``_multiplier``); off in eval mode."""
+        if not self.training:
+            return h
+        multiplier = self._multiplier(h, probs)
+        return h if multiplier is None else h * multiplier
+
+    def _multiplier(self, h: Tensor, probs: list[float]) -> Tensor | None:
+        """Each member's inverted-dropout multiplier for ``h``; None when no member drops.
 
         Each dropout member's generator draws ``rand`` into its own slice of a
         cached ``[K, ...]`` buffer (members with p = 0 keep ones there); one
         ``(buf >= p) / (1 - p)`` then builds every member's multiplier at once:
-        the same numbers as ``dropout_mask`` per member, in U + 3 torch calls
+        the same numbers as ``dropout_mask`` per member, in U + 2 torch calls
         instead of about 4·U + 4 (benchmarks/prototype_dropout.py).
         """
-        if not self.training:
-            return h
         key = (id(probs), tuple(h.shape), h.device)
         entry = self._drop_cache.get(key)
         if entry is None:
@@ -191,18 +226,14 @@ class StackedMLP(nn.Module):
             self._drop_cache[key] = entry
         buf, p, scale, users = entry
         if not users:
-            return h
+            return None
         for k in users:
             torch.rand(buf.shape[1:], generator=self.generators[k], out=buf[k])
-        return h * ((buf >= p) * scale)
+        return (buf >= p) * scale
 
     def parameters(self, recurse: bool = True) -> Iterator[Tensor]:  # type: ignore[override]
         """The weights, then the biases (views into ``flat``)."""
         return iter(self.tensors)
-
-    def gather_grad(self, grads: Sequence[Tensor]) -> Tensor:
-        """Copy the gradients of ``tensors`` (in that order) into ``grad``, one row per member."""
-        return torch.cat([g.reshape(self.k, -1) for g in grads], 1, out=self.grad)
 
     def set_dropout(self, dropout: Sequence[float], input_dropout: Sequence[float]) -> None:
         """New drop probabilities per member (a schedule entry); the mask cache starts over."""
@@ -211,6 +242,7 @@ class StackedMLP(nn.Module):
         self._drop_cache.clear()
 
     def forward(self, x: Tensor) -> Tensor:
+        """``x [B, in]`` (every member) or ``[K, B, in]`` (one batch each) -> ``[K, B, out]``."""
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.k, -1, -1)
         h = self._drop(x, self.input_dropout)
@@ -220,6 +252,52 @@ class StackedMLP(nn.Module):
             if i < last:
                 h = self._drop(self.act(h), self.dropout)
         return h
+
+    def forward_train(self, x: Tensor) -> Tensor:
+        """``forward`` in training mode (dropout on), keeping what ``backward`` needs."""
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.k, -1, -1)
+        multiplier = self._multiplier(x, self.input_dropout)
+        h = x if multiplier is None else x * multiplier
+        inputs, hidden = [h], []
+        last = len(self.weights) - 1
+        keep_z = self.activation == "gelu"
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = torch.baddbmm(b, h, w)
+            if i == last:
+                self._saved = (inputs, hidden)
+                return z
+            a = self.act(z)  # in place but gelu: z is overwritten
+            multiplier = self._multiplier(a, self.dropout)
+            if multiplier is None:
+                h = a
+            elif self.activation == "relu":  # relu's derivative reads a > 0, the same as a·m > 0 where m ≠ 0
+                h = a.mul_(multiplier)
+            else:
+                h = a * multiplier
+            hidden.append((a, z if keep_z else None, multiplier))
+            inputs.append(h)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def backward(self, grad_out: Tensor) -> Tensor:
+        """The gradient of ``Σ_b grad_out[k, b] · out[k, b]`` for every member, from the last
+        ``forward_train``, written into ``grad`` (returned)."""
+        if self._saved is None:
+            raise RuntimeError("backward needs a forward_train first")
+        inputs, hidden = self._saved
+        self._saved = None
+        g = grad_out
+        for i in range(len(self.weights) - 1, -1, -1):
+            torch.bmm(inputs[i].transpose(1, 2), g, out=self._weight_grads[i])
+            torch.sum(g, 1, keepdim=True, out=self._bias_grads[i])
+            if i:
+                a, z, multiplier = hidden[i - 1]
+                g = torch.bmm(g, self.weights[i].transpose(1, 2))
+                if multiplier is not None:
+                    g.mul_(multiplier)
+                g = self._derivative(g, a, z)
+        torch.cat([w.view(self.k, -1) for w in self._weight_grads], 1, out=self._grad_weights)
+        return self.grad
 
     def member_state_dict(self, k: int) -> dict[str, Tensor]:
         """Member ``k`` in the key layout of ``plain_mlp`` (without dropout modules)."""

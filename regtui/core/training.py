@@ -5,9 +5,10 @@ of one ``StackedMLP``; ``Training.events()`` yields ``EpochEnd`` for epoch 0
 (the initial weights) and after every epoch, and a ``BatchEnd`` after every
 batch, so a consumer that stops iterating pauses or stops within one batch.
 
-One step (``Training._step``) reads top to bottom: the data loss per member,
-the divergence guard, backward, the regularizers, the optimizer, the frozen
-members held in place.  Its two named pieces live here too:
+One step (``Training._step``) reads top to bottom: the forward pass, the data
+loss per member and its gradient at the output, the divergence guard,
+backward (written out in ``StackedMLP.backward``, no autograd), the
+regularizers, the optimizer, the frozen members held in place.  Its two named pieces live here too:
 ``Regularizers`` holds each member's coefficients (coupled L2 adds ``2λw`` to
 the gradient and ``λΣw²`` to the reported objective; decoupled decay scales
 ``w ← w − lr·η·w`` before the update, as ``torch.optim.AdamW`` does) and
@@ -158,6 +159,8 @@ class DivergenceGuard:
 
     def __init__(self, k: int, device: torch.device) -> None:
         self.alive = torch.ones(k, dtype=torch.bool, device=device)
+        self.all_alive = True
+        """No member has stopped (then nothing needs masking or holding)."""
         self.limit = torch.full((k,), float("inf"), device=device)
         self.diverged_at: dict[int, int] = {}
         """Member index -> the epoch in which it diverged."""
@@ -180,11 +183,16 @@ class DivergenceGuard:
         for k in stopped:
             self.diverged_at[k] = epoch
         self.alive &= ~bad
+        self.all_alive = bool(self.alive.all())
         self._frozen = [p.detach().clone() for p in params]
         return stopped
 
-    def only_alive(self, loss: Tensor) -> Tensor:
-        return torch.where(self.alive, loss, torch.zeros_like(loss))
+    def only_alive(self, grad: Tensor) -> Tensor:
+        """``grad [K, ...]`` with the stopped members' rows zeroed (in place): their loss is
+        left out of backward."""
+        if not self.all_alive:
+            grad.mul_(self.alive.view((-1,) + (1,) * (grad.dim() - 1)))
+        return grad
 
     @torch.no_grad()
     def hold_frozen(self, params: Sequence[Tensor]) -> None:
@@ -241,6 +249,8 @@ class Training:
         self.seconds = 0.0
         """Training time at that epoch."""
         self._in_epoch = False
+        self._minus_one: dict[tuple[int, int], Tensor] = {}
+        """``[K, B, 1]`` of −1 per batch shape: the true class's term of the cross-entropy's gradient."""
 
     def _check_memory(self, ds: Dataset, dev: torch.device) -> memory.RunMemory:
         """What the run will need (``regtui.core.memory``); a ``MemoryShortage`` (one line:
@@ -278,6 +288,23 @@ class Training:
             return (torch.logsumexp(out, -1) - out.gather(-1, index).squeeze(-1)).mean(1)
         return ((out.squeeze(-1) - y) ** 2).mean(1)
 
+    def _data_loss_and_grad(self, out: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``_data_loss(out, y)`` and its gradient ``∂(Σ_k loss_k)/∂out [K, B, C]``: the
+        cross-entropy's ``(softmax − one-hot) / B``, the squared error's ``2·(out − y) / B``."""
+        k, b = out.shape[0], out.shape[1]
+        if self.dataset.task == "classification":
+            index = (y.view(1, b, 1).expand(k, b, 1) if y.dim() == 1 else y.view(k, b, 1))
+            lse = torch.logsumexp(out, -1)
+            loss = (lse - out.gather(-1, index).squeeze(-1)).mean(1)
+            minus_one = self._minus_one.get((k, b))
+            if minus_one is None:
+                minus_one = self._minus_one[(k, b)] = torch.full((k, b, 1), -1.0, device=out.device)
+            grad = torch.sub(out, lse.unsqueeze(-1)).exp_().scatter_add_(-1, index, minus_one)
+            return loss, grad.mul_(1.0 / b)
+        diff = out.squeeze(-1) - y
+        loss = (diff ** 2).mean(1)
+        return loss, diff.mul_(2.0 / b).unsqueeze(-1)
+
     @torch.no_grad()
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
         """Eval-mode data loss ``[K]`` and accuracy ``[K]`` (None for regression)."""
@@ -304,10 +331,10 @@ class Training:
     def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
         """One optimizer step for every live member; returns what each minimized ``[K]``."""
         model, reg = self.model, self.regularizers
-        data = self._data_loss(model(xb), yb)
+        data, grad_out = self._data_loss_and_grad(model.forward_train(xb), yb)
         self._stop_diverged(self.guard.exceeded(data), epoch)  # frozen at the weights that did it
-        model.gather_grad(torch.autograd.grad(self.guard.only_alive(data).sum(), model.tensors))
-        objective = data.detach()
+        model.backward(self.guard.only_alive(grad_out))
+        objective = data
         if reg.any_l2:  # the penalty of the pre-update weights, for the objective
             objective = objective + reg.add_l2_gradient(model)
         if reg.any_decay:

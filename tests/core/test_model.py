@@ -159,3 +159,43 @@ def test_glorot_uniform_init_is_keras_dense_default():
 def test_unknown_init_is_refused():
     with pytest.raises(ValueError):
         initial_layers(3, (4,), 2, seed=0, init="he")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu", "sigmoid"])
+@pytest.mark.parametrize("per_member_batches", [False, True])
+def test_written_out_backward_is_autograds_gradient_of_each_plain_member(activation, per_member_batches):
+    """``forward_train`` + ``backward`` against autograd on ``plain_mlp``, member by member:
+    the same outputs and masks, the gradient of ``Σ_b g·out`` for every weight and bias."""
+    sizes = (5, (9, 7), 3)
+    members = [initial_layers(*sizes, seed=s) for s in range(4)]
+    drops, input_drops = [0.0, 0.5, 0.0, 0.3], [0.0, 0.0, 0.2, 0.4]
+    model = StackedMLP(members, activation, drops, input_drops, [torch.Generator().manual_seed(10 + k) for k in range(4)])
+    x = torch.randn(4, 11, 5) if per_member_batches else torch.randn(11, 5)
+    for _ in range(2):  # the second step reuses the cached buffers
+        grad_out = torch.randn(4, 11, 3)
+        out = model.forward_train(x)
+        grad = model.backward(grad_out.clone())
+        for k in range(4):
+            plain = plain_mlp(members[k], activation, drops[k], input_drops[k], torch.Generator().manual_seed(10 + k))
+            plain.train()
+            if _:  # the plain member's generator catches up with the first step's draws
+                plain(x[k] if per_member_batches else x)
+            ref = plain(x[k] if per_member_batches else x)
+            torch.testing.assert_close(out[k], ref, atol=1e-6, rtol=1e-5)
+            (ref * grad_out[k]).sum().backward()
+            lins = [m for m in plain if isinstance(m, nn.Linear)]
+            expected = torch.cat([lin.weight.grad.T.flatten() for lin in lins] + [lin.bias.grad for lin in lins])
+            torch.testing.assert_close(grad[k], expected, atol=1e-6, rtol=1e-5)
+            assert grad[k].abs().max() > 0.01  # a gradient, not zeros
+
+
+def test_backward_of_one_member_does_not_depend_on_the_others():
+    """Member 0 alone and member 0 stacked with others: the same gradient, bit for bit."""
+    a, b = initial_layers(6, (16,), 4, seed=0), initial_layers(6, (16,), 4, seed=1)
+    x, g = torch.randn(8, 6), torch.randn(8, 4)
+    alone = StackedMLP([a], "relu", [0.5], [0.0], [torch.Generator().manual_seed(3)])
+    stacked = StackedMLP([a, b, b], "relu", [0.5, 0.5, 0.0], [0.0, 0.2, 0.0],
+                         [torch.Generator().manual_seed(s) for s in (3, 4, 5)])
+    alone.forward_train(x)
+    stacked.forward_train(x)
+    assert torch.equal(alone.backward(g[None].clone())[0], stacked.backward(g[None].expand(3, -1, -1).clone())[0])
