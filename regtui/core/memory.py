@@ -9,8 +9,10 @@ one line saying how much is needed and how much there is) when ``need``
 exceeds the memory available.
 
 What a run needs: ``estimate_run(...) -> RunMemory`` adds up, in float32
-bytes, every member's parameters, their gradients, the optimizer's state
-(momentum: one copy, Adam: two), the divergence guard's frozen copy, the
+bytes, every member's parameters, their gradients (the ``[K, P]`` buffer and
+the weights' contiguous gradients ``StackedMLP.backward`` computes first), the
+optimizer's state and scratch (momentum: one copy, Adam: two, Keras's Adam two
+more for its in-place arithmetic), the divergence guard's frozen copy, the
 activations of one training batch (forward tensors autograd keeps, dropout
 masks, the backward pass's largest transients), one evaluation chunk and the
 data tensors on the device.  ``eval_chunk_rows`` chooses the evaluation
@@ -130,7 +132,9 @@ class RunMemory:
 
     parameters: int
     gradients: int
+    """The ``[K, P]`` gradient buffer and the weight matrices' gradient buffers."""
     optimizer: int
+    """State (momentum, moments) and scratch tensors."""
     frozen: int
     """The divergence guard's copy of the weights (made when a member diverges)."""
     batch: int
@@ -166,11 +170,13 @@ def eval_chunk_rows(members: int, widths: Sequence[int], budget: int = EVAL_BUDG
 
 def estimate_run(*, members: int, widths: Sequence[int], batch_size: int, n_train: int, n_val: int,
                  optimizer: str, momentum: float, dropout: bool, input_dropout: bool, several_seeds: bool,
-                 regression: bool, on_cpu: bool) -> RunMemory:
+                 regression: bool, on_cpu: bool, adam_formula: str = "torch") -> RunMemory:
     """What a run needs (see the module docstring); ``widths`` are in, hidden…, out."""
-    per_member = sum(widths[i] * widths[i + 1] + widths[i + 1] for i in range(len(widths) - 1))
-    params = FLOAT * members * per_member
-    states = 2 if optimizer in ("adam", "adamw") else (1 if momentum else 0)
+    weights = sum(widths[i] * widths[i + 1] for i in range(len(widths) - 1))
+    params = FLOAT * members * (weights + sum(widths[1:]))
+    gradients = params + FLOAT * members * weights
+    adam = optimizer in ("adam", "adamw")
+    states = (4 if adam_formula == "keras" else 2) if adam else (1 if momentum else 0)
     b = min(batch_size, n_train)
     hidden, d_in, d_out = widths[1:-1], widths[0], widths[-1]
     kept = sum(hidden) * (2 + (3 if dropout else 0)) + 2 * d_out + (3 * d_in if input_dropout else 0)
@@ -181,7 +187,7 @@ def estimate_run(*, members: int, widths: Sequence[int], batch_size: int, n_trai
     evaluation = rows * _eval_row_bytes(members, widths)
     label = FLOAT if regression else 8
     data = 0 if on_cpu else (n_train + n_val) * (FLOAT * d_in + label)
-    return RunMemory(params, params, states * params, params, batch, evaluation, data)
+    return RunMemory(params, gradients, states * params, params, batch, evaluation, data)
 
 
 def check_run_fits(need: RunMemory, has: int | None, where: str = "memory") -> None:
@@ -230,4 +236,4 @@ def estimate_experiment(experiment: Any, *, n_features: int, n_outputs: int, n_t
         members=len(variants) * t.seeds, widths=(n_features, *experiment.model.hidden, n_outputs),
         batch_size=t.batch_size, n_train=n_train, n_val=n_val, optimizer=t.optimizer, momentum=t.momentum,
         dropout=any(v.dropout > 0 for v in variants), input_dropout=any(v.input_dropout > 0 for v in variants),
-        several_seeds=t.seeds > 1, regression=regression, on_cpu=on_cpu)
+        several_seeds=t.seeds > 1, regression=regression, on_cpu=on_cpu, adam_formula=t.adam_formula)

@@ -57,7 +57,7 @@ class StackedOptimizer:
         raise NotImplementedError
 
     def state_tensors(self) -> list[Tensor]:
-        """The per-element state (momentum, moments): what memory estimates count."""
+        """The per-element state (momentum, moments) and scratch: what memory estimates count."""
         return []
 
 
@@ -180,7 +180,7 @@ class KerasAdam(StackedOptimizer):
         self.iterations += 1
 
     def state_tensors(self) -> list[Tensor]:
-        return self.m + self.v
+        return self.m + self.v + [s for pair in self._scratch for s in pair]
 
 
 def make_optimizer(params: list[Tensor], train: TrainConfig) -> StackedOptimizer:
