@@ -160,7 +160,7 @@ async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wa
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("down", "ctrl+g")  # run #1 (alpha, 5 epochs)
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
-        assert app.lab.ghost_run is not None and app.lab.ghost_run.summary.id == 1
+        assert app.lab.session.ghost is not None and app.lab.session.ghost.summary.id == 1
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         ghost = charts[1].series[0]  # under the live curves, in the variant's colour dimmed
         assert ghost.color == dim(color_rgb(1)) and ghost.x.size == 6
@@ -171,7 +171,7 @@ async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wa
         assert sum(s.color == dim(color_rgb(i)) for s in overlay.series for i in range(4)) == 4
         assert "ghost #1" in str(app.query_one("#chart-legend").render())
         await pilot.press("g")
-        assert app.lab.ghost_run is None
+        assert app.lab.session.ghost is None
         assert len(charts[1].series) == 2
 
 

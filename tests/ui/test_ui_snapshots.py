@@ -21,7 +21,7 @@ from textual.pilot import Pilot
 from regtui.core.config import SweepAxis
 from regtui.ui.app import RegTuiApp, create_app
 from regtui.ui.screens import history as history_screen
-from regtui.ui.worker.session import RunState
+from regtui.ui.session import RunState
 
 SMALL = (80, 24)
 Before = Callable[[Pilot[None]], Awaitable[None]]

@@ -11,7 +11,7 @@ import numpy as np
 
 from regtui.ui import keys
 from regtui.ui.app import create_app
-from regtui.ui.worker.session import RunState
+from regtui.ui.session import RunState
 from regtui.ui.widgets.loss_charts import LossChart
 
 SIZE = (80, 24)

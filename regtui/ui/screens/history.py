@@ -6,7 +6,8 @@ run in a ``RunViewScreen`` (its charts and table as they were, labelled
 "run #N from DATE"); ``ctrl+g`` picks it as the ghost, ``ctrl+r`` re-runs its
 config, ``ctrl+d`` deletes it after a yes/no question.  Both dismiss with a
 ``HistoryChoice`` (``ghost`` or ``rerun`` and the ``StoredRun``), or None; the
-lab screen acts on it (``regtui.ui.screens.lab``); ``e`` in the run view exports
+lab screen acts on it (``regtui.ui.screens.lab``: ``show_ghost`` draws a ghost,
+``HistoryChoice.note`` says what was done); ``e`` in the run view exports
 the past run (``regtui.ui.export.start_export``).  The run view ranks as the lab
 does: by the ranking ``R`` chose there, else by the past run's own
 ``train.rank_by`` (``rank_by`` None), and exports that ranking.  The store is opened on the
@@ -30,6 +31,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from regtui.core.config import Experiment
+from regtui.core.results import RunHistory
 from regtui.core.run_records import RunSummary, StoredRun, StoreError
 from regtui.core.store import RunStore
 from regtui.core.text import visible
@@ -50,6 +53,14 @@ class HistoryChoice:
     kind: Literal["ghost", "rerun"]
     run: StoredRun
 
+    @property
+    def note(self) -> str:
+        """What the lab says once it acted on the choice."""
+        label = run_label(self.run.summary)
+        if self.kind == "ghost":
+            return f"ghost: {label}, dimmed under the curves · g clears it"
+        return f"re-running the config of {label}"
+
 
 def when(started: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
     try:
@@ -61,6 +72,17 @@ def when(started: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def run_label(summary: RunSummary) -> str:
     """``run #N from DATE`` (how a past run is named everywhere)."""
     return f"run #{summary.id} from {when(summary.started)}"
+
+
+def show_ghost(charts: ChartsPane, stored: StoredRun | None, experiment: Experiment) -> None:
+    """Draw the past run ``stored`` dimmed under ``charts``' curves (``ghost #N``), or clear
+    the ghost (None); with nothing shown yet, the ghost alone on ``experiment``'s variants."""
+    if stored is None:
+        charts.set_ghost(None)
+        return
+    if charts.shown is None:
+        charts.show(RunHistory(experiment))
+    charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
 
 
 def _cut(text: str, width: int) -> str:

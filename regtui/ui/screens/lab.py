@@ -1,8 +1,11 @@
 """The lab screen: the config panel, the main area's views, the results table, the status line.
 
 ``LabScreen`` owns the lab's keys (``regtui.ui.keys``): each action is a line
-or two that hands the work to a widget, to the ``RunSession`` (which starts,
-pauses and stops the run, plain or sweep) or to the core.  The run's state is
+or two that hands the work to a widget, to the ``RunSession``
+(``regtui.ui.session``: it starts, pauses, stops and branches the run, plain or
+sweep), to the tour's card (``TourPanel``: the steps, their presets and
+checks), to the history's module (``regtui.ui.screens.history``: the choice
+and the ghost) or to the core.  The run's state is
 the reactive ``run_state`` (a ``RunState``); its watcher is the one place that
 updates what depends on it: the status line and its note, the ``-running`` /
 ``-paused`` CSS classes and the footer's enabled keys.  The main area shows
@@ -21,7 +24,7 @@ that arrives while the lab quits does nothing.  Terms: ``docs/semantics.md``.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import events
 from textual.app import ComposeResult
@@ -31,11 +34,10 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from regtui.core import ranking
-from regtui.core.config import ConfigError, Experiment
-from regtui.core.results import RunHistory
-from regtui.core.tour import STEPS, SWEEP
+from regtui.core.config import Experiment
 from regtui.ui import keys, unsaved
 from regtui.ui.plotting.curve_view import CurveView
+from regtui.ui.session import RunSession, RunState
 from regtui.ui.screens.confirm import ConfirmScreen
 from regtui.ui.screens.verdict import VerdictScreen
 from regtui.ui.widgets.config.panel import ConfigPanel
@@ -53,7 +55,10 @@ from regtui.ui.worker.messages import (
     BatchProgress, BranchRefused, BranchStarted, EpochsEnded, GhostEpochs, HistoryError, InsightReady,
     RunFailed, RunFinished, RunRecorded, RunStarted, SweepProgressed,
 )
-from regtui.ui.worker.session import RunSession, RunState
+
+if TYPE_CHECKING:
+    from regtui.core.run_records import StoredRun
+    from regtui.ui.screens.history import HistoryChoice
 
 VIEW_REFRESH = 0.25
 """Seconds between two refreshes of the table and the charts' data."""
@@ -91,12 +96,6 @@ class LabScreen(Screen[None]):
         """Why the run on screen failed ("" unless it did)."""
         self.curve_view = CurveView()
         """What the charts plot (``m``, ``s``, ``t``, the cursor and zoom)."""
-        self.ghost_run: Any = None
-        """The ``StoredRun`` drawn as the ghost, or None."""
-        self.branch_note = ""
-        """What the status line says about the branch on screen."""
-        self.branch_panel: Experiment | None = None
-        """The panel's experiment when the branch was asked (the note stays while it is)."""
         self._views_dirty = False
         self._base_view = "charts"
         """The view beside the config panel (charts or sweep): what ``b`` and ``w`` go back to."""
@@ -211,8 +210,8 @@ class LabScreen(Screen[None]):
             self.status.set_note(self.failure, "bold red")
         elif errors:
             self.status.set_note(f"config: {len(errors)} invalid field(s): fix them to run", "red")
-        elif self.branch_status():
-            self.status.set_note(self.branch_status(), "yellow")
+        elif branch := self.session.branch_status(self.panel.experiment):
+            self.status.set_note(branch, "yellow")
         elif experiment is not None and self.panel.experiment != experiment:
             hint = ", f branches with it" if state.training else ""
             self.status.set_note(f"config changed: r restarts with it{hint}", "yellow")
@@ -260,9 +259,8 @@ class LabScreen(Screen[None]):
         self.session.start(experiment)
         self._run_started(experiment, experiment.train.epochs)
         self._show_variants(experiment)
-        self.branch_note, self.branch_panel = "", None
         self.charts.set_branch(None)
-        if self.ghost_run is None:
+        if self.session.ghost is None:
             self.charts.set_ghost(None)
         self._views_dirty = True
 
@@ -318,14 +316,14 @@ class LabScreen(Screen[None]):
         self.run_state = RunState.STOPPED if message.stopped else RunState.FINISHED
         self._views_dirty = True
         self.refresh_views()
-        self.tour_run_ended(message.stopped)
+        self.tour_panel.run_ended(message.stopped, self.session.control, self.session.history,
+                                  self.sweep_view.raw_points)
 
     def on_run_failed(self, message: RunFailed) -> None:
         if not self.session.current(message):
             return
         self.failure = message.message
-        if self.in_tour:
-            self.tour_panel.show_state("failed")
+        self.tour_panel.run_failed()
         self.run_state = RunState.FAILED
         self.notify(message.message, title="the run could not go on", severity="error", timeout=10)
 
@@ -341,22 +339,15 @@ class LabScreen(Screen[None]):
         self.notify(message.message, title="run history", severity="warning", timeout=8)
 
     def on_branch_started(self, message: BranchStarted) -> None:
-        if not self.session.current(message) or self.session.history is None:
-            return
-        parent = self.session.branched(message)
-        label = f"parent #{message.parent_id}" if message.parent_id is not None else "parent"
-        self.charts.set_ghost(parent, f"{label} goes on")
-        self.charts.set_branch(message.epoch - 1)
-        recorded = f" (run #{message.history_id})" if message.history_id is not None else ""
-        self.branch_note = f"branched{recorded} after epoch {message.epoch - 1}: {message.changes.describe()}"
-        self.notify(self.branch_note + f"; the dimmed curves: the {label} without the change")
-        self._views_dirty = True
-        self.update_note()
+        if self.session.current(message) and self.session.history is not None:
+            parent = self.session.branched(message)
+            self.charts.set_ghost(parent, f"{self.session.parent_label} goes on")
+            self.charts.set_branch(message.epoch - 1)
+            self._views_dirty = True
+            self.update_note()
 
     def on_branch_refused(self, message: BranchRefused) -> None:
-        if self.session.current(message):
-            self.branch_note = ""
-            self.notify(message.message, title="cannot branch", severity="error", timeout=8)
+        if self.session.branch_refused(message):
             self.update_note()
 
     def on_config_panel_changed(self, message: ConfigPanel.Changed) -> None:
@@ -370,7 +361,7 @@ class LabScreen(Screen[None]):
         if experiment is None:
             self._to_first_invalid()
         elif self.in_tour:
-            self.tour_rerun(experiment)
+            self._tour_start(experiment)
         else:
             (self.start_sweep if self.sweep_shown else self.start_run)(experiment)
 
@@ -394,42 +385,8 @@ class LabScreen(Screen[None]):
             self.session.stop()
 
     def action_branch(self) -> None:
-        """``f``: go on from the next epoch with the panel's λ / η / p / lr
-        (``docs/semantics.md`` § Schedules and branches)."""
-        from regtui.core.branch import edited_changes
-        from regtui.ui.worker.branching import BranchRequest
-
-        session, history = self.session, self.session.history
-        if not self.run_state.training or history is None or history.epoch < 0 or session.control is None:
-            self.notify("f branches a running comparison: r starts one", severity="warning")
-            return
-        if self.sweep_shown:
-            self.notify("a sweep cannot be branched", severity="warning")
-            return
-        edited = self.panel.experiment
-        if edited is None:
-            self.notify("fix the config first", severity="error")
-            return
-        try:
-            changes = edited_changes(session.experiment, edited, history.epoch + 1)
-        except ConfigError as exc:
-            self.notify(str(exc), title="cannot branch", severity="error", timeout=8)
-            return
-        if not changes:
-            self.notify("nothing to branch with: change λ, η, p or lr in the config panel, then f",
-                        severity="warning")
-            return
-        session.control.branch = BranchRequest(edited)
-        self.branch_panel = edited
-        paused = " (space resumes)" if self.run_state is RunState.PAUSED else ""
-        self.branch_note = f"branching at the end of epoch {history.epoch + 1}{paused}: {changes.describe()}"
+        self.session.ask_branch(self.panel.experiment, self.run_state, self.sweep_shown)
         self.update_note()
-
-    def branch_status(self) -> str:
-        """The status note about a branch, while the panel still holds what it was asked with."""
-        if self.branch_note and self.panel.experiment == self.branch_panel:
-            return self.branch_note
-        return ""
 
     # ------------------------------------------------------------------ actions: the views
 
@@ -566,35 +523,28 @@ class LabScreen(Screen[None]):
         self.app.push_screen(HistoryScreen(self.table.rank_by), self._history_chosen)
 
     def action_ghost(self) -> None:
-        if self.ghost_run is not None:
+        if self.session.ghost is None:
+            self.action_history()
+        else:
             self.set_ghost(None)
             self.notify("ghost cleared")
-        else:
-            self.action_history()
 
-    def _history_chosen(self, choice: Any) -> None:
+    def _history_chosen(self, choice: HistoryChoice | None) -> None:
         if choice is None:
             return
-        from regtui.ui.screens.history import run_label
-
-        label = run_label(choice.run.summary)
         if choice.kind == "ghost":
             self.set_ghost(choice.run)
-            self.notify(f"ghost: {label}, dimmed under the curves · g clears it")
-            return
-        self.panel.load(choice.run.experiment)
-        self.action_run()
-        self.notify(f"re-running the config of {label}")
+        else:
+            self.panel.load(choice.run.experiment)
+            self.action_run()
+        self.notify(choice.note)
 
-    def set_ghost(self, stored: Any) -> None:
-        """Overlay a past run (a ``StoredRun``) on the charts, or clear it (None)."""
-        self.ghost_run = stored
-        if stored is None:
-            self.charts.set_ghost(None)
-            return
-        if self.charts.shown is None:  # nothing run yet: the ghost alone, on the panel's variants
-            self.charts.show(RunHistory(self.panel.experiment or self.initial))
-        self.charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
+    def set_ghost(self, stored: StoredRun | None) -> None:
+        """Overlay a past run on the charts, or clear it (None)."""
+        from regtui.ui.screens.history import show_ghost
+
+        self.session.ghost = stored
+        show_ghost(self.charts, stored, self.panel.experiment or self.initial)
 
     def action_export(self) -> None:
         from regtui.ui.export import start_export
@@ -617,57 +567,38 @@ class LabScreen(Screen[None]):
             self.tour_go(0)
 
     def action_tour_next(self) -> None:
-        index = self.tour_panel.index
-        if index is not None:
-            if index + 1 < len(STEPS):
-                self.tour_go(index + 1)
-            else:
-                self.notify("the last step of the tour: p goes back, a leaves")
+        self.tour_go(self.tour_panel.neighbour(1))
 
     def action_tour_previous(self) -> None:
-        index = self.tour_panel.index
-        if index is not None:
-            if index > 0:
-                self.tour_go(index - 1)
-            else:
-                self.notify("the first step of the tour: n goes on, a leaves")
+        self.tour_go(self.tour_panel.neighbour(-1))
+
+    def tour_go(self, index: int | None) -> None:
+        """Show step ``index`` (``regtui.core.tour``) and start its run (None: stay where it is)."""
+        experiment = self.tour_panel.go(index, self.presets_dir, self.tour_overrides)
+        if experiment is not None:
+            self._show_tour(True)
+            self.panel.load(experiment)
+            self._tour_start(experiment)
 
     def tour_leave(self) -> None:
         self.tour_panel.leave()
-        self.set_class(False, "-tour")
-        self.panel.display = True
-        self.set_class(False, "-config-hidden")
+        self._show_tour(False)
         self.notify("left the tour: the config panel is back (a returns)")
 
-    def tour_go(self, index: int) -> None:
-        """Show step ``index`` (``regtui.core.tour``) and start its run."""
-        try:
-            experiment = self.tour_panel.go(index, self.presets_dir, self.tour_overrides)
-        except ConfigError as exc:
-            self.notify(f"tour step {STEPS[index].number}: {exc}", severity="error", timeout=10)
-            return
-        self.set_class(True, "-tour")
-        self.panel.display = False
-        self.set_class(True, "-config-hidden")
-        self.panel.load(experiment)
-        self._tour_start(experiment)
-
-    def tour_rerun(self, experiment: Experiment) -> None:
-        """``r`` in the tour: the step again, with the panel's config (its preset, or as changed)."""
-        self.tour_panel.restart()
-        self._tour_start(experiment)
+    def _show_tour(self, on: bool) -> None:
+        """The tour's card in the config panel's place (``-tour``), or the panel back."""
+        self.set_class(on, "-tour")
+        self.panel.display = not on
+        self.set_class(on, "-config-hidden")
 
     def _tour_start(self, experiment: Experiment) -> None:
-        wants_sweep = self.tour_panel.step_kind == SWEEP
+        """Run the step with ``experiment`` (its preset, or the panel's as changed: ``r``),
+        in the sweep view for a sweep step."""
+        wants_sweep = self.tour_panel.wants_sweep
         if wants_sweep != self.sweep_shown:
             self.action_sweep()
         (self.start_sweep if wants_sweep else self.start_run)(experiment)
         self.tour_panel.started(self.session.control)
-
-    def tour_run_ended(self, stopped: bool) -> None:
-        """The step's run ended: the card shows what the step's check found in it."""
-        if self.tour_panel.runs(self.session.control):
-            self.tour_panel.run_ended(stopped, self.session.history, list(self.sweep_view.raw_points))
 
     # ------------------------------------------------------------------ quitting
 

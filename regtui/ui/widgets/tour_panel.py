@@ -7,12 +7,16 @@ sentence with the numbers, and its small table).  It scrolls (``↑``/``↓``
 with it focused) so the whole card is there at 80×24.  Text from presets
 (variant names in the check's table) is shown as plain text, never markup.
 The panel also keeps where the tour is (``index``, None: no tour) and which
-run is its step's (``run``), so that the lab screen's tour keys stay one-liners.
+run is its step's (``run``), loads a step's preset (``go``: a preset that
+cannot load is told, and the card stays), says where ``n`` / ``p`` lead
+(``neighbour``: past either end nowhere, and says so) and reads the step's run
+when it ends (``run_ended``), so that the lab screen's tour keys stay one-liners:
+the lab only swaps the card for the config panel and starts the step's run.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from rich.console import Group
 from rich.table import Table
@@ -20,7 +24,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from regtui.core.config import Experiment
+from regtui.core.config import ConfigError, Experiment
 from regtui.core.tour import STEPS, SWEEP, Finding, Step
 
 MARK = {True: ("✓ appeared", "bold green"), False: ("✗ did not appear this time", "bold yellow"),
@@ -47,45 +51,72 @@ class TourPanel(VerticalScroll, can_focus=True):
 
     # ------------------------------------------------------------------ the tour's steps
 
-    def go(self, index: int, presets_dir: str | None, overrides: tuple[str, ...]) -> Experiment:
+    def go(self, index: int | None, presets_dir: str | None, overrides: tuple[str, ...]) -> Experiment | None:
         """Show step ``index``; returns its preset with ``overrides`` (``regtui tour --set``)
-        applied, for the lab to load and run.  A ``ConfigError`` leaves the card as it was."""
+        applied, for the lab to load and run.  None (``index`` None, or a ``ConfigError``,
+        which is told) leaves the card as it was."""
         from regtui.core import presets
         from regtui.core.overrides import with_overrides
 
+        if index is None:
+            return None
         step = STEPS[index]
-        experiment = with_overrides(presets.load(step.preset, presets_dir), overrides)
+        try:
+            experiment = with_overrides(presets.load(step.preset, presets_dir), overrides)
+        except ConfigError as exc:
+            self.notify(f"tour step {step.number}: {exc}", severity="error", timeout=10, markup=False)
+            return None
         self.index = index
         self.show_step(step, len(STEPS))
         return experiment
 
-    def restart(self) -> None:
-        """The step is run again (``r``): the card forgets what the last run's check found."""
-        if self.step is not None:
-            self.show_step(self.step, self.total)
+    def neighbour(self, step: int) -> int | None:
+        """The index ``step`` steps away (``n``: 1, ``p``: -1) from the step on screen; None
+        without a tour, or past either end (which is told)."""
+        if self.index is None:
+            return None
+        index = self.index + step
+        if index >= len(STEPS):
+            self.notify("the last step of the tour: p goes back, a leaves", markup=False)
+        elif index < 0:
+            self.notify("the first step of the tour: n goes on, a leaves", markup=False)
+        else:
+            return index
+        return None
 
     def leave(self) -> None:
         self.index = None
 
     @property
-    def step_kind(self) -> str:
-        return self.step.kind if self.step is not None else ""
+    def wants_sweep(self) -> bool:
+        """Whether the step on screen runs a sweep (its check reads the sweep's points)."""
+        return self.step is not None and self.step.kind == SWEEP
 
     def started(self, control: Any) -> None:
-        """The step's run started under ``control``."""
+        """The step's run started under ``control`` (``r`` runs it again): the card forgets
+        what the last run's check found."""
         self.run = control
-        self.show_state("running")
+        if self.step is not None:
+            self.show_step(self.step, self.total)
 
     def runs(self, control: Any) -> bool:
         """Whether the tour is on and ``control`` steers its step's run."""
         return self.index is not None and self.run is not None and self.run is control
 
-    def run_ended(self, stopped: bool, history: Any, sweep_points: list[Any]) -> None:
-        """The step's run ended: show what the step's check (``regtui.core.tour``) found in it."""
+    def run_ended(self, stopped: bool, control: Any, history: Any, sweep_points: Sequence[Any]) -> None:
+        """A run under ``control`` ended: if it is the step's, show what the step's check
+        (``regtui.core.tour``) found in it (``history``, or a sweep step's points)."""
+        if not self.runs(control):
+            return
         if stopped:
             self.show_state("stopped")
         elif self.step is not None:
-            self.show_finding(self.step.check(sweep_points if self.step.kind == SWEEP else history))
+            self.show_finding(self.step.check(list(sweep_points) if self.step.kind == SWEEP else history))
+
+    def run_failed(self) -> None:
+        """The run on screen failed: in the tour, the card says so."""
+        if self.index is not None:
+            self.show_state("failed")
 
     # ------------------------------------------------------------------ drawing
 

@@ -1,6 +1,7 @@
-"""The run on screen: ``RunSession`` starts, pauses and stops it, for plain runs and sweeps alike.
+"""The run on screen: ``RunSession`` starts, pauses, stops and branches it, for plain runs and sweeps alike.
 
-The lab screen owns one session.  ``start`` trains a comparison
+UI-thread state of the lab screen (so not in ``worker/``, whose code runs in the
+training thread): the lab screen owns one session.  ``start`` trains a comparison
 (``runner.train``), ``start_sweep`` a sweep grid (``sweep_runner.sweep``): each
 makes a new ``RunControl`` with the next run id (the one before is stopped),
 and this is the only place that starts a training worker (a Textual thread
@@ -11,8 +12,15 @@ is dropped before anything looks for a widget.  The session also keeps the
 run's ``RunHistory`` (filled from ``EpochsEnded``; swapped for the branch's on
 ``BranchStarted``, ``docs/semantics.md`` § Schedules and branches), its
 progress, the history id the worker recorded it under and its data summary,
-and what the insight views ask the worker for (``InsightAsk``: frozen
-``InsightRequest`` values swapped whole into the control).
+what the insight views ask the worker for (``InsightAsk``: frozen
+``InsightRequest`` values swapped whole into the control), and the past run
+drawn as the ghost (``ghost``, picked from the history).
+
+Branching (``f``) lives here too: ``ask_branch`` checks the panel's config
+against the run's (``regtui.core.branch.edited_changes``) and hands the worker
+a ``BranchRequest``; ``branched`` / ``branch_refused`` take the worker's
+answer; ``branch_status`` is what the status line says about it.  A refusal or
+a branch is told through the host's ``notify``.
 
 ``RunState`` names the seven states the lab shows; the screen holds the state
 as a Textual ``reactive``.  Runs on the UI thread only; imports no torch.
@@ -27,13 +35,17 @@ from typing import Any, Callable
 
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from regtui.core.config import Experiment
+from regtui.core.config import ConfigError, Experiment
 from regtui.core.results import RunHistory
 from regtui.core.run import InsightRequest
+from regtui.core.run_records import StoredRun
 from regtui.ui.worker import runner, sweep_runner
-from regtui.ui.worker.messages import BatchProgress, BranchStarted, EpochsEnded, GhostEpochs, RunMessage, RunRecorded
+from regtui.ui.worker.messages import (
+    BatchProgress, BranchRefused, BranchStarted, EpochsEnded, GhostEpochs, RunMessage, RunRecorded,
+)
 
 QUIT_GRACE = 0.5
 """Seconds ``close`` waits for a training worker to finish its run in the history."""
@@ -99,9 +111,10 @@ class InsightAsk:
 
 
 class RunSession:
-    """The run on screen and its worker; ``host`` is the node the worker runs on."""
+    """The run on screen and its worker; ``host`` is the screen the worker runs on (and
+    whose ``notify`` tells about branches)."""
 
-    def __init__(self, host: DOMNode) -> None:
+    def __init__(self, host: Widget) -> None:
         self._host = host
         self._ids = itertools.count(1)
         self._closed = False
@@ -119,6 +132,14 @@ class RunSession:
         """Fraction of the run done (batches included)."""
         self.parent_line: RunHistory | None = None
         """After a branch, the parent's continuation (drawn as the ghost), or None."""
+        self.parent_label = "parent"
+        """How the ghost of ``parent_line`` is named (``parent #N`` once the parent is recorded)."""
+        self.ghost: StoredRun | None = None
+        """The past run drawn as the ghost (picked from the history), or None."""
+        self.branch_note = ""
+        """What the status line says about the branch asked or made (see ``branch_status``)."""
+        self.branch_panel: Experiment | None = None
+        """The panel's experiment when the branch was asked (the note stays while it is)."""
         self.insight = InsightAsk(self._hand_insight)
         """What the decision-map / weights views ask the worker for; each new request
         goes to the run's control."""
@@ -159,7 +180,7 @@ class RunSession:
         self.control = runner.RunControl(next(self._ids))
         self.control.insight = self.insight.request
         self.experiment, self.sweep, self.started, self.progress = experiment, sweep, False, 0.0
-        self.parent_line = None
+        self.parent_line, self.branch_note, self.branch_panel = None, "", None
         return self.control
 
     def _hand_insight(self, request: InsightRequest) -> None:
@@ -217,9 +238,47 @@ class RunSession:
         self.progress = (message.epoch - 1 + message.batch / message.n_batches) / epochs
         return True
 
+    # ------------------------------------------------------------------ branching
+
+    def ask_branch(self, edited: Experiment | None, state: RunState, sweep_shown: bool) -> None:
+        """``f``: go on from the next epoch with the panel's config ``edited`` (its λ / η / p /
+        lr, ``docs/semantics.md`` § Schedules and branches); what cannot be branched is told."""
+        from regtui.core.branch import edited_changes
+        from regtui.ui.worker.branching import BranchRequest
+
+        history, notify = self.history, self._host.notify
+        if not state.training or history is None or history.epoch < 0 or self.control is None:
+            notify("f branches a running comparison: r starts one", severity="warning", markup=False)
+            return
+        if sweep_shown:
+            notify("a sweep cannot be branched", severity="warning", markup=False)
+            return
+        if edited is None:
+            notify("fix the config first", severity="error", markup=False)
+            return
+        try:
+            changes = edited_changes(self.experiment, edited, history.epoch + 1)
+        except ConfigError as exc:
+            notify(str(exc), title="cannot branch", severity="error", timeout=8, markup=False)
+            return
+        if not changes:
+            notify("nothing to branch with: change λ, η, p or lr in the config panel, then f",
+                   severity="warning", markup=False)
+            return
+        self.control.branch = BranchRequest(edited)
+        self.branch_panel = edited
+        paused = " (space resumes)" if state is RunState.PAUSED else ""
+        self.branch_note = f"branching at the end of epoch {history.epoch + 1}{paused}: {changes.describe()}"
+
+    def branch_status(self, panel: Experiment | None) -> str:
+        """The status note about a branch, while the panel (``panel``: its experiment) still
+        holds what it was asked with."""
+        return self.branch_note if self.branch_note and panel == self.branch_panel else ""
+
     def branched(self, message: BranchStarted) -> RunHistory:
         """The worker branched: the branch (its epochs up to the branch point the
-        parent's) becomes the run on screen; returns the parent's history."""
+        parent's) becomes the run on screen, and the user is told; returns the
+        parent's history (drawn on as the ghost, labelled ``parent_label``)."""
         from regtui.core.branch import replay
 
         parent = self.history
@@ -228,7 +287,22 @@ class RunSession:
         for event in replay(parent, message.epoch - 1):
             child.add(event)
         self.history, self.experiment, self.parent_line = child, message.experiment, parent
+        self.parent_label = f"parent #{message.parent_id}" if message.parent_id is not None else "parent"
+        recorded = f" (run #{message.history_id})" if message.history_id is not None else ""
+        self.branch_note = f"branched{recorded} after epoch {message.epoch - 1}: {message.changes.describe()}"
+        self._host.notify(self.branch_note + f"; the dimmed curves: the {self.parent_label} without the change",
+                          markup=False)
         return parent
+
+    def branch_refused(self, message: BranchRefused) -> bool:
+        """The worker could not branch: the note goes, the user is told; whether it was the run on screen's."""
+        if not self.current(message):
+            return False
+        self.branch_note = ""
+        self._host.notify(message.message, title="cannot branch", severity="error", timeout=8, markup=False)
+        return True
+
+    # ------------------------------------------------------------------ the record
 
     def recorded(self, message: RunRecorded) -> None:
         self._recorded = (message.run_id, message.history_id)
