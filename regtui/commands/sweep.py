@@ -164,8 +164,9 @@ def _sweep(args: argparse.Namespace, experiment, engine, outputs) -> int:
 
     points: list = []
     code = EXIT_OK
-    store, record, runs = _history(args)
-    stream = run_sweep(experiment, engine=engine, record=record)
+    recording = _history(args)
+    runs = recording.runs if recording is not None else []
+    stream = run_sweep(experiment, engine=engine, record=recording)
     progress = None
     stopped_by: KeyboardInterrupt | None = None
     try:
@@ -195,8 +196,8 @@ def _sweep(args: argparse.Namespace, experiment, engine, outputs) -> int:
             stream.close()
         if progress is not None:
             progress.stop()
-        if store is not None:
-            store.close()
+        if recording is not None:
+            recording.close()
     with deferred() as meanwhile:  # a second signal waits for the outputs instead of losing them
         if stopped_by is not None:
             code = exit_code(stopped_by)
@@ -229,30 +230,17 @@ def _sweep(args: argparse.Namespace, experiment, engine, outputs) -> int:
 
 
 def _history(args: argparse.Namespace):
-    """``(store, record, runs)``: the history store, ``run_sweep``'s record factory and the
-    recorders it opened; ``(None, None, [])`` with ``--no-history`` or when the store fails."""
+    """``run_sweep``'s record factory into the history (``regtui.core.sweep.SweepRecording``),
+    or None with ``--no-history`` or when the store cannot be opened (said on stderr)."""
     if args.no_history:
-        return None, None, []
-    from regtui.core.run_records import StoreError
-    from regtui.core.store import RunStore
+        return None
+    from regtui.core.sweep import SweepRecording
     from regtui.core.text import visible
 
-    try:
-        store = RunStore.open()
-    except StoreError as exc:
-        print(visible(f"regtui sweep: history: not recorded: {exc}"), file=sys.stderr)
-        return None, None, []
-    runs: list = []
+    def problem(line: str) -> None:
+        print(visible(f"regtui sweep: history: {line}"), file=sys.stderr)
 
-    def record(experiment, data, engine_label):
-        try:
-            runs.append(store.recorder(experiment, source="cli", preset=args.preset, data=data, engine=engine_label))
-        except StoreError as exc:
-            print(visible(f"regtui sweep: history: not recorded: {exc}"), file=sys.stderr)
-            return None
-        return runs[-1]
-
-    return store, record, runs
+    return SweepRecording.open(source="cli", preset=args.preset, on_problem=problem)
 
 
 def _print_table(experiment, points, *, to_stderr: bool = False) -> None:

@@ -126,6 +126,54 @@ RecordFactory = Callable[[Experiment, dict[str, Any], str], "SweepRecorder | Non
 """``(training's experiment, data summary, engine label) -> recorder``, once per training."""
 
 
+class SweepRecording:
+    """``run_sweep``'s record factory into the run history, as ``regtui sweep`` and the
+    lab's sweep record: each training a run of the history (its grid points are the
+    run's variants), with ``source`` and ``preset`` as given.  A training that cannot
+    be recorded is reported once through ``on_problem`` (one line) and trains anyway.
+
+    ``open`` opens the history (``RunStore.open(store_path)``); ``close`` closes it
+    once the sweep's stream is closed (the stream finishes its recorders)."""
+
+    def __init__(self, store: Any, *, source: str, preset: str | None,
+                 on_problem: Callable[[str], object]) -> None:
+        self.store = store
+        self.source = source
+        self.preset = preset
+        self.on_problem = on_problem
+        self.runs: list[Any] = []
+        """The recorders opened, one per training recorded, in order."""
+
+    @classmethod
+    def open(cls, *, source: str, preset: str | None, on_problem: Callable[[str], object],
+             store_path: Any = None) -> "SweepRecording | None":
+        """The recording, or None (``on_problem`` told why) when the history cannot be opened."""
+        from regtui.core.run_records import StoreError
+        from regtui.core.store import RunStore
+
+        try:
+            store = RunStore.open(store_path)
+        except StoreError as exc:
+            on_problem(f"not recorded: {exc}")
+            return None
+        return cls(store, source=source, preset=preset, on_problem=on_problem)
+
+    def __call__(self, experiment: Experiment, data: dict[str, Any], engine_label: str) -> SweepRecorder | None:
+        from regtui.core.run_records import StoreError
+
+        try:
+            rec = self.store.recorder(experiment, source=self.source, preset=self.preset, data=data,
+                                      engine=engine_label)
+        except StoreError as exc:
+            self.on_problem(f"not recorded: {exc}")
+            return None
+        self.runs.append(rec)
+        return rec
+
+    def close(self) -> None:
+        self.store.close()
+
+
 def run_sweep(experiment: Experiment, *, engine: Any = None,
               record: RecordFactory | None = None) -> Iterator[SweepProgress | list[SweepPoint]]:
     """Train the whole grid on ``engine`` (default: the one ``experiment.engine``

@@ -195,3 +195,30 @@ async def test_the_sweep_section_chooses_where_the_sweep_runs(tmp_path: Path, ti
         await pilot.pause()
         assert (editor.engine.value, editor.address.value) == ("ray", "auto")
         assert app.lab.panel.experiment.engine == cluster.engine  # the keys without a field are kept
+
+
+async def test_a_lab_sweep_is_recorded_in_the_history_with_its_points(ui_experiment: Any, wait_for: Any) -> None:
+    """As ``regtui sweep`` records: each training (here one per n_train) a run of the
+    history, its grid points the run's variants, every seed's epochs, the lab's source."""
+    from regtui.core.ranking import score
+    from regtui.core.store import RunStore
+
+    exp = ui_experiment(epochs=4, seeds=2)
+    exp = replace(exp, sweep=(SweepAxis("variants.L2.l2", (0.0, 0.3)), SweepAxis("data.n_train", (20, 30))))
+    app = create_app(exp)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k", "r")
+        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
+        points = {(p.knobs["data.n_train"], p.knobs["variants.L2.l2"]): p for p in app.lab.sweep_view.points}
+    assert len(points) == 4
+    with RunStore.open() as store:
+        runs = sorted(store.list_runs(), key=lambda r: r.id)
+        assert [(r.source, r.preset, r.status, r.last_epoch, r.seeds) for r in runs] == [("tui", "tiny-ui", "finished", 4, 2)] * 2
+        for run, n_train in zip(runs, (20, 30)):
+            assert run.variants == ("l2=0", "l2=0.3") and run.engine == "in-process"
+            stored = store.load_run(run.id)
+            assert stored.data["n_train"] == n_train
+            assert all(len(m) == 5 for m in stored.history.members)  # epoch 0..4 of every seed
+            for name, l2 in (("l2=0", 0.0), ("l2=0.3", 0.3)):  # the point the view shows, from the stored epochs
+                assert score(stored.history[name], exp.train.rank_by).value == points[(n_train, l2)].score_mean
