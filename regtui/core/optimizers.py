@@ -176,7 +176,7 @@ class KerasAdam(StackedOptimizer):
             m.mul_(beta_1).add_(g, alpha=1 - beta_1)
             v.mul_(beta_2).add_(torch.mul(g, g, out=s1), alpha=1 - beta_2)
             torch.add(torch.sqrt(v, out=s1), self.eps, out=s1)
-            p.sub_(torch.mul(m, alpha, out=s2).div_(s1))
+            p.addcdiv_(torch.mul(m, alpha, out=s2), s1, value=-1)  # p − (m·α)/s, as sub_(div_) rounds it
         self.iterations += 1
 
     def state_tensors(self) -> list[Tensor]:

@@ -159,23 +159,25 @@ class DivergenceGuard:
 
     def __init__(self, k: int, device: torch.device) -> None:
         self.alive = torch.ones(k, dtype=torch.bool, device=device)
-        self.all_alive = True
-        """No member has stopped (then nothing needs masking or holding)."""
         self.limit = torch.full((k,), float("inf"), device=device)
+        self._finite_limit = self.limit.clamp(max=torch.finfo(self.limit.dtype).max)
+        """``limit``, infinity lowered to the largest float: ``loss <= _finite_limit`` is False
+        exactly for a loss that is NaN, infinite or above the limit (losses are ≥ 0)."""
         self.diverged_at: dict[int, int] = {}
         """Member index -> the epoch in which it diverged."""
         self._frozen: list[Tensor] | None = None
 
     def set_limit(self, initial_train_loss: Tensor) -> None:
         self.limit = BLOWUP * torch.clamp(initial_train_loss, min=0.01)
+        self._finite_limit = self.limit.clamp(max=torch.finfo(self.limit.dtype).max)
 
     def exceeded(self, loss: Tensor, *also_finite: Tensor) -> Tensor:
-        """``[K]`` bool: live members whose ``loss`` is NaN/inf or above the limit,
+        """``[K]`` bool: live members whose ``loss`` (≥ 0) is NaN/inf or above the limit,
         or one of ``also_finite`` is NaN/inf."""
-        bad = ~torch.isfinite(loss) | (loss > self.limit)
+        bad = torch.le(loss, self._finite_limit).logical_not_()
         for values in also_finite:
             bad |= ~torch.isfinite(values)
-        return bad & self.alive
+        return bad.logical_and_(self.alive)
 
     def stop(self, bad: Tensor, epoch: int, params: Sequence[Tensor]) -> list[int]:
         """Stop the ``bad`` members, frozen at ``params`` as they are now; returns their indices."""
@@ -183,16 +185,13 @@ class DivergenceGuard:
         for k in stopped:
             self.diverged_at[k] = epoch
         self.alive &= ~bad
-        self.all_alive = bool(self.alive.all())
         self._frozen = [p.detach().clone() for p in params]
         return stopped
 
     def only_alive(self, grad: Tensor) -> Tensor:
         """``grad [K, ...]`` with the stopped members' rows zeroed (in place): their loss is
         left out of backward."""
-        if not self.all_alive:
-            grad.mul_(self.alive.view((-1,) + (1,) * (grad.dim() - 1)))
-        return grad
+        return grad.mul_(self.alive.view((-1,) + (1,) * (grad.dim() - 1)))
 
     @torch.no_grad()
     def hold_frozen(self, params: Sequence[Tensor]) -> None:
