@@ -11,10 +11,11 @@ says whether a worker message belongs to the run on screen; after ``close``
 is dropped before anything looks for a widget.  The session also keeps the
 run's ``RunHistory`` (filled from ``EpochsEnded``; swapped for the branch's on
 ``BranchStarted``, ``docs/semantics.md`` § Schedules and branches), its
-progress, the history id the worker recorded it under and its data summary,
-what the insight views ask the worker for (``InsightAsk``: frozen
-``InsightRequest`` values swapped whole into the control), and the past run
-drawn as the ghost (``ghost``, picked from the history).
+progress, the history id the worker recorded it under (a branch's own once it
+branched) and its data summary, what the insight views ask the worker for
+(``InsightAsk``: frozen ``InsightRequest`` values swapped whole into the
+control), and the past run drawn as the ghost (``ghost``, picked from the
+history).
 
 Branching (``f``) lives here too: ``ask_branch`` checks the panel's config
 against the run's (``regtui.core.branch.edited_changes``) and hands the worker
@@ -287,6 +288,8 @@ class RunSession:
         for event in replay(parent, message.epoch - 1):
             child.add(event)
         self.history, self.experiment, self.parent_line = child, message.experiment, parent
+        if message.history_id is not None:  # the run on screen is the branch's record now (e exports it)
+            self._recorded = (message.run_id, message.history_id)
         self.parent_label = f"parent #{message.parent_id}" if message.parent_id is not None else "parent"
         recorded = f" (run #{message.history_id})" if message.history_id is not None else ""
         self.branch_note = f"branched{recorded} after epoch {message.epoch - 1}: {message.changes.describe()}"

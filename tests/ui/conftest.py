@@ -2,14 +2,18 @@
 
 ``ui_experiment(epochs=...)`` builds the tiny preset in code (moons, n_train 30,
 n_val 50, hidden [16], full batch of 30, four variants); ``wait_for`` lets a
-Pilot-driven app run until a condition holds; ``notifications`` records what
-the lab shows as notifications.
+Pilot-driven app run until a condition holds, ``run_to_end`` / ``run_epochs``
+press ``r`` and wait for the run's end / its first epochs; ``record_run`` puts a
+past run in the history; ``charts_showing`` mounts the lab's charts on a
+constructed history; ``notifications`` records what the lab shows as
+notifications.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from textual.app import App
@@ -72,6 +76,80 @@ async def _wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: 
 def wait_for() -> Callable[..., Awaitable[None]]:
     """``await wait_for(pilot, condition, timeout=30)``: run the app until ``condition()``."""
     return _wait_for
+
+
+async def _press_r(pilot: Pilot[None], until: Callable[[Any], bool], timeout: float) -> Any:
+    lab = pilot.app.lab  # type: ignore[attr-defined]
+    before = lab.session.control
+    await pilot.press("r")
+    await _wait_for(pilot, lambda: lab.session.control is not before and until(lab), timeout)
+    return lab.session.history
+
+
+async def _run_to_end(pilot: Pilot[None], state: str = "finished", timeout: float = 30.0) -> Any:
+    return await _press_r(pilot, lambda lab: lab.run_state == state, timeout)
+
+
+async def _run_epochs(pilot: Pilot[None], epochs: int, timeout: float = 30.0) -> Any:
+    return await _press_r(pilot, lambda lab: lab.session.history is not None and lab.session.history.epoch >= epochs,
+                          timeout)
+
+
+@pytest.fixture
+def run_to_end() -> Callable[..., Awaitable[Any]]:
+    """``history = await run_to_end(pilot, state="finished", timeout=30)``: press ``r`` in the
+    lab and wait until that run (not the one before) is ``state``; the run's history."""
+    return _run_to_end
+
+
+@pytest.fixture
+def run_epochs() -> Callable[..., Awaitable[Any]]:
+    """``history = await run_epochs(pilot, n, timeout=30)``: press ``r`` in the lab and wait
+    until that run has trained ``n`` epochs (a long run goes on); the run's history."""
+    return _run_epochs
+
+
+def _record_run(experiment: Experiment) -> int:
+    from regtui.core.store import RunStore
+    from regtui.core.training import Training
+
+    training = Training(experiment)
+    with RunStore.open() as store, store.recorder(experiment, source="cli", preset=experiment.name) as rec:
+        for event in training.events():
+            rec.add(event)
+        rec.finish(training.statuses)
+        return rec.run_id
+
+
+@pytest.fixture
+def record_run() -> Callable[[Experiment], int]:
+    """``record_run(experiment)``: train it headless and record it in the run history, as
+    ``regtui run`` does; returns its history id (a past run for the lab's ``h``)."""
+    return _record_run
+
+
+@asynccontextmanager
+async def _charts_showing(history: Any, size: tuple[int, int] = (80, 24)
+                         ) -> AsyncIterator[tuple[Pilot[None], Any, list[Any]]]:
+    from regtui.ui.app import create_app
+    from regtui.ui.widgets.loss_charts import LossChart
+
+    app = create_app(make_ui_experiment())
+    async with app.run_test(size=size) as pilot:
+        charts = app.lab.charts
+        charts.set_variants([v.name for v in history.variants])
+        await pilot.pause()
+        charts.show(history)
+        await pilot.pause()
+        yield pilot, charts, list(charts.query("#per-variant LossChart").results(LossChart))
+
+
+@pytest.fixture
+def charts_showing() -> Callable[..., Any]:
+    """``async with charts_showing(history) as (pilot, charts, grid):`` the lab at 80×24 (the
+    tiny preset) with its charts on ``history``'s variants showing it (a constructed
+    ``RunHistory``: nothing trains); ``grid``: the per-variant charts."""
+    return _charts_showing
 
 
 @pytest.fixture

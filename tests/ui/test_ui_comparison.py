@@ -116,22 +116,14 @@ async def test_a_diverged_variant_never_gets_the_star(tiny: Any) -> None:
             assert starred(app.lab.table) == ["baseline"], rank_by
 
 
-async def test_the_shared_y_range_spans_every_variant_and_per_chart_differs(tiny: Any) -> None:
-    h = constructed(overfit())
-    app = create_app(tiny)
-    async with app.run_test(size=SIZE) as pilot:
-        charts = app.lab.charts
-        charts.set_variants([v.name for v in h.variants])
-        await pilot.pause()
-        charts.show(h)
-        await pilot.pause()
-        grid = list(charts.query("#per-variant LossChart").results(LossChart))
+async def test_the_shared_y_range_spans_every_variant_and_per_chart_differs(charts_showing: Any) -> None:
+    async with charts_showing(constructed(overfit())) as (pilot, charts, grid):
         assert len(grid) == 2 and grid[0].y_range == grid[1].y_range
         lo, hi = grid[0].y_range
         assert (lo, hi) == (0.1, 1.0), "train 0.1 to the baseline's 1.0, on both charts"
         charts.set_shared_y(False)
         await pilot.pause()
-        assert grid[0].y_range != grid[1].y_range and "y per chart" in str(app.query_one("#chart-legend").render())
+        assert grid[0].y_range != grid[1].y_range and "y per chart" in str(pilot.app.query_one("#chart-legend").render())
         assert grid[1].y_range == (0.1, 0.8), "L2's own chart: its epoch 0 (0.8) is its top"
         charts.set_shared_y(True)
         charts.set_log(True)
@@ -139,18 +131,11 @@ async def test_the_shared_y_range_spans_every_variant_and_per_chart_differs(tiny
         assert grid[0].y_range == grid[1].y_range and np.allclose(grid[0].y_range, (-1.0, 0.0)), "log10 units"
 
 
-async def test_digits_like_epoch_0_goes_off_scale_and_says_so(tiny: Any, wait_for: Any) -> None:
+async def test_digits_like_epoch_0_goes_off_scale_and_says_so(charts_showing: Any, wait_for: Any) -> None:
     after = [0.45 - 0.01 * e for e in range(20)]
     h = constructed({"baseline": [2.30] + after, "L2": [2.30] + [v + 0.02 for v in after]},
                     train={"baseline": [2.30] + [0.3] * 20, "L2": [2.30] + [0.32] * 20})
-    app = create_app(tiny)
-    async with app.run_test(size=SIZE) as pilot:
-        charts = app.lab.charts
-        charts.set_variants([v.name for v in h.variants])
-        await pilot.pause()
-        charts.show(h)
-        await pilot.pause()
-        grid = list(charts.query("#per-variant LossChart").results(LossChart))
+    async with charts_showing(h) as (pilot, charts, grid):
         for chart in grid:
             lo, hi = chart.y_range
             assert hi < 0.5 and lo > 0.2, "the epochs after 0 fill the chart"
@@ -191,11 +176,10 @@ def test_y_range_leaves_the_first_epochs_out_when_they_would_flatten_the_rest() 
     assert y_range([short]).off_epochs <= 1
 
 
-async def test_accuracy_is_drawn_in_percent(tiny: Any, wait_for: Any) -> None:
+async def test_accuracy_is_drawn_in_percent(tiny: Any, run_to_end: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await run_to_end(pilot, timeout=60)
         await pilot.press("m")
         first = app.query_one("#per-variant LossChart", LossChart)
         acc = app.lab.session.history.variants[0].series("val_acc")
@@ -205,7 +189,7 @@ async def test_accuracy_is_drawn_in_percent(tiny: Any, wait_for: Any) -> None:
         assert table_acc == f"{100 * acc[-1]:.1f}"
 
 
-async def test_the_verdict_panel_marks_its_cut_and_shows_the_whole_story(tiny: Any, wait_for: Any) -> None:
+async def test_the_verdict_panel_marks_its_cut_and_shows_the_whole_story(tiny: Any) -> None:
     h = constructed(overfit())
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
@@ -228,14 +212,13 @@ async def test_the_verdict_panel_marks_its_cut_and_shows_the_whole_story(tiny: A
         assert label("best") in panel.text
 
 
-async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, wait_for: Any) -> None:
+async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, run_to_end: Any) -> None:
     exp = ui_experiment(epochs=40, lr=0.05)
     exp = replace(exp, sweep=(SweepAxis("variants.L2.l2", (0.0, 1e-3, 0.03)),))
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("k")
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await run_to_end(pilot, timeout=60)
         view = app.lab.sweep_view
         raw = view.raw_points
         for rank_by in ("best", "end"):
@@ -251,12 +234,11 @@ async def test_the_sweep_star_follows_the_ranking(ui_experiment: Any, wait_for: 
 # ---------------------------------------------------------------- the keys: R, V, y
 
 
-async def test_r_key_switches_the_ranking_for_star_header_and_verdict(ui_experiment: Any, wait_for: Any) -> None:
+async def test_r_key_switches_the_ranking_for_star_header_and_verdict(ui_experiment: Any, run_to_end: Any) -> None:
     app = create_app(ui_experiment(epochs=30, lr=0.05))
     async with app.run_test(size=SIZE) as pilot:
         assert app.lab.table.ranking == "end" and app.lab.table.column_header("end") == "★end val", "the preset's default"
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await run_to_end(pilot, timeout=60)
         await pilot.pause()
         table, h = app.lab.table, app.lab.session.history
         assert starred(table) == [h.ranked("end")[0].name] and table.best == h.winner("end")
@@ -273,11 +255,10 @@ async def test_r_key_switches_the_ranking_for_star_header_and_verdict(ui_experim
         assert app.lab.verdict.sentences == verdict_sentences(h, "end")
 
 
-async def test_v_key_shows_the_whole_verdict(tiny: Any, wait_for: Any) -> None:
+async def test_v_key_shows_the_whole_verdict(tiny: Any, run_to_end: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await run_to_end(pilot, timeout=60)
         await pilot.pause()
         await pilot.press("V")
         assert isinstance(app.screen, VerdictScreen)
@@ -289,11 +270,10 @@ async def test_v_key_shows_the_whole_verdict(tiny: Any, wait_for: Any) -> None:
 
 
 async def test_y_key_switches_shared_and_per_chart_ranges_which_follow_zoom_log_and_metric(
-        ui_experiment: Any, wait_for: Any) -> None:
+        ui_experiment: Any, run_to_end: Any) -> None:
     app = create_app(ui_experiment(epochs=60, lr=0.05))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished", 60)
+        await run_to_end(pilot, timeout=60)
         await pilot.pause()
         grid = app.lab.charts.grid_charts
 

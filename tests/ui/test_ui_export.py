@@ -20,11 +20,10 @@ from regtui.ui.screens.history import HistoryScreen, RunViewScreen
 SIZE = (80, 24)
 
 
-async def test_e_exports_the_four_files(tiny: Any, wait_for: Any, notifications: list[str]) -> None:
+async def test_e_exports_the_four_files(tiny: Any, wait_for: Any, notifications: list[str], run_to_end: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await wait_for(pilot, lambda: app.lab.session.history_id is not None)
         await pilot.press("e")
         await wait_for(pilot, lambda: app.last_export is not None)  # written in a thread of its own
@@ -49,13 +48,12 @@ async def test_e_exports_the_four_files(tiny: Any, wait_for: Any, notifications:
     assert 'dataset = "moons"' in report
 
 
-async def test_e_exports_the_ranking_the_lab_shows(ui_experiment: Any, wait_for: Any) -> None:
+async def test_e_exports_the_ranking_the_lab_shows(ui_experiment: Any, wait_for: Any, run_to_end: Any) -> None:
     """After R (rank by the best epoch) the report's ★, verdict and JSON follow the lab's
     ranking, not the preset's ``train.rank_by``, and the report says which it used."""
     app = create_app(ui_experiment(epochs=12, lr=0.05))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await pilot.press("R")
         await pilot.press("e")
         await wait_for(pilot, lambda: app.last_export is not None)
@@ -71,11 +69,10 @@ async def test_e_exports_the_ranking_the_lab_shows(ui_experiment: Any, wait_for:
     assert "| best val |" in header, "the ranked column is the lab's statistic"
 
 
-async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, wait_for: Any) -> None:
+async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, wait_for: Any, run_to_end: Any) -> None:
     app = create_app(ui_experiment(epochs=4))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
@@ -89,7 +86,7 @@ async def test_e_on_a_past_run_exports_that_run(tiny: Any, ui_experiment: Any, w
     assert "read-only" in (folder / "dashboard.svg").read_text()
 
 
-async def test_e_before_any_run_says_so(tiny: Any, wait_for: Any, notifications: list[str]) -> None:
+async def test_e_before_any_run_says_so(tiny: Any, notifications: list[str]) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")

@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from regtui.core.config import DataConfig, Experiment
 from regtui.core.store import RunStore
 from regtui.ui.app import create_app
@@ -21,24 +23,14 @@ from regtui.ui.widgets.results_table import ResultsTable
 SIZE = (80, 24)
 
 
-def record(experiment: Experiment) -> int:
-    """Train ``experiment`` headless and record it, as ``regtui run`` does; its history id."""
-    from regtui.core.training import Training
-
-    training = Training(experiment)
-    with RunStore.open() as store, store.recorder(experiment, source="cli", preset=experiment.name) as rec:
-        for event in training.events():
-            rec.add(event)
-        rec.finish(training.statuses)
-        return rec.run_id
-
-
-def two_runs(ui_experiment: Any) -> tuple[Experiment, Experiment]:
+@pytest.fixture
+def two_runs(ui_experiment: Any, record_run: Any) -> tuple[Experiment, Experiment]:
+    """Two past runs in the history: #1 ``alpha`` (moons, 5 epochs), #2 ``beta`` (circles, 8)."""
     first = replace(ui_experiment(epochs=5), name="alpha")
     second = replace(ui_experiment(epochs=8), name="beta",
                      data=DataConfig(dataset="circles", n_train=30, n_val=40, seed=2))
-    record(first)
-    record(second)
+    record_run(first)
+    record_run(second)
     return first, second
 
 
@@ -46,11 +38,10 @@ def rows(screen: HistoryScreen) -> list[str]:
     return [str(r.id) for r in screen.runs]
 
 
-async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) -> None:
+async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any, run_to_end: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await wait_for(pilot, lambda: app.lab.session.control is not None and app.lab.session.control.done.is_set())
         history_id = app.lab.session.history_id
     assert history_id is not None
@@ -68,11 +59,10 @@ async def test_a_lab_run_is_recorded_with_every_epoch(tiny: Any, wait_for: Any) 
         assert kept.status == "finished"
 
 
-async def test_a_run_stopped_with_x_is_recorded_as_stopped(long_run: Any, wait_for: Any) -> None:
+async def test_a_run_stopped_with_x_is_recorded_as_stopped(long_run: Any, wait_for: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
+        await run_epochs(pilot, 3)
         await pilot.press("x")
         await wait_for(pilot, lambda: app.lab.run_state == "stopped")
         assert app.lab.session.control is not None and app.lab.session.control.done.wait(5)
@@ -86,19 +76,18 @@ async def test_a_run_stopped_with_x_is_recorded_as_stopped(long_run: Any, wait_f
     assert len(stored.history.variants[0]) == summary.last_epoch + 1
 
 
-async def test_q_during_a_run_records_it_as_stopped(long_run: Any, wait_for: Any) -> None:
+async def test_q_during_a_run_records_it_as_stopped(long_run: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        await run_epochs(pilot, 2)
         await pilot.press("q")
     with RunStore.open() as store:
         (summary,) = store.list_runs()
     assert summary.status == "stopped" and summary.last_epoch >= 2
 
 
-async def test_history_lists_filters_and_opens_a_run(ui_experiment: Any, wait_for: Any) -> None:
-    first, second = two_runs(ui_experiment)
+async def test_history_lists_filters_and_opens_a_run(ui_experiment: Any, two_runs: Any, wait_for: Any) -> None:
+    first, second = two_runs
     app = create_app(ui_experiment())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("h")
@@ -126,12 +115,13 @@ async def test_history_lists_filters_and_opens_a_run(ui_experiment: Any, wait_fo
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
 
 
-async def test_a_past_run_is_ranked_and_exported_as_the_lab_ranks(ui_experiment: Any, wait_for: Any) -> None:
+async def test_a_past_run_is_ranked_and_exported_as_the_lab_ranks(ui_experiment: Any, record_run: Any,
+                                                                   wait_for: Any) -> None:
     """R ranks by the best epoch: a past run (recorded ranked by its preset's end val) opened
     from the history shows the same ranking, and e on it exports that ranking."""
     import json
 
-    record(ui_experiment(epochs=12, lr=0.05))
+    record_run(ui_experiment(epochs=12, lr=0.05))
     app = create_app(ui_experiment())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
@@ -152,8 +142,7 @@ async def test_a_past_run_is_ranked_and_exported_as_the_lab_ranks(ui_experiment:
     assert "Ranked by best val" in (folder / "report.md").read_text()
 
 
-async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wait_for: Any) -> None:
-    two_runs(ui_experiment)
+async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, two_runs: Any, wait_for: Any, run_to_end: Any) -> None:
     app = create_app(ui_experiment(epochs=3))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("h")
@@ -164,8 +153,7 @@ async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wa
         charts = list(app.query("#per-variant LossChart").results(LossChart))
         ghost = charts[1].series[0]  # under the live curves, in the variant's colour dimmed
         assert ghost.color == dim(color_rgb(1)) and ghost.x.size == 6
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await wait_for(pilot, lambda: len(charts[1].series) == 3 and charts[1].series[1].x.size == 4)
         overlay = app.query_one("#overlay-val", LossChart)
         assert sum(s.color == dim(color_rgb(i)) for s in overlay.series for i in range(4)) == 4
@@ -175,8 +163,8 @@ async def test_a_ghost_reaches_the_charts_and_g_clears_it(ui_experiment: Any, wa
         assert len(charts[1].series) == 2
 
 
-async def test_rerun_loads_the_past_config(ui_experiment: Any, wait_for: Any) -> None:
-    first, second = two_runs(ui_experiment)
+async def test_rerun_loads_the_past_config(ui_experiment: Any, two_runs: Any, wait_for: Any) -> None:
+    first, second = two_runs
     app = create_app(ui_experiment(epochs=50))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("h")
@@ -189,7 +177,7 @@ async def test_rerun_loads_the_past_config(ui_experiment: Any, wait_for: Any) ->
 
 
 async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_another_folder(
-        ui_experiment: Any, wait_for: Any, tmp_path: Path, monkeypatch: Any) -> None:
+        ui_experiment: Any, wait_for: Any, tmp_path: Path, monkeypatch: Any, run_to_end: Any) -> None:
     """The lab's worker records through ``core.run.Run``, which anchors a preset's
     relative data path before it is stored: the run trains again from anywhere."""
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
@@ -201,8 +189,7 @@ async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_anot
     monkeypatch.chdir(project)
     app = create_app(preset)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         with RunStore.open() as store:
             (summary,) = store.list_runs()
             assert summary.source == "tui"
@@ -218,8 +205,7 @@ async def test_a_lab_run_on_a_relative_csv_path_re_runs_from_the_history_in_anot
         assert [r.status for r in store.list_runs()] == ["finished", "finished"]
 
 
-async def test_delete_asks_first(ui_experiment: Any, wait_for: Any) -> None:
-    two_runs(ui_experiment)
+async def test_delete_asks_first(ui_experiment: Any, two_runs: Any, wait_for: Any) -> None:
     app = create_app(ui_experiment())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("h")
@@ -238,15 +224,14 @@ async def test_delete_asks_first(ui_experiment: Any, wait_for: Any) -> None:
         assert [r.id for r in store.list_runs()] == [1]
 
 
-async def test_a_broken_store_never_stops_a_run(tiny: Any, wait_for: Any, tmp_path: Path,
-                                                monkeypatch: Any, notifications: list[str]) -> None:
+async def test_a_broken_store_never_stops_a_run(tiny: Any, tmp_path: Path,
+                                                monkeypatch: Any, notifications: list[str], run_to_end: Any) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the history folder should be")
     monkeypatch.setenv("REGTUI_HOME", str(blocker))
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         notes = list(notifications)
         assert sum("not recorded" in n for n in notes) == 1
         assert app.lab.session.history_id is None

@@ -27,12 +27,11 @@ def cell(table: ResultsTable, row: int, column: str) -> str:
     return str(table.get_cell(str(row), column))
 
 
-async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> None:
+async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any, run_to_end: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         assert app.lab.run_state == "idle"
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await wait_for(pilot, lambda: not app.lab.charts.pending)
         assert app.lab.session.history is not None and app.lab.session.history.epoch == tiny.train.epochs
         table = app.lab.table
@@ -52,11 +51,10 @@ async def test_r_trains_and_fills_table_and_charts(tiny: Any, wait_for: Any) -> 
         assert "epoch 20/20" in str(app.lab.status.text())
 
 
-async def test_space_pauses_and_resumes(long_run: Any, wait_for: Any) -> None:
+async def test_space_pauses_and_resumes(long_run: Any, wait_for: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
+        await run_epochs(pilot, 3)
         await pilot.press("space")
         assert app.lab.run_state == "paused"
         await pilot.pause(0.3)  # messages already on their way arrive
@@ -70,11 +68,10 @@ async def test_space_pauses_and_resumes(long_run: Any, wait_for: Any) -> None:
         await pilot.press("x")
 
 
-async def test_x_stops_within_a_batch(long_run: Any, wait_for: Any) -> None:
+async def test_x_stops_within_a_batch(long_run: Any, wait_for: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        await run_epochs(pilot, 2)
         control = app.lab.session.control
         await pilot.press("x")
         assert control is not None and control.done.wait(2.0), "the worker left the loop"
@@ -87,11 +84,10 @@ async def test_x_stops_within_a_batch(long_run: Any, wait_for: Any) -> None:
         assert app.lab.session.history.epoch == epoch
 
 
-async def test_r_restarts_with_the_current_config(long_run: Any, wait_for: Any) -> None:
+async def test_r_restarts_with_the_current_config(long_run: Any, wait_for: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        await run_epochs(pilot, 2)
         first = app.lab.session.control
         app.query_one("#f-train-lr").value = "0.003"
         await pilot.pause()
@@ -109,11 +105,10 @@ QUIT_BOUND = 5.0
 """Seconds: far below the million-epoch run, far above q's real ~0.2 s under any load."""
 
 
-async def test_q_during_a_run_exits_cleanly(long_run: Any, wait_for: Any) -> None:
+async def test_q_during_a_run_exits_cleanly(long_run: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 2)
+        await run_epochs(pilot, 2)
         control = app.lab.session.control
         assert training_threads(), "training runs in its own thread"
         start = time.monotonic()
@@ -130,13 +125,12 @@ async def test_q_during_a_run_exits_cleanly(long_run: Any, wait_for: Any) -> Non
     assert app.return_code == 0
 
 
-async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: Any, wait_for: Any) -> None:
+async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: Any, wait_for: Any, run_to_end: Any) -> None:
     exp = ui_experiment(epochs=15, optimizer="sgd", lr=0.5, variants=(
         VariantConfig("baseline"), VariantConfig("huge λ", l2=1e6)))
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "finished")
+        await run_to_end(pilot)
         await pilot.pause(0.3)
         assert [h.status for h in app.lab.session.history.variants] == ["finished", "diverged"]
         assert cell(app.lab.table, 1, "status") == "diverged"
@@ -149,13 +143,12 @@ async def test_diverging_variant_is_marked_and_the_others_go_on(ui_experiment: A
             assert all(np.isfinite(y).all() for _, y, _ in chart.points())
 
 
-async def test_config_error_from_training_is_a_message(ui_experiment: Any, wait_for: Any, notifications: list[str]) -> None:
+async def test_config_error_from_training_is_a_message(ui_experiment: Any, notifications: list[str], run_to_end: Any) -> None:
     exp = ui_experiment()
     exp = replace(exp, data=DataConfig(dataset="wine", n_train=5000, n_val=50))
     app = create_app(exp)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.run_state == "failed")
+        await run_to_end(pilot, "failed")
         assert "wine has 178 samples" in app.lab.failure
         assert "wine has 178 samples" in str(app.lab.status.note)
         assert any("wine has 178 samples" in n for n in notifications)

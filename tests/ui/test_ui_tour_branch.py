@@ -73,11 +73,10 @@ async def test_a_key_in_the_lab_opens_the_tour(tiny: Any, wait_for: Any) -> None
         assert "Check:" in card(app)
 
 
-async def test_f_branches_the_running_comparison_and_the_history_records_the_child(long_run: Any, wait_for: Any) -> None:
+async def test_f_branches_the_running_comparison_and_the_history_records_the_child(long_run: Any, wait_for: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 3)
+        await run_epochs(pilot, 3)
         parent_history = app.lab.session.history
         variant_input(app, 0, "dropout").value = "0.5"
         variant_input(app, 1, "l2").value = "0.01"
@@ -96,12 +95,14 @@ async def test_f_branches_the_running_comparison_and_the_history_records_the_chi
         assert shared == [m.records()[: at + 1] for m in parent_history.members]  # the curves up to the branch
         assert child.members[0].records()[at + 2] != parent_history.members[0].records()[at + 2]
         assert "branched" in app.lab.status.note.plain
+        shown_id = app.lab.session.history_id  # what e names the run on screen
         await pilot.press("x")
         await wait_for(pilot, lambda: app.lab.run_state == "stopped")
     with RunStore.open() as store:
         runs = store.list_runs()
         assert len(runs) == 2
         child_id, parent_id = runs[0].id, runs[1].id
+        assert shown_id == child_id, "the run on screen is the branch: its record, not the parent's"
         branch = store.branch_of(child_id)
         assert branch.parent_id == parent_id and branch.epoch == at + 1
         assert branch.changes["variants"] == {"baseline": {"dropout": 0.5}, "L2": {"l2": 0.01}}
@@ -109,13 +110,36 @@ async def test_f_branches_the_running_comparison_and_the_history_records_the_chi
         assert store.load_run(child_id).experiment == child.experiment
 
 
-async def test_f_refuses_what_a_branch_cannot_change(long_run: Any, wait_for: Any) -> None:
+async def test_r_after_a_branch_brings_back_the_past_run_picked_as_the_ghost(
+        long_run: Any, ui_experiment: Any, record_run: Any, wait_for: Any, run_epochs: Any) -> None:
+    """A branch draws its parent as the ghost; the next run drops that line and draws the
+    past run picked from the history again (it kept the parent, labelled "ghost #1")."""
+    record_run(ui_experiment(epochs=4))
+    app = create_app(long_run)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for(pilot, lambda: app.screen is not app.lab and app.screen.runs)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.lab.session.ghost is not None)
+        past = app.lab.session.ghost.history
+        assert app.lab.charts.ghost is past
+        await run_epochs(pilot, 2)
+        variant_input(app, 0, "dropout").value = "0.5"
+        await pilot.pause()
+        await pilot.press("escape", "f")
+        await wait_for(pilot, lambda: app.lab.session.parent_line is not None)
+        assert app.lab.charts.ghost is app.lab.session.parent_line
+        await run_epochs(pilot, 1)
+        assert app.lab.charts.ghost is past and app.lab.charts.ghost_label == "ghost #1"
+        await pilot.press("x")
+
+
+async def test_f_refuses_what_a_branch_cannot_change(long_run: Any, run_epochs: Any) -> None:
     app = create_app(long_run)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")  # nothing running
         assert app.lab.session.control is None
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.lab.session.history is not None and app.lab.session.history.epoch >= 1)
+        await run_epochs(pilot, 1)
         app.query_one("#f-model-hidden", ConfigInput).value = "32"
         await pilot.pause()
         await pilot.press("escape", "f")

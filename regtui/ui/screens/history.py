@@ -74,13 +74,14 @@ def run_label(summary: RunSummary) -> str:
     return f"run #{summary.id} from {when(summary.started)}"
 
 
-def show_ghost(charts: ChartsPane, stored: StoredRun | None, experiment: Experiment) -> None:
+def show_ghost(charts: ChartsPane, stored: StoredRun | None, experiment: Experiment | None = None) -> None:
     """Draw the past run ``stored`` dimmed under ``charts``' curves (``ghost #N``), or clear
-    the ghost (None); with nothing shown yet, the ghost alone on ``experiment``'s variants."""
+    the ghost (None); with nothing shown yet and an ``experiment``, the ghost alone on its
+    variants (before any run)."""
     if stored is None:
         charts.set_ghost(None)
         return
-    if charts.shown is None:
+    if charts.shown is None and experiment is not None:
         charts.show(RunHistory(experiment))
     charts.set_ghost(stored.history, f"ghost #{stored.summary.id}")
 

@@ -260,8 +260,7 @@ class LabScreen(Screen[None]):
         self._run_started(experiment, experiment.train.epochs)
         self._show_variants(experiment)
         self.charts.set_branch(None)
-        if self.session.ghost is None:
-            self.charts.set_ghost(None)
+        self.set_ghost(self.session.ghost, alone=False)  # the past run picked, if any; a branch's parent goes
         self._views_dirty = True
 
     def start_sweep(self, experiment: Experiment) -> None:
@@ -539,12 +538,13 @@ class LabScreen(Screen[None]):
             self.action_run()
         self.notify(choice.note)
 
-    def set_ghost(self, stored: StoredRun | None) -> None:
-        """Overlay a past run on the charts, or clear it (None)."""
-        from regtui.ui.screens.history import show_ghost
+    def set_ghost(self, stored: StoredRun | None, alone: bool = True) -> None:
+        """Overlay a past run on the charts, or clear it (None); ``alone``: with no run
+        shown, on the panel's variants."""
+        from regtui.ui.screens.history import show_ghost  # the store's code: not before it is needed
 
         self.session.ghost = stored
-        show_ghost(self.charts, stored, self.panel.experiment or self.initial)
+        show_ghost(self.charts, stored, (self.panel.experiment or self.initial) if alone else None)
 
     def action_export(self) -> None:
         from regtui.ui.export import start_export
