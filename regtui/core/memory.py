@@ -13,8 +13,9 @@ bytes, every member's parameters, their gradients (the ``[K, P]`` buffer and
 the weights' contiguous gradients ``StackedMLP.backward`` computes first), the
 optimizer's state and scratch (momentum: one copy, Adam: two, Keras's Adam two
 more for its in-place arithmetic), the divergence guard's frozen copy, the
-activations of one training batch (forward tensors autograd keeps, dropout
-masks, the backward pass's largest transients), one evaluation chunk and the
+activations of one training batch (forward tensors the backward pass keeps,
+dropout masks, the backward pass's largest transients), one evaluation chunk
+(with the copy of both splits' rows when they are evaluated together) and the
 data tensors on the device.  ``eval_chunk_rows`` chooses the evaluation
 chunk so that it stays within ``EVAL_BUDGET`` bytes (64 variants × 4 seeds
 of a 4096-wide layer once needed 34 GiB for one 8,192-row chunk).
@@ -183,8 +184,10 @@ def estimate_run(*, members: int, widths: Sequence[int], batch_size: int, n_trai
     backward = 2 * max(widths[1:])
     gathered = (members if several_seeds else 1) * d_in
     batch = FLOAT * (members * b * (kept + backward) + b * gathered)
-    rows = min(eval_chunk_rows(members, widths), max(n_train, n_val))
-    evaluation = rows * _eval_row_bytes(members, widths)
+    chunk = eval_chunk_rows(members, widths)
+    rows = min(chunk, n_train + n_val)  # both splits at once when they fit in one chunk
+    together = FLOAT * d_in * rows if n_train + n_val <= chunk else 0  # their rows copied side by side
+    evaluation = rows * _eval_row_bytes(members, widths) + together
     label = FLOAT if regression else 8
     data = 0 if on_cpu else (n_train + n_val) * (FLOAT * d_in + label)
     return RunMemory(params, gradients, states * params, params, batch, evaluation, data)

@@ -248,6 +248,8 @@ class Training:
         self.seconds = 0.0
         """Training time at that epoch."""
         self._in_epoch = False
+        self._both_splits: tuple[Tensor, Tensor] | None = None
+        """Both splits' rows and labels, train first (``evaluate_splits``, made at its first call)."""
         self._minus_one: dict[tuple[int, int], Tensor] = {}
         """``[K, B, 1]`` of −1 per batch shape: the true class's term of the cross-entropy's gradient."""
 
@@ -276,25 +278,25 @@ class Training:
             return orders[0]
         return torch.stack(orders)[self.member_seed_row]
 
-    def _data_loss(self, out: Tensor, y: Tensor) -> Tensor:
-        """Per-member mean data loss: ``out [K, B, C]`` -> ``[K]``."""
+    def _sample_losses(self, out: Tensor, y: Tensor) -> Tensor:
+        """Each member's data loss per sample: ``out [K, B, C]`` -> ``[K, B]``."""
         k, b = out.shape[0], out.shape[1]
         if self.dataset.task == "classification":
             # cross-entropy as logsumexp − the true class's logit: the same numbers as
             # F.cross_entropy, without its log_softmax, which is slow on CPU for a few
             # classes (10 classes, 16,000 rows: 9.2 ms against 1.4 ms; benchmarks/README.md)
             index = (y.view(1, b, 1).expand(k, b, 1) if y.dim() == 1 else y.view(k, b, 1))
-            return (torch.logsumexp(out, -1) - out.gather(-1, index).squeeze(-1)).mean(1)
-        return ((out.squeeze(-1) - y) ** 2).mean(1)
+            return torch.logsumexp(out, -1) - out.gather(-1, index).squeeze(-1)
+        return (out.squeeze(-1) - y) ** 2
 
     def _data_loss_and_grad(self, out: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``_data_loss(out, y)`` and its gradient ``∂(Σ_k loss_k)/∂out [K, B, C]``: the
+        """The mean of ``_sample_losses(out, y)`` ``[K]`` and its gradient ``∂(Σ_k loss_k)/∂out [K, B, C]``: the
         cross-entropy's ``(softmax − one-hot) / B``, the squared error's ``2·(out − y) / B``."""
         k, b = out.shape[0], out.shape[1]
         if self.dataset.task == "classification":
             index = (y.view(1, b, 1).expand(k, b, 1) if y.dim() == 1 else y.view(k, b, 1))
             lse = torch.logsumexp(out, -1)
-            loss = (lse - out.gather(-1, index).squeeze(-1)).mean(1)
+            loss = (lse - out.gather(-1, index).squeeze(-1)).mean(1)  # _sample_losses, lse kept for the gradient
             minus_one = self._minus_one.get((k, b))
             if minus_one is None:
                 minus_one = self._minus_one[(k, b)] = torch.full((k, b, 1), -1.0, device=out.device)
@@ -305,22 +307,48 @@ class Training:
         return loss, diff.mul_(2.0 / b).unsqueeze(-1)
 
     @torch.no_grad()
-    def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Eval-mode data loss ``[K]`` and accuracy ``[K]`` (None for regression)."""
+    def _measure(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Eval mode, one chunk: the data loss per sample ``[K, B]`` and whether each is
+        classified right ``[K, B]`` (None for regression)."""
         was_training = self.model.training
         self.model.eval()
+        out = self.model(x)
+        self.model.train(was_training)
+        right = out.argmax(-1) == y if self.dataset.task == "classification" else None
+        return self._sample_losses(out, y), right
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Eval-mode data loss ``[K]`` and accuracy ``[K]`` (None for regression), in chunks
+        of ``eval_chunk`` rows."""
         losses, correct = [], []
         chunk = self.eval_chunk
         for start in range(0, x.shape[0], chunk):
-            out = self.model(x[start:start + chunk])
-            yb = y[start:start + chunk]
-            losses.append(self._data_loss(out, yb) * yb.shape[0])
-            if self.dataset.task == "classification":
-                correct.append((out.argmax(-1) == yb).sum(1).to(torch.float32))
-        self.model.train(was_training)
+            loss, right = self._measure(x[start:start + chunk], y[start:start + chunk])
+            losses.append(loss.sum(1))
+            if right is not None:
+                correct.append(right.sum(1).to(torch.float32))
         n = x.shape[0]
         acc = torch.stack(correct).sum(0) / n if correct else None
         return torch.stack(losses).sum(0) / n, acc
+
+    @torch.no_grad()
+    def evaluate_splits(self) -> tuple[tuple[Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
+        """``evaluate`` of the train and the validation split.  When both fit in one chunk
+        they go through the model together (one forward pass instead of two: 10–30 % of
+        the evaluation of small nets; benchmarks/README.md, issue 20, third step), each
+        split's loss summed from its own rows as ``evaluate`` sums them."""
+        n_train, n_val = self.x_train.shape[0], self.x_val.shape[0]
+        if n_train + n_val > self.eval_chunk:
+            return self.evaluate(self.x_train, self.y_train), self.evaluate(self.x_val, self.y_val)
+        if self._both_splits is None:
+            self._both_splits = (torch.cat([self.x_train, self.x_val]), torch.cat([self.y_train, self.y_val]))
+        loss, right = self._measure(*self._both_splits)
+        out = []
+        for rows, n in ((slice(0, n_train), n_train), (slice(n_train, None), n_val)):
+            acc = right[:, rows].sum(1).to(torch.float32) / n if right is not None else None
+            out.append((loss[:, rows].sum(1) / n, acc))
+        return out[0], out[1]
 
     def _stop_diverged(self, bad: Tensor, epoch: int) -> None:
         if bool(bad.any()):
@@ -345,8 +373,7 @@ class Training:
     @torch.no_grad()
     def _epoch_end(self, epoch: int, objective: Tensor | None, seconds: float) -> EpochEnd:
         """Measure every member on both splits, stop the diverged ones, report."""
-        train_loss, train_acc = self.evaluate(self.x_train, self.y_train)
-        val_loss, val_acc = self.evaluate(self.x_val, self.y_val)
+        (train_loss, train_acc), (val_loss, val_acc) = self.evaluate_splits()
         penalty = self.regularizers.penalty(self.model)
         if objective is None:  # epoch 0: no batch yet, the objective without dropout
             objective = train_loss + penalty

@@ -113,6 +113,26 @@ def test_a_small_evaluation_chunk_gives_the_same_losses(tiny_experiment) -> None
         assert torch.allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("dataset", ["moons", "regression"])
+def test_both_splits_evaluated_at_once_give_each_split_its_own_numbers(tiny_experiment, dataset: str) -> None:
+    exp = tiny_experiment(data={"dataset": dataset, "n_train": 90, "n_val": 500}, model={"hidden": (32,)},
+                          train={"epochs": 0})
+    training = Training(exp)
+    apart = (training.evaluate(training.x_train, training.y_train), training.evaluate(training.x_val, training.y_val))
+    for chunk in (memory.EVAL_CHUNK, 64):  # one pass over both splits; each split in chunks of its own
+        training.eval_chunk, training._both_splits = chunk, None
+        together = training.evaluate_splits()
+        assert (training._both_splits is not None) == (chunk == memory.EVAL_CHUNK)
+        for (loss, acc), (loss_apart, acc_apart), n in zip(together, apart, (90, 500)):
+            torch.testing.assert_close(loss, loss_apart, rtol=1e-6, atol=1e-7)
+            if acc is None:
+                assert acc_apart is None and dataset == "regression"
+            else:  # a near tie may round the other way: one sample at most
+                torch.testing.assert_close(acc, acc_apart, rtol=0, atol=1.01 / n)
+    train, val = apart
+    assert not torch.allclose(train[0], val[0], rtol=1e-3)  # the splits differ: mixing them would show
+
+
 def test_a_run_that_cannot_fit_is_refused_before_its_nets_are_built(tiny_experiment, monkeypatch) -> None:
     monkeypatch.setattr(memory, "available_bytes", lambda: 100 << 20)  # 100 MiB
     exp = tiny_experiment(model={"hidden": (2048, 2048)}, train={"optimizer": "adam"})
