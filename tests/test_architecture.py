@@ -13,7 +13,10 @@ a process of its own.  Starting ~75 interpreters would cost a minute of CPU,
 mostly re-importing torch, so one interpreter imports the third-party libraries
 once — and no ``regtui`` module — and forks a child per module: each child starts
 with no ``regtui`` module loaded, exactly as a fresh ``python -c "import M"``
-would see the package.  Without ``os.fork`` each module gets its own interpreter.
+would see the package.  The parent freezes what it preloaded (``gc.freeze``) and
+compiles the package into a temporary bytecode cache the children read, so a
+child pays for its module's import only.  Without ``os.fork`` each module gets
+its own interpreter.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ CHECKER = textwrap.dedent("""
         except ImportError:
             pass
     assert not [m for m in sys.modules if m == package or m.startswith(package + ".")], "preloaded the package"
+    if hasattr(os, "fork"):  # what the children share: nothing of the package is imported by it
+        import compileall, gc, importlib.util, tempfile
+        gc.freeze()  # the preloaded objects: no child's collection walks (or copies) them
+        gc.disable()
+        cache = tempfile.TemporaryDirectory()
+        sys.pycache_prefix, sys.dont_write_bytecode = cache.name, False  # each module compiled once, not per child
+        for folder in importlib.util.find_spec(package).submodule_search_locations:
+            compileall.compile_dir(folder, quiet=2)
     failures = {}
     for module in modules:
         if hasattr(os, "fork"):
