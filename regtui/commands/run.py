@@ -69,9 +69,6 @@ def _load(args: argparse.Namespace):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.text import Text
-
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.commands.signals import deferred, exit_code, signal_name
     from regtui.commands.startup import started
@@ -80,7 +77,7 @@ def run_command(args: argparse.Namespace) -> int:
     from regtui.core.run import Run
     from regtui.core.text import visible
 
-    err = Console(stderr=True)
+    err = _Stderr()
     try:
         experiment = _load(args)
     except ConfigError as exc:
@@ -99,7 +96,7 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     started()  # torch imported, data drawn, nets built
     if not args.quiet:
-        err.print(Text(visible(_data_line(training.dataset))))
+        err.say(visible(_data_line(training.dataset)))
     code = EXIT_OK
     events = run.events()
     stopped_by = None
@@ -111,14 +108,13 @@ def run_command(args: argparse.Namespace) -> int:
         if stopped_by is not None:
             events.close()
             code = exit_code(stopped_by)
-            err.print(Text(f"stopped by {signal_name(code - 128)}: writing partial results", style="yellow"))
+            err.say(f"stopped by {signal_name(code - 128)}: writing partial results", "yellow")
         outcome = run.outcome
         if outcome is not None and outcome.history_id is not None:
             if outcome.history_error is not None:
-                err.print(Text(visible(f"history: {outcome.history_error}"), style="yellow"))
+                err.say(visible(f"history: {outcome.history_error}"), "yellow")
             elif not args.quiet:
-                err.print(f"recorded as run {outcome.history_id} (regtui history show {outcome.history_id})",
-                          highlight=False, markup=False)
+                err.say(f"recorded as run {outcome.history_id} (regtui history show {outcome.history_id})")
         written, failed = _write_outputs(plan, run)
         if failed:
             print(visible(failure_line("regtui run", written, failed)), file=sys.stderr)
@@ -127,11 +123,14 @@ def run_command(args: argparse.Namespace) -> int:
             for label in written:
                 print(visible(f"written: {label}"), file=sys.stderr)
         if not args.quiet:
+            from rich.console import Console
+            from rich.text import Text
+
             from regtui.commands.report import results_table
             from regtui.core.claims import check_all, describe
             from regtui.core.verdict import verdict
 
-            out = err if plan.uses_stdout else Console()
+            out = err.console if plan.uses_stdout else Console()
             out.print(results_table(run.history, n_train=training.dataset.summary()["n_train"]))
             out.print(Text(visible(verdict(run.history))))
             for check in check_all(run.history):  # what the preset claims to show ([[claims]])
@@ -151,17 +150,37 @@ def _plan_outputs(args: argparse.Namespace, experiment):
                         protected=protected_paths(experiment, args.preset))
 
 
-def _consume(events, run, err, *, quiet: bool) -> None:
-    """Drive the run to its end, with live progress on stderr unless ``quiet``."""
-    from rich.text import Text
+class _Stderr:
+    """rich's console on stderr, made when first used: a ``--quiet`` run with
+    nothing to say imports no rich (~0.1 CPU-s of a start)."""
 
+    def __init__(self) -> None:
+        self._console = None
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
+
+    def say(self, text: str, style: str = "") -> None:
+        """One message, as text (never markup)."""
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style))
+
+
+def _consume(events, run, err: _Stderr, *, quiet: bool) -> None:
+    """Drive the run to its end, with live progress on stderr unless ``quiet``."""
     from regtui.core.run import RunReady
     from regtui.core.run_types import EpochEnd
     from regtui.core.text import visible
 
     def note(event: object) -> None:
         if isinstance(event, RunReady) and event.history_error is not None:
-            err.print(Text(visible(f"history: {event.history_error}"), style="yellow"))
+            err.say(visible(f"history: {event.history_error}"), "yellow")
         # a write that fails later (RecordingStopped) is said once, after the run
 
     if quiet:
@@ -173,7 +192,7 @@ def _consume(events, run, err, *, quiet: bool) -> None:
     total = run.experiment.train.epochs
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[best]}", markup=False))
-    with Progress(*columns, console=err, transient=False) as progress:
+    with Progress(*columns, console=err.console, transient=False) as progress:
         task = progress.add_task("train", total=total, best="")
         for event in events:
             note(event)

@@ -208,18 +208,21 @@ training.Training.__init__, training.Training.events = init, events
 from regtui.cli import main
 sys.argv = ["regtui", "run", sys.argv[1], "--quiet", "--no-history"]
 code = main()
+seen.append(("rich imported", "rich" in sys.modules))
 print(code, seen, file=sys.stderr)
 """
 
 
 def test_a_run_process_holds_its_collector_while_it_starts_and_collects_while_it_trains(tiny_preset_file):
     """``regtui.commands.startup``: off while torch imports and the nets are built, then on,
-    with what start-up made frozen; ``main([...])`` in process leaves the caller's collector alone."""
+    with what start-up made frozen; ``main([...])`` in process leaves the caller's collector alone.
+    A ``--quiet`` run with nothing to say imports no rich."""
     proc = subprocess.run([sys.executable, "-c", GC_CHILD, str(tiny_preset_file)],
                           capture_output=True, text=True, timeout=120)
     code, seen = proc.stderr.strip().splitlines()[-1].split(" ", 1)
     assert code == "0", proc.stderr
-    (build, built_with_gc), (train, trained_with_gc, frozen) = eval(seen)
+    (build, built_with_gc), (train, trained_with_gc, frozen), (_, rich_imported) = eval(seen)
+    assert not rich_imported
     assert (build, train) == ("build", "train")
     assert not built_with_gc and trained_with_gc
     assert frozen > 50_000  # torch's modules and functions, never walked again
