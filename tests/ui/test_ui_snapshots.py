@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from regtui.core.config import SweepAxis
 from regtui.ui.app import RegTuiApp, create_app
@@ -81,8 +82,13 @@ async def weights_drawn(pilot: Pilot[None]) -> None:
 
 
 def on_top(kind: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Wait for the dialog ``kind``; its text fields' cursors then stop blinking, shown (as
+    the stored SVGs have them): whether a blinking cursor is on when the screenshot is taken
+    is timing, and under load the open and save dialogs' snapshots failed on it."""
     async def wait(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: type(pilot.app.screen).__name__ == kind, kind)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
     return wait
 
 
