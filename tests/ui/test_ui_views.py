@@ -225,6 +225,29 @@ async def test_a_worker_message_during_shutdown_is_dropped(long_run: Any, wait_f
     assert app.return_code == 0
 
 
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(tiny: Any) -> None:
+    """A bindings refresh that leaves the keys as they are (a focus move from one field
+    to another, a refresh asked for nothing) keeps the footer's keys; one that changes
+    them (back to the table, where r, space, q... are the lab's) draws them anew
+    (``regtui.ui.widgets.keys_footer``)."""
+    app = create_app(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        lab = app.lab
+        await pilot.pause()
+        assert "run" in footer_keys(app)
+        lab.panel.editors[0].focus_first_knob()
+        await pilot.pause()
+        drawn = list(lab.query("FooterKey"))
+        assert "run" not in footer_keys(app), "r types into the field"
+        lab.panel.editors[1].focus_first_knob()
+        lab.refresh_bindings()
+        await pilot.pause()
+        assert list(lab.query("FooterKey")) == drawn, "the same keys: the same FooterKey widgets"
+        lab.table.focus()
+        await pilot.pause()
+        assert "run" in footer_keys(app) and not set(lab.query("FooterKey")) & set(drawn)
+
+
 async def test_pause_and_stop_are_disabled_when_nothing_runs(tiny: Any) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:

@@ -31,7 +31,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from regtui.core import ranking
 from regtui.core.config import Experiment
@@ -41,6 +41,7 @@ from regtui.ui.session import RunSession, RunState
 from regtui.ui.screens.confirm import ConfirmScreen
 from regtui.ui.screens.verdict import VerdictScreen
 from regtui.ui.widgets.config.panel import ConfigPanel
+from regtui.ui.widgets.keys_footer import KeysFooter
 from regtui.ui.widgets.loss_charts import ChartsPane
 from regtui.ui.widgets.results_table import ResultsTable
 from regtui.ui.widgets.status_bar import StatusBar
@@ -113,7 +114,7 @@ class LabScreen(Screen[None]):
         yield ResultsTable(id="results")
         yield VerdictPanel(id="verdict")
         yield StatusBar(self.clock, id="status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
         yield TooSmallNotice(id="too-small")
 
     def on_mount(self) -> None:
@@ -124,7 +125,7 @@ class LabScreen(Screen[None]):
         self.watch_run_state(self.run_state)  # refresh_bindings: the footer's keys are ready
         # Textual's Footer redraws its keys only while the app has the focus; in a background
         # browser tab (regtui serve) the lab may mount without it: draw them once anyway.
-        footer = self.query_one(Footer)
+        footer = self.query_one(KeysFooter)
         footer.call_later(footer.recompose)  # on the footer's own queue (its compose binds its data)
         kept = unsaved.notice(self.presets_dir)
         if kept is not None:

@@ -130,10 +130,11 @@ class StatusBar(Horizontal):
 
     def set_note(self, note: str | Text, style: str = "") -> None:
         note = note if isinstance(note, Text) else Text(note, style=style)
-        if note.plain != self.note.plain:
-            self._said = ""
-        self.note = note
-        self.query_one("#status-note", Static).update(self.note)
+        if note != self.note:  # the lab sets its note at every config change: most change nothing
+            if note.plain != self.note.plain:
+                self._said = ""
+            self.note = note
+            self.query_one("#status-note", Static).update(note, layout=False)  # one line, 1fr wide: no relayout
         if note.plain:
             self.call_after_refresh(self._say_if_cut)
 

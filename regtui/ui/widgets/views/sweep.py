@@ -67,7 +67,7 @@ class SweepView(Vertical):
     """The sweep's definition, progress and results."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(id=id, classes="-empty")  # no sweep yet: set here, not restyled at mount
         self.experiment: Experiment | None = None
         """The sweep on screen (None before the first one)."""
         self.run_id = 0
@@ -79,6 +79,8 @@ class SweepView(Vertical):
         """The ``SweepPoint`` of the sweep on screen (the tour's check reads them)."""
         self.rank_by: str | None = None
         """The ranking of the points and the ★ (``end`` / ``best``); None: the sweep's ``train.rank_by``."""
+        self._definition: str | Text | None = HINT
+        """What the header says while no sweep is on screen (None: it shows a sweep's headline)."""
 
     @property
     def ranking(self) -> str:
@@ -91,9 +93,6 @@ class SweepView(Vertical):
         self.rank_by = rank_by
         self.points = [PointStats.of(p, rank_by) for p in self.raw_points]
         self.redraw()
-
-    def on_mount(self) -> None:
-        self.set_class(True, "-empty")
 
     def compose(self) -> ComposeResult:
         yield Static(HINT, id="sweep-header")
@@ -119,13 +118,15 @@ class SweepView(Vertical):
         """Before the first sweep: what ``r`` would run (the config panel's Sweep section)."""
         if self.experiment is not None:
             return
-        header = self.query_one("#sweep-header", Static)
         if experiment is None:
-            header.update(Text("fix the config first (the red fields)", style="red"))
+            definition = Text("fix the config first (the red fields)", style="red")
         elif not experiment.sweep:
-            header.update(HINT)
+            definition = HINT
         else:
-            header.update(Text.assemble(("sweep ", "bold"), describe(experiment), ("  r runs it", "dim")))
+            definition = Text.assemble(("sweep ", "bold"), describe(experiment), ("  r runs it", "dim"))
+        if definition != self._definition:  # the lab asks at every config change
+            self._definition = definition
+            self.query_one("#sweep-header", Static).update(definition)
 
     def start(self, experiment: Experiment, control: RunControl) -> None:
         """Show an empty sweep of ``experiment``, trained under ``control`` (the lab's
@@ -134,6 +135,7 @@ class SweepView(Vertical):
         self.started = self.finished = False
         self.points = []
         self.raw_points = []
+        self._definition = None
         self.query_one("#sweep-header", Static).update(headline(experiment))
         self.set_class(False, "-empty")
         self.set_class(len(experiment.sweep) == 2, "-grid")
