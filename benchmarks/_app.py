@@ -5,7 +5,8 @@ and drive the real lab (``create_app``) headless under ``App.run_test()``.
 worker picks it up too) and records, for the run it sees: the wall time of
 epochs 1..E as the consumer experiences it (this includes the consumer's own
 work between events: posting messages, GIL waits), the time spent inside the
-generator before each ``BatchEnd`` (the steps), and when it started/ended.
+generator before each ``BatchEnd`` (the steps), the CPU time of the training
+thread and of the whole process over the same epochs, and when it started/ended.
 ``require_ui()`` raises ``Skipped`` when the lab is not importable.
 """
 
@@ -44,6 +45,10 @@ class Record:
     batches: int = 0
     steps_s: float = 0.0
     wall_s: float = 0.0
+    thread_cpu_s: float = 0.0
+    """CPU time of the training thread over epochs 1..E (``time.thread_time``)."""
+    process_cpu_s: float = 0.0
+    """CPU time of the whole process (every thread: the UI's too) over epochs 1..E."""
     started: float | None = None
     """perf_counter when epoch 0 was handed over (training proper starts)."""
     ended: float | None = None
@@ -75,6 +80,7 @@ class TrainingProbe:
                 rec.started = time.perf_counter()
                 yield first
                 t_start = time.perf_counter()
+                cpu_start, process_start = time.thread_time(), time.process_time()
                 while True:
                     t0 = time.perf_counter()
                     try:
@@ -88,6 +94,8 @@ class TrainingProbe:
                     else:
                         rec.epochs += 1
                         rec.wall_s = t1 - t_start
+                        rec.thread_cpu_s = time.thread_time() - cpu_start
+                        rec.process_cpu_s = time.process_time() - process_start
                         rec.ended = t1
                     yield ev
             finally:

@@ -165,7 +165,7 @@ class WeightsView(Vertical):
                 room = title.content_region.width or len(history.variants[i].name) + len(norm)
                 text = Text(shorten(history.variants[i].name, room - len(norm)), style=f"bold {color_hex(i)}")
                 text.append(norm)  # the number whole; the name gives way, marked with …
-                title.update(text)
+                title.update(text, layout=False)  # one line high: no layout of the whole screen per refresh
 
     def redraw(self, force: bool = False) -> None:
         chart = self.norm_chart
