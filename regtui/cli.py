@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_lab(args)
-        if not getattr(args, "starts_itself", False):  # run, sweep, tour: once their nets are built
+        if not getattr(args, "starts_itself", False):  # run and tour say so once their nets are built
             startup.started()
         if args.command != "serve":  # the server stops its labs itself
             signals.stop_on_termination()
