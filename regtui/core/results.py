@@ -44,6 +44,9 @@ class VariantHistory:
         self.status = RunStatus.RUNNING
         self._rows = np.full((64, len(METRICS)), np.nan)
         self._n = 0
+        self._best: Best | None = None
+        """The lowest finite validation loss so far (the first epoch that had it), kept
+        as rows arrive: the table asks for it at every refresh."""
 
     def __len__(self) -> int:
         return self._n
@@ -58,10 +61,12 @@ class VariantHistory:
             grown = np.full((2 * len(self._rows), len(METRICS)), np.nan)
             grown[: self._n] = self._rows
             self._rows = grown
-        self._rows[self._n] = [
-            np.nan if (v := getattr(metrics, m)) is None else v for m in METRICS
-        ]
+        row = self._rows[self._n]
+        row[:] = [np.nan if (v := getattr(metrics, m)) is None else v for m in METRICS]
         self._n += 1
+        val = float(row[_COL["val_loss"]])
+        if math.isfinite(val) and (self._best is None or val < self._best.val_loss):
+            self._best = Best(int(row[0]), val)
 
     def series(self, metric: str) -> np.ndarray:
         """A read-only view of one metric over the recorded epochs."""
@@ -77,12 +82,8 @@ class VariantHistory:
 
     @property
     def best(self) -> Best | None:
-        """The epoch with the lowest finite validation loss."""
-        val = self.series("val_loss")
-        if not np.isfinite(val).any():
-            return None
-        i = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
-        return Best(int(self._rows[i, 0]), float(val[i]))
+        """The epoch with the lowest finite validation loss (the first, on a tie)."""
+        return self._best
 
     def records(self) -> list[dict[str, Any]]:
         out = []

@@ -53,6 +53,28 @@ def test_regression_accuracy_is_null():
     assert h["a"].last("val_acc") is None
 
 
+def test_best_kept_as_rows_arrive_is_the_first_lowest_finite_val_loss() -> None:
+    """``best`` is kept incrementally; it equals the argmin over the whole series
+    (NaN and infinities never count, a tie goes to the first epoch) after every row."""
+    import numpy as np
+
+    from regtui.core.results import VariantHistory
+
+    rng = np.random.default_rng(0)
+    values = rng.choice([0.5, 0.25, 0.75, NAN, INF, -INF, 0.25], size=300)
+    h = VariantHistory("a")
+    for epoch, val in enumerate(values):
+        h.append(_m(epoch, float(val)))
+        series = h.series("val_loss")
+        finite = np.isfinite(series)
+        if not finite.any():
+            assert h.best is None
+            continue
+        i = int(np.nanargmin(np.where(finite, series, np.nan)))
+        assert (h.best.epoch, h.best.val_loss) == (i, float(series[i]))
+    assert h.best.val_loss == 0.25 and h.best.epoch == int(np.flatnonzero(values == 0.25)[0])
+
+
 def test_all_nan_has_no_best():
     h = _history([_m(0, NAN)], [_m(0, NAN)])
     assert h["a"].best is None and h.winner() is None
