@@ -1,7 +1,7 @@
 """Before/after (not part of run_all): the trainer of two git revisions, side by side.
 
     python benchmarks/ab_revisions.py BEFORE [AFTER] [--rounds N] [--cases NAME ...] [--threads N]
-                                      [--threads-after N]
+                                      [--threads-after N] [--stat median|min]
 
 ``BEFORE`` and ``AFTER`` are git revisions of this repository (``AFTER``
 defaults to the working tree).  Each revision's ``regtui/`` is exported to a
@@ -16,7 +16,9 @@ and reports, per case, the median over its epochs of
   epoch (steps + evaluation).
 
 CPU time (``time.thread_time``) is far steadier than wall time on a shared,
-loaded machine; the ratios after/before are what to read.  The cases are the
+loaded machine; the ratios after/before are what to read.  Over the rounds the
+median is reported (``--stat min``: the least, which contention with other
+processes can only raise).  The cases are the
 ``article`` preset (digits, 64-128-64-10, Keras's Adam, L2 + dropout) at K = 1,
 4, 16, ``moons-overfit`` at K = 1, 4, 16 and the synthetic 784-input net of
 ``bench_stacking`` at K = 4, 16 (the K=16 variants: the preset's four at four
@@ -110,6 +112,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads of both (default 1, as regtui)")
     p.add_argument("--threads-after", type=int, help="torch threads of AFTER only: compare thread counts "
                                                        "(give the same revision twice)")
+    p.add_argument("--stat", choices=("median", "min"), default="median", help="over the rounds (default median)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="regtui-ab-") as tmp:
@@ -128,7 +131,8 @@ def main() -> int:
                     return 1
                 if r:
                     raw[which].append(json.loads(line[0][7:]))
-    print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds; CPU ms of the training thread "
+    stat = statistics.median if args.stat == "median" else min
+    print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds ({args.stat}); CPU ms of the training thread "
           f"(wall ms for whole epochs); {args.before} -> {args.after or 'working tree'}")
     print(f"{'case':12s} {'step before':>11s} {'after':>7s} {'ratio':>6s}  {'eval before':>11s} {'after':>7s} "
           f"{'ratio':>6s}  {'epoch before':>12s} {'after':>7s} {'ratio':>6s}")
@@ -136,8 +140,8 @@ def main() -> int:
     for name in args.cases:
         row = []
         for i in range(4):
-            b = statistics.median(x[name][i] for x in raw["before"]) * 1e3
-            a = statistics.median(x[name][i] for x in raw["after"]) * 1e3
+            b = stat(x[name][i] for x in raw["before"]) * 1e3
+            a = stat(x[name][i] for x in raw["after"]) * 1e3
             row += [b, a, a / b]
         summary[name] = row
         print(f"{name:12s} {row[0]:11.3f} {row[1]:7.3f} {row[2]:5.2f}×  {row[3]:11.2f} {row[4]:7.2f} {row[5]:5.2f}×  "

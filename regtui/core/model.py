@@ -215,7 +215,7 @@ class StackedMLP(nn.Module):
         ``buf.ge_(p).mul_(1 / (1 - p))`` turns every member's draws into its
         multiplier in place (a member with p = 0 keeps 1): the same numbers as
         ``dropout_mask`` per member, in U + 2 torch calls instead of about
-        4·U + 4 (benchmarks/prototype_dropout.py), and without a boolean
+        4·U + 4 (benchmarks/README.md, issue 20), and without a boolean
         tensor (``(buf >= p) * scale`` took 98 µs at K=16, batch 32, width 128;
         in place 16 µs).
         """

@@ -251,7 +251,7 @@ class Training:
         self._both_splits: tuple[Tensor, Tensor] | None = None
         """Both splits' rows and labels, train first (``evaluate_splits``, made at its first call)."""
         self._minus_one: dict[tuple[int, int], Tensor] = {}
-        """``[K, B, 1]`` of −1 per batch shape: the true class's term of the cross-entropy's gradient."""
+        """``[K, B, 1]`` of −1/B per batch shape: the true class's term of the cross-entropy's gradient."""
 
     def _check_memory(self, ds: Dataset, dev: torch.device) -> memory.RunMemory:
         """What the run will need (``regtui.core.memory``); a ``MemoryShortage`` (one line:
@@ -295,13 +295,18 @@ class Training:
         k, b = out.shape[0], out.shape[1]
         if self.dataset.task == "classification":
             index = (y.view(1, b, 1).expand(k, b, 1) if y.dim() == 1 else y.view(k, b, 1))
-            lse = torch.logsumexp(out, -1)
-            loss = (lse - out.gather(-1, index).squeeze(-1)).mean(1)  # _sample_losses, lse kept for the gradient
-            minus_one = self._minus_one.get((k, b))
-            if minus_one is None:
-                minus_one = self._minus_one[(k, b)] = torch.full((k, b, 1), -1.0, device=out.device)
-            grad = torch.sub(out, lse.unsqueeze(-1)).exp_().scatter_add_(-1, index, minus_one)
-            return loss, grad.mul_(1.0 / b)
+            # logsumexp written out (torch.logsumexp's own steps, without its care for an
+            # infinite maximum: a member whose logits overflow diverges either way) so that
+            # its exponentials are the softmax's numerators: 12 torch calls instead of 16
+            top = out.amax(-1, keepdim=True)
+            exp = torch.sub(out, top).exp_()
+            total = exp.sum(-1, keepdim=True)
+            lse = total.log().add_(top).squeeze(-1)
+            loss = (lse - out.gather(-1, index).squeeze(-1)).mean(1)
+            minus = self._minus_one.get((k, b))
+            if minus is None:
+                minus = self._minus_one[(k, b)] = torch.full((k, b, 1), -1.0 / b, device=out.device)
+            return loss, exp.div_(total.mul_(b)).scatter_add_(-1, index, minus)  # (softmax − one-hot) / B
         diff = out.squeeze(-1) - y
         loss = (diff ** 2).mean(1)
         return loss, diff.mul_(2.0 / b).unsqueeze(-1)
