@@ -14,6 +14,7 @@ import sys
 import pytest
 
 import regtui.core
+from tests.conftest import TINY_TOML
 
 pytestmark = pytest.mark.xdist_group("headless")
 
@@ -41,12 +42,13 @@ report = {}
 
 def step(name, watched, code):
     refuse.watched, refuse.asked = watched, []
+    seen = {}
     try:
-        exec(code, {})
+        exec(code, {"seen": seen, "PRESET": sys.argv[2]})
         error = None
     except ImportError as exc:
         error = str(exc)
-    report[name] = {"asked": refuse.asked, "error": error, "modules": sorted(sys.modules),
+    report[name] = {"asked": refuse.asked, "error": error, "seen": seen, "modules": sorted(sys.modules),
                     "loaded": sorted({m.split(".")[0] for m in sys.modules})}
 
 GENERATED = """
@@ -71,6 +73,24 @@ for train in (TrainConfig(optimizer='adam', epochs=2), TrainConfig(optimizer='sg
     for _ in Training(exp).events():
         pass
 """
+REGTUI_RUN = """
+import gc, sys
+from regtui.core import training
+build, steps = training.Training.__init__, training.Training.events
+
+def init(self, *a, **k):
+    seen["built with the collector"] = gc.isenabled()
+    build(self, *a, **k)
+
+def events(self, *a, **k):
+    seen["trained with the collector"], seen["frozen"] = gc.isenabled(), gc.get_freeze_count()
+    return steps(self, *a, **k)
+
+training.Training.__init__, training.Training.events = init, events
+from regtui.cli import main
+sys.argv = ["regtui", "run", PRESET, "--quiet", "--no-history"]
+seen["exit"] = main()
+"""
 ADAM = """
 import torch
 torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
@@ -79,18 +99,22 @@ step("generated", ("sklearn",), GENERATED)
 step("real", ("sklearn",), REAL)
 step("training", ("torch._dynamo",), "".join(f"import {m}\n" for m in json.loads(sys.argv[1])) + TRAINING)
 step("torch.optim.Adam", ("torch._dynamo",), ADAM)
+step("regtui run --quiet", (), REGTUI_RUN)
 print(json.dumps(report))
 '''
 
 
 @pytest.fixture(scope="module")
-def steps() -> dict[str, dict]:
+def steps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """One fresh interpreter, in steps, each with what it imported and what it asked
     for of its refused modules: the generated data sets (sklearn refused), a
     bundled real one (sklearn refused: it asks), every core module imported and
     nets trained with each optimizer (torch._dynamo refused), ``torch.optim.Adam``
-    (it asks)."""
-    proc = subprocess.run([sys.executable, "-c", STEPS, json.dumps(CORE_MODULES)],
+    (it asks), then ``regtui run --quiet`` on a tiny preset as the process's own
+    ``main()``."""
+    preset = tmp_path_factory.mktemp("headless") / "tiny.toml"
+    preset.write_text(TINY_TOML, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", STEPS, json.dumps(CORE_MODULES), str(preset)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -173,3 +197,14 @@ def test_training_never_imports_torch_dynamo(steps):
     assert training["error"] is None, training["error"]
     assert "torch._dynamo" not in training["modules"] and training["asked"] == []
     assert steps["torch.optim.Adam"]["asked"][:1] == ["torch._dynamo"]
+
+
+def test_a_run_process_holds_its_collector_while_it_starts_and_collects_while_it_trains(steps):
+    """``regtui.commands.startup``: ``main()`` as the process's own holds the collector
+    off while the nets are built, then turns it on with what start-up made frozen.
+    A ``--quiet`` run with nothing to say imports no rich."""
+    run = steps["regtui run --quiet"]
+    assert run["error"] is None and run["seen"]["exit"] == 0, run
+    assert not run["seen"]["built with the collector"] and run["seen"]["trained with the collector"]
+    assert run["seen"]["frozen"] > 50_000  # torch's modules and functions, never walked again
+    assert "rich" not in run["loaded"]
