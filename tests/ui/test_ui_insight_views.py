@@ -219,3 +219,21 @@ def test_the_worker_computes_the_sizes_of_the_request_it_holds_and_never_changes
     assert len(got) >= 2 and all(m.boundary.prob.shape == (4, 4, 6) for m in got[1:])
     assert all(m.weights is None for m in got[1:-1]), "only what the request asks for"
     assert got[-1].epoch == 5 and got[-1].weights.counts.shape == (4, 9), "the end: the last bins asked"
+
+
+async def test_the_maps_and_the_weights_are_mounted_when_first_shown(ui_experiment: Any, wait_for: Any) -> None:
+    """A lab that never shows ``b`` or ``w`` never mounts them; shown after a run, each
+    draws what arrived while it was not mounted (the run's last maps and histograms)."""
+    app = create_app(ui_experiment(epochs=5, variants=TWO))
+    async with app.run_test(size=SIZE) as pilot:
+        lab = app.lab
+        await finished(app, pilot, wait_for)
+        await wait_for(pilot, lambda: lab.boundary.epoch == 5 and lab.weights.epoch == 5)
+        assert not lab.query("BoundaryView") and not lab.query("WeightsView") and not lab.query("BoundaryMap")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: all(m.size.area > 0 for m in lab.boundary.maps()) and len(lab.boundary.maps()) == 2)
+        assert all(m.map is not None for m in lab.boundary.maps()) and "ep 5" in str(lab.query_one("#boundary-legend").render())
+        await pilot.press("w")
+        await wait_for(pilot, lambda: len(lab.weights.bars()) == 2)
+        assert all(b.counts is not None for b in lab.weights.bars()) and "epoch 5" in str(lab.query_one("#weights-legend").render())
+        assert len(lab.weights.norm_chart.series) == 2

@@ -12,7 +12,9 @@ updates what depends on it: the status line and its note, the ``-running`` /
 one view at a time, switched by a ``ContentSwitcher`` (``view``): the loss
 charts or the sweep (``k``) beside the config panel, or the decision maps
 (``b``) or the weights (``w``) over the whole width; ``b`` and ``w`` toggle
-back to the view beside the panel.  The classes ``-view-boundary``,
+back to the view beside the panel.  The maps and the weights are mounted when
+first shown (a lab that never shows them never pays for them); until then they
+keep what the lab hands them.  The classes ``-view-boundary``,
 ``-view-weights`` and ``-sweep`` (the sweep is beside the panel, shown or
 under ``b``/``w``: the table makes way for it) tell the stylesheet the rest.
 
@@ -100,6 +102,10 @@ class LabScreen(Screen[None]):
         self._views_dirty = False
         self._base_view = "charts"
         """The view beside the config panel (charts or sweep): what ``b`` and ``w`` go back to."""
+        self.boundary = BoundaryView(id="boundary")
+        """The decision maps (``b``): mounted when first shown, fed from the start."""
+        self.weights = WeightsView(id="weights")
+        """The weights (``w``): mounted when first shown, fed from the start."""
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="main", id="views"):
@@ -109,8 +115,7 @@ class LabScreen(Screen[None]):
                 with ContentSwitcher(initial="charts", id="main-view"):
                     yield ChartsPane(id="charts")
                     yield SweepView(id="sweep")
-            yield BoundaryView(id="boundary")
-            yield WeightsView(id="weights")
+            # the decision maps and the weights join #views when first shown (watch_view)
         yield ResultsTable(id="results")
         yield VerdictPanel(id="verdict")
         yield StatusBar(self.clock, id="status")
@@ -159,14 +164,6 @@ class LabScreen(Screen[None]):
         return self.query_one(VerdictPanel)
 
     @property
-    def boundary(self) -> BoundaryView:
-        return self.query_one(BoundaryView)
-
-    @property
-    def weights(self) -> WeightsView:
-        return self.query_one(WeightsView)
-
-    @property
     def sweep_view(self) -> SweepView:
         return self.query_one(SweepView)
 
@@ -194,9 +191,14 @@ class LabScreen(Screen[None]):
 
     def watch_view(self, view: str) -> None:
         beside_config = view in ("charts", "sweep")
+        views = self.query_one("#views", ContentSwitcher)
         if beside_config:
             self.query_one("#main-view", ContentSwitcher).current = self._base_view = view
-        self.query_one("#views", ContentSwitcher).current = "main" if beside_config else view
+        else:
+            widget = self.boundary if view == "boundary" else self.weights
+            if widget.parent is None:  # first shown: mounted now (it kept what it was handed)
+                views.mount(widget)
+        views.current = "main" if beside_config else view
         self.set_class(view == "boundary", "-view-boundary")
         self.set_class(view == "weights", "-view-weights")
         self.set_class(self._base_view == "sweep", "-sweep")  # under b and w too

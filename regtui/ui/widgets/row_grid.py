@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from textual.containers import Grid
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 
 
 def grid_columns(n: int) -> int:
@@ -21,11 +21,12 @@ def grid_columns(n: int) -> int:
     return 4
 
 
-def fill_row_grid(grid: Grid, cells: Sequence[Widget], max_columns: int = 4) -> None:
+def fill_row_grid(grid: Grid, cells: Sequence[Widget], max_columns: int = 4) -> AwaitMount:
     """Replace ``grid``'s children by ``cells``, up to ``max_columns`` a row (the
-    decision-map and weight views put every variant side by side this way)."""
+    decision-map and weight views put every variant side by side this way); await
+    the result to wait until the cells are mounted."""
     grid.remove_children()
     columns = max(1, min(len(cells), max_columns))
     grid.styles.grid_size_columns = columns
     grid.styles.grid_size_rows = max(1, -(-len(cells) // columns))
-    grid.mount(*cells)
+    return grid.mount(*cells)

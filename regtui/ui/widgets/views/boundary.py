@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from regtui.ui.plotting.colors import color_hex, hex_to_rgb
@@ -110,7 +110,10 @@ class BoundaryMap(Widget):
 
 
 class BoundaryView(Vertical):
-    """Every variant's decision map, the legend, and why a map may be missing."""
+    """Every variant's decision map, the legend, and why a map may be missing.
+
+    The lab mounts it when ``b`` first shows it: until then it only keeps what it was
+    handed (the variants, the latest maps), and draws that when mounted."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -119,27 +122,42 @@ class BoundaryView(Vertical):
         """The lab's ``session.InsightAsk``; told the grid size while visible."""
         self.epoch: int | None = None
         self.no_plane = ""
+        self._shown: tuple[int, Any, str] | None = None
+        """The latest ``show_map`` arguments (drawn again when the view is mounted)."""
+        self._ready = False
+        """Whether the grid of maps is mounted (until then the view only keeps what it is handed)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="boundary-legend")
         yield Static(id="boundary-note")
         yield Grid(id="boundary-grid")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        names = None
+        while names != self.names:  # again if set_variants came while the cells were mounting
+            names = self.names
+            await self._fill_grid()  # the maps exist before the latest ones are drawn in them
+        self._ready = True
         self._show_note("")
         self._update_legend()
+        if self._shown is not None:
+            self.show_map(*self._shown)
 
     def set_variants(self, names: Sequence[str]) -> None:
         names = tuple(names)
         if names == self.names:
             return
         self.names = names
-        self.epoch = None
-        fill_row_grid(self.query_one("#boundary-grid", Grid),
-                      [Vertical(Static(self._title(i, None), classes="map-title"), BoundaryMap(classes="map"),
-                                classes="map-cell") for i in range(len(names))], MAX_COLUMNS)
-        self._show_note("")
-        self._update_legend()
+        self.epoch, self._shown = None, None
+        if self._ready:
+            self._fill_grid()
+            self._show_note("")
+            self._update_legend()
+
+    def _fill_grid(self) -> AwaitMount:
+        return fill_row_grid(self.query_one("#boundary-grid", Grid),
+                             [Vertical(Static(self._title(i, None), classes="map-title"), BoundaryMap(classes="map"),
+                                       classes="map-cell") for i in range(len(self.names))], MAX_COLUMNS)
 
     def maps(self) -> list[BoundaryMap]:
         return list(self.query(BoundaryMap).results(BoundaryMap))
@@ -165,6 +183,9 @@ class BoundaryView(Vertical):
     def show_map(self, epoch: int, decision_map: Any | None, no_plane: str) -> None:
         """Draw a worker's ``DecisionMap`` (one entry per variant)."""
         self.epoch, self.no_plane = epoch, no_plane
+        self._shown = (epoch, decision_map, no_plane)
+        if not self._ready:
+            return
         if decision_map is None:
             if no_plane:
                 self._show_note(f"No decision map: {no_plane}.")

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from regtui.core.results import RunHistory
@@ -84,7 +84,11 @@ class WeightBars(Widget):
 
 
 class WeightsView(Vertical):
-    """Histograms side by side, the weight-norm chart under them."""
+    """Histograms side by side, the weight-norm chart under them.
+
+    The lab mounts it when ``w`` first shows it: until then it only keeps what it was
+    handed (the variants, the run shown, the latest histograms), and draws that when
+    mounted."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -95,27 +99,44 @@ class WeightsView(Vertical):
         """The lab's ``session.InsightAsk``; told the bins while visible."""
         self.edges: np.ndarray | None = None
         self.epoch: int | None = None
+        self._histogram: tuple[int, Any] | None = None
+        """The latest ``show_histogram`` arguments (drawn again when the view is mounted)."""
+        self._ready = False
+        """Whether the grid of bars is mounted (until then the view only keeps what it is handed)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="weights-legend")
         yield Grid(id="weights-grid")
         yield LossChart("weight norm ‖w‖ (all weight matrices)", id="weights-norm")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.set_interval(REDRAW_TICK, self.redraw)
+        names = None
+        while names != self.names:  # again if set_variants came while the cells were mounting
+            names = self.names
+            await self._fill_grid()  # the bars exist before the latest counts are drawn in them
+        self._ready = True
+        if self._shown is not None:
+            self.show(*self._shown)
+        if self._histogram is not None:
+            self.show_histogram(*self._histogram)
         self._update_legend()
 
     def set_variants(self, names: Sequence[str]) -> None:
         names = tuple(names)
         if names == self.names:
             return
-        self.names, self.edges, self.epoch = names, None, None
-        fill_row_grid(self.query_one("#weights-grid", Grid),
-                      [Vertical(Static(Text(n, style=f"bold {color_hex(i)}"), classes="bars-title"),
-                                WeightBars(i, classes="bars"), classes="bars-cell") for i, n in enumerate(names)],
-                      MAX_COLUMNS)
-        self.norm_chart.set_series(())
-        self._update_legend()
+        self.names, self.edges, self.epoch, self._histogram = names, None, None, None
+        if self._ready:
+            self._fill_grid()
+            self.norm_chart.set_series(())
+            self._update_legend()
+
+    def _fill_grid(self) -> AwaitMount:
+        return fill_row_grid(self.query_one("#weights-grid", Grid),
+                             [Vertical(Static(Text(n, style=f"bold {color_hex(i)}"), classes="bars-title"),
+                                       WeightBars(i, classes="bars"), classes="bars-cell")
+                              for i, n in enumerate(self.names)], MAX_COLUMNS)
 
     @property
     def norm_chart(self) -> LossChart:
@@ -141,6 +162,9 @@ class WeightsView(Vertical):
         if histogram is None:
             return
         self.epoch, self.edges = epoch, histogram.edges
+        self._histogram = (epoch, histogram)
+        if not self._ready:
+            return
         peak = float(histogram.counts.max(initial=1))
         bound = float(histogram.edges[-1])
         for i, bars in enumerate(self.bars()):
@@ -156,6 +180,8 @@ class WeightsView(Vertical):
     def show(self, history: RunHistory, view: CurveView) -> None:
         """The norm curves and the titles' last ‖w‖ (cheap: no drawing)."""
         self._shown = (history, view)
+        if not self._ready:
+            return
         series = [Series(view.x(h), h.series("weight_norm"), color_rgb(i)) for i, h in enumerate(history.variants)]
         self.norm_chart.set_series(series)
         self.norm_chart.x_unit = view.x_axis
