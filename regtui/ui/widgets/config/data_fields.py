@@ -30,11 +30,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static
+from textual.widgets import Label, Select
 
 from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment, expand_home
 from regtui.core.text import visible
-from regtui.ui.widgets.config.fields import ConfigInput
+from regtui.ui.widgets.config.fields import ConfigInput, FieldMessage
 
 FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # config key, label, which data sets show it
@@ -91,9 +91,9 @@ class DataFileFields(Vertical):
         }
         self.inputs["data.target"].placeholder = "last column"  # type: ignore[attr-defined]
         self.rows: dict[str, Vertical] = {}
-        self.errors: dict[str, Static] = {key: Static(classes="error", markup=False) for key in self.inputs}
-        self.status = Static(HINT, classes="file-status", markup=False)  # file names
-        self.where = Static(classes="file-where", markup=False)
+        self.errors: dict[str, FieldMessage] = {key: FieldMessage() for key in self.inputs}
+        self.status = FieldMessage(HINT, classes="file-status", hide_empty=False)  # file names
+        self.where = FieldMessage(classes="file-where", hide_empty=False)
         """Where the path resolves: the rule and the whole path (a path is never shown cut)."""
         self.result: CheckResult | None = None
         self.pending: CheckKey | None = None
@@ -154,11 +154,11 @@ class DataFileFields(Vertical):
         folder = Path(self.source_dir) if self.relative_to_preset else Path.cwd()
         origin = "the preset's folder" if self.relative_to_preset else "the working folder"
         if not typed:
-            self.where.update(visible(f"a relative path is taken from {origin}, {folder}"))
+            self.where.show(visible(f"a relative path is taken from {origin}, {folder}"))
         elif expand_home(typed).is_absolute():
-            self.where.update(visible(f"→ {expand_home(typed)}"))
+            self.where.show(visible(f"→ {expand_home(typed)}"))
         else:
-            self.where.update(visible(f"→ {resolve_data_path(typed, folder)} (from {origin})"))
+            self.where.show(visible(f"→ {resolve_data_path(typed, folder)} (from {origin})"))
 
     def fallback(self, widget: Widget) -> Any:
         """A value that passes validation alone (used while the field is invalid)."""
@@ -172,8 +172,7 @@ class DataFileFields(Vertical):
         for key, widget in self.inputs.items():
             message = errors.get(widget, "")
             widget.set_class(bool(message), "-invalid")
-            self.errors[key].update(message)
-            self.errors[key].display = bool(message)
+            self.errors[key].show(message)
 
     def check(self, dataset: str, experiment: Experiment | None, errors: dict[Widget, str],
               widget_for: Callable[[str], Widget | None]) -> None:
@@ -197,7 +196,7 @@ class DataFileFields(Vertical):
             return
         if self.pending != key:
             self.pending = key
-            self.status.update(visible(f"checking {Path(experiment.data.path).name or 'the file'}…"))
+            self.status.show(visible(f"checking {Path(experiment.data.path).name or 'the file'}…"))
             if self._timer is not None:
                 self._timer.stop()
             self._timer = self.set_timer(DEBOUNCE, lambda: self._load(key))
@@ -235,4 +234,4 @@ class DataFileFields(Vertical):
             return
         self.pending = None
         self.result = message.result
-        self.status.update(visible(message.result.summary) or HINT)
+        self.status.show(visible(message.result.summary) or HINT)

@@ -5,7 +5,8 @@
 a λ or p field ``+``/``-`` step the value (``ladder_step`` / ``p_step``)
 instead of being typed, except right after an ``e`` so ``1e-3`` can be typed.
 Range checks are the core's (``Experiment`` validation); here only the
-conversion from text.
+conversion from text.  ``FieldMessage`` is the line under a field that names its
+problem; it touches the screen only when its text changes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from typing import Any, Literal
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 Kind = Literal["int", "float", "hidden", "name", "ladder", "prob"]
 
@@ -150,3 +151,35 @@ class ConfigInput(Input):
                 event.stop()
                 event.prevent_default()
                 self.step(event.character == "+")
+
+
+class FieldMessage(Static):
+    """Text under a field, plain (it shows what was typed, never markup): a problem
+    (class ``error``, hidden while empty) or a note (``hide_empty=False``).
+
+    The panel re-checks every field on every key and re-shows every message, so
+    ``show`` does nothing when the text is the same, and when it changes repaints
+    only this widget unless the wrapped text's height changes: a relayout of the lab
+    costs ~60 ms of CPU at 80×24, and typing into a field changes its message on
+    every key."""
+
+    def __init__(self, text: str = "", *, classes: str = "error", hide_empty: bool = True,
+                 id: str | None = None) -> None:
+        super().__init__(text, classes=classes, id=id, markup=False)
+        self.text = text
+        self.hide_empty = hide_empty
+
+    def show(self, text: str) -> None:
+        """Show ``text`` (and hide the widget while it is empty, if it hides)."""
+        shown = bool(text) or not self.hide_empty
+        if text == self.text and self.display == shown:
+            return
+        self.text = text
+        if self.display != shown:
+            self.update(text, layout=False)
+            self.display = shown  # lays out: the rows below move
+            return
+        height, width = self.size.height, self.size.width
+        self.update(text, layout=False)
+        if not width or self.visual.get_height(self.styles, width) != height:
+            self.refresh(layout=True)  # it wraps to another height

@@ -26,7 +26,7 @@ from regtui.core.config import (
     TrainConfig, VariantConfig,
 )
 from regtui.ui.widgets.config.data_fields import DataFileFields
-from regtui.ui.widgets.config.fields import ConfigInput, FieldError, format_value
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, format_value
 from regtui.ui.widgets.config.sweep_editor import SweepEditor
 from regtui.ui.widgets.config.variant_editor import LABELS, VariantEditor
 
@@ -81,7 +81,8 @@ class ConfigPanel(VerticalScroll):
         self.errors: dict[Widget, str] = {}
         self.panel_error = ""
         self.fields: dict[str, ConfigInput | Select[str]] = {}
-        self.error_labels: dict[str, Static] = {}
+        self.error_labels: dict[str, FieldMessage] = {}
+        self.panel_error_label = FieldMessage(id="panel-error")
         self.editors: list[VariantEditor] = []
         self.file_fields = DataFileFields(experiment.data, experiment.source_dir or "")  # csv / idx / npz: path, target, task, drop invalid
         self.sweep_editor = SweepEditor(experiment.sweep, [v.name for v in experiment.variants], experiment.engine)
@@ -100,7 +101,7 @@ class ConfigPanel(VerticalScroll):
                     widget = ConfigInput(value, kind)
                 widget.id = "f-" + key.replace(".", "-").replace("_", "-")
                 self.fields[key] = widget
-                self.error_labels[key] = Static(classes="error", markup=False)  # shows typed text
+                self.error_labels[key] = FieldMessage()
                 with Vertical(classes="field"):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="flabel")
@@ -114,7 +115,7 @@ class ConfigPanel(VerticalScroll):
             yield from self.editors
         yield Button("+ add variant", id="add-variant", compact=True)
         yield self.sweep_editor
-        yield Static(id="panel-error", classes="error", markup=False)
+        yield self.panel_error_label
 
     def on_mount(self) -> None:
         self.revalidate()
@@ -316,13 +317,10 @@ class ConfigPanel(VerticalScroll):
         for key, widget in self.fields.items():
             message = self.errors.get(widget, "")
             widget.set_class(bool(message), "-invalid")
-            self.error_labels[key].update(message)
-            self.error_labels[key].display = bool(message)
+            self.error_labels[key].show(message)
         self.file_fields.show_errors(self.errors)
         for i, editor in enumerate(self.editors):
             editor.set_index(i)
             editor.remove_button.disabled = len(self.editors) <= 1
             editor.show_errors({f: self.errors[w] for f, w in editor.inputs.items() if w in self.errors})
-        panel_error = self.query_one("#panel-error", Static)
-        panel_error.update(self.panel_error)
-        panel_error.display = bool(self.panel_error)
+        self.panel_error_label.show(self.panel_error)

@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
 from regtui.core.config import ConfigError, EngineConfig, Experiment, SweepAxis
-from regtui.ui.widgets.config.fields import ConfigInput, FieldError, parse_float
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, parse_float
 
 N_TRAIN = "data.n_train"
 KNOBS: tuple[tuple[str, str], ...] = (
@@ -83,7 +83,8 @@ class SweepEditor(Vertical):
                                                   "(pip install 'regtui[ray]')")
         self.address = ConfigInput(engine.address, "name", id="sweep-address",
                                    tooltip="Ray: empty starts a local Ray; auto or HOST:PORT joins a running cluster")
-        self.labels: dict[Widget, Static] = {w: Static(classes="error", markup=False) for w in self.widgets()}
+        self.labels: dict[Widget, FieldMessage] = {w: FieldMessage() for w in self.widgets()}
+        self.general_label = FieldMessage(id="sweep-error")
 
     def _variant_of(self, sweep: tuple[SweepAxis, ...]) -> str:
         named = next((a.variant for a in sweep if a.variant), None)
@@ -105,7 +106,7 @@ class SweepEditor(Vertical):
                     yield Label(caption, classes="flabel")
                     yield widget
                 yield self.labels[widget]
-        yield Static(id="sweep-error", classes="error", markup=False)
+        yield self.general_label
 
     # ------------------------------------------------------------------ public
 
@@ -203,9 +204,5 @@ class SweepEditor(Vertical):
         for widget, label in self.labels.items():
             message = self.errors.get(widget, "")
             widget.set_class(bool(message), "-invalid")
-            label.update(message)
-            label.display = bool(message)
-        if self.is_mounted:
-            general = self.query_one("#sweep-error", Static)
-            general.update(self.general_error)
-            general.display = bool(self.general_error)
+            label.show(message)
+        self.general_label.show(self.general_error)

@@ -15,7 +15,7 @@ from textual.widgets import Button, Label, Static
 
 from regtui.core.config import VariantConfig
 from regtui.ui.plotting.colors import color_hex
-from regtui.ui.widgets.config.fields import ConfigInput
+from regtui.ui.widgets.config.fields import ConfigInput, FieldMessage
 
 VARIANT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     # field, label, kind, tooltip
@@ -46,9 +46,9 @@ class VariantEditor(Vertical):
         for field, _label, kind, tip in VARIANT_FIELDS:
             self.inputs[field] = ConfigInput(getattr(variant, field), kind, classes=f"vf-{field}",  # type: ignore[arg-type]
                                              tooltip=tip)
-        self.marker = Static(classes="variant-marker")
+        self.marker = Static(self._square(index), classes="variant-marker")
         self.remove_button = Button("✕", classes="remove-variant", compact=True, tooltip="remove this variant")
-        self.errors = Static(classes="error", markup=False)  # shows typed text
+        self.errors = FieldMessage()
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="variant-head"):
@@ -61,9 +61,6 @@ class VariantEditor(Vertical):
                     yield Label(label, classes="vlabel")
                     yield self.inputs[field]
         yield self.errors
-
-    def on_mount(self) -> None:
-        self.set_index(self.index)
 
     def on_key(self, event: events.Key) -> None:
         """↓ / ↑ move between the λ η row and the p pᵢₙ row (``1``–``9`` reach λ)."""
@@ -81,13 +78,16 @@ class VariantEditor(Vertical):
 
     def set_index(self, index: int) -> None:
         """Its position, which decides its colour."""
-        self.index = index
-        self.marker.update(Text("■", style=color_hex(index)))
+        if index != self.index:
+            self.index = index
+            self.marker.update(self._square(index), layout=False)  # one cell, always
+
+    @staticmethod
+    def _square(index: int) -> Text:
+        return Text("■", style=color_hex(index))
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """``{field: message}`` -> red fields and one message line per field."""
         for field, widget in self.inputs.items():
             widget.set_class(field in errors, "-invalid")
-        lines = [f"{LABELS[f]}: {msg}" for f, msg in errors.items()]
-        self.errors.update("\n".join(lines))
-        self.errors.display = bool(lines)
+        self.errors.show("\n".join(f"{LABELS[f]}: {msg}" for f, msg in errors.items()))
