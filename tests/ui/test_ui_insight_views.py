@@ -74,6 +74,20 @@ async def test_b_explains_why_there_is_no_map(ui_experiment: Any, wait_for: Any)
         assert not app.query_one("#boundary-grid").display
 
 
+async def test_w_asks_for_as_many_bins_as_its_bars_are_wide_after_a_resize(ui_experiment: Any, wait_for: Any) -> None:
+    """A resize tells the worker the new width at once, also after the run ended (no
+    histogram arrives then to carry it)."""
+    app = create_app(ui_experiment(epochs=5, variants=TWO))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        await finished(app, pilot, wait_for)
+        await wait_for(pilot, lambda: app.lab.weights.epoch == 5)
+        before = app.lab.session.insight.bins
+        await pilot.resize_terminal(SIZE[0] + 40, SIZE[1])
+        await wait_for(pilot, lambda: app.lab.session.insight.bins != before, 5)
+        assert app.lab.session.insight.bins == max(9, min(b.size.width for b in app.lab.weights.bars()))
+
+
 async def test_w_histograms_share_bins_and_l2_shrinks(ui_experiment: Any, wait_for: Any) -> None:
     app = create_app(ui_experiment(epochs=150, variants=TWO))
     async with app.run_test(size=SIZE) as pilot:

@@ -14,9 +14,10 @@ charts or the sweep (``k``) beside the config panel, or the decision maps
 (``b``) or the weights (``w``) over the whole width; ``b`` and ``w`` toggle
 back to the view beside the panel.  The maps and the weights are mounted when
 first shown (a lab that never shows them never pays for them); until then they
-keep what the lab hands them.  The classes ``-view-boundary``,
-``-view-weights`` and ``-sweep`` (the sweep is beside the panel, shown or
-under ``b``/``w``: the table makes way for it) tell the stylesheet the rest.
+keep what the lab hands them.  The class ``-sweep`` (the sweep is beside
+the panel, shown or under ``b``/``w``: the table makes way for it) tells the
+stylesheet the rest; a class on the screen restyles all its widgets, so there
+is no class the stylesheet does not use.
 
 Worker messages arrive here (a sweep's through the sweep view); each handler
 first asks the session whether the message is the run on screen's, so one
@@ -199,8 +200,6 @@ class LabScreen(Screen[None]):
             if widget.parent is None:  # first shown: mounted now (it kept what it was handed)
                 views.mount(widget)
         views.current = "main" if beside_config else view
-        self.set_class(view == "boundary", "-view-boundary")
-        self.set_class(view == "weights", "-view-weights")
         self.set_class(self._base_view == "sweep", "-sweep")  # under b and w too
         self.boundary.set_visible(view == "boundary")
         self.weights.set_visible(view == "weights")

@@ -150,7 +150,9 @@ class WeightsView(Vertical):
         self._tell_wish()
 
     def on_resize(self) -> None:
-        self._tell_wish()
+        self._tell_wish()  # the bars' width is the bins to ask the worker for
+        if self._shown is not None:  # the titles are fitted to their width
+            self.call_after_refresh(self.show, *self._shown)
 
     def _tell_wish(self) -> None:
         if self.wish is not None:
@@ -172,10 +174,6 @@ class WeightsView(Vertical):
                 bars.set_counts(histogram.counts[i], peak, bound)
         self._update_legend()
         self.call_after_refresh(self._tell_wish)
-
-    def on_resize(self) -> None:
-        if self._shown is not None:  # the titles are fitted to their width
-            self.call_after_refresh(self.show, *self._shown)
 
     def show(self, history: RunHistory, view: CurveView) -> None:
         """The norm curves and the titles' last ‖w‖ (cheap: no drawing)."""
