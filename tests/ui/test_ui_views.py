@@ -183,16 +183,20 @@ async def test_the_run_state_watcher_updates_the_status_line_the_classes_and_the
         lab.run_state = RunState.RUNNING
         await pilot.pause()
         assert lab.status.text().plain.startswith("running")
-        assert lab.has_class("-running") and not lab.has_class("-paused")
+        assert lab.status.has_class("-running") and not lab.status.has_class("-paused")
+        assert lab.query_one("#status-text").styles.text_style.bold
+        plain = lab.status.styles.background
         assert not footer_keys(app)["pause"].has_class("-disabled"), "space is live while a run is"
         lab.run_state = RunState.PAUSED
         await pilot.pause()
         assert lab.status.text().plain.startswith("paused")
-        assert lab.has_class("-running") and lab.has_class("-paused")
+        assert lab.status.has_class("-running") and lab.status.has_class("-paused")
+        assert lab.status.styles.background != plain, "paused: the status line is tinted"
         lab.run_state = RunState.FINISHED
         await pilot.pause()
         assert lab.status.text().plain.startswith("finished")
-        assert not lab.has_class("-running") and not lab.has_class("-paused")
+        assert not lab.status.has_class("-running") and not lab.status.has_class("-paused")
+        assert lab.status.styles.background == plain and not lab.query_one("#status-text").styles.text_style.bold
         assert footer_keys(app)["pause"].has_class("-disabled")
         assert str(lab.status.note) == ""
         lab.run_state = RunState.STARTING

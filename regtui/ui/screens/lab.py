@@ -7,8 +7,8 @@ sweep), to the tour's card (``TourPanel``: the steps, their presets and
 checks), to the history's module (``regtui.ui.screens.history``: the choice
 and the ghost) or to the core.  The run's state is
 the reactive ``run_state`` (a ``RunState``); its watcher is the one place that
-updates what depends on it: the status line and its note, the ``-running`` /
-``-paused`` CSS classes and the footer's enabled keys.  The main area shows
+updates what depends on it: the status line, its note and its ``-running`` /
+``-paused`` CSS classes, and the footer's enabled keys.  The main area shows
 one view at a time, switched by a ``ContentSwitcher`` (``view``): the loss
 charts or the sweep (``k``) beside the config panel, or the decision maps
 (``b``) or the weights (``w``) over the whole width; ``b`` and ``w`` toggle
@@ -184,8 +184,9 @@ class LabScreen(Screen[None]):
     # ------------------------------------------------------------------ state
 
     def watch_run_state(self, state: RunState) -> None:
-        self.set_class(state.active, "-running")
-        self.set_class(state is RunState.PAUSED, "-paused")
+        # On the status bar, which is all they style: a class on the screen restyles every widget.
+        self.status.set_class(state.active, "-running")
+        self.status.set_class(state is RunState.PAUSED, "-paused")
         self.status.show_state(state.value)
         self.refresh_bindings()
         self.update_note()
