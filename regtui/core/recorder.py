@@ -82,8 +82,6 @@ class Recorder:
         """The stored ranking (``rank_by``, the winner's value, the winner) as last computed."""
         self._ranked_at = 0.0
         """``time.monotonic()`` when ``_rank_row`` was computed."""
-        self._rank_stale = False
-        """Epochs were added since ``_rank_row`` was computed."""
         self._finished = False
         self._queue: list[tuple[int, Work]] = []
         """Epochs not written yet because the history was busy: (rows, work), oldest first."""
@@ -119,7 +117,6 @@ class Recorder:
         best_row = best if best is not None else (None, None, None)
         epoch, seconds = event.epoch, float(event.seconds)
         self._history.add(event)
-        self._rank_stale = True
         now = time.monotonic()
         if self._rank_row is None or now - self._ranked_at >= RANK_INTERVAL_S:
             self._rank_row = self._rank()
@@ -169,9 +166,8 @@ class Recorder:
         run_id = self.run_id
         changed = [(s, run_id, i) for i, s in enumerate(final) if s != self._statuses[i]]
         status = self.status
-        if self._rank_stale:  # the exact ranking of every epoch added
-            self._rank_row = self._rank()
-        rank_row = self._rank_row
+        # The exact ranking of every epoch added (None: no epoch was, nothing to rank).
+        rank_row = self._rank() if self._rank_row is not None else None
 
         def write(db: sqlite3.Connection) -> None:
             now = time.time()
@@ -205,7 +201,6 @@ class Recorder:
     def _rank(self) -> tuple[str, float | None, str | None]:
         """(rank_by, the winner's value, the winner) of every epoch added, as
         ``RunHistory.winner()`` ranks it: the lab's ★ for the same epochs."""
-        self._rank_stale = False
         rank_by = self._history.experiment.train.rank_by
         order = self._history.ranked()
         top = order[0] if order and order[0].score.rankable else None
