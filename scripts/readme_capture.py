@@ -28,6 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- capture:begin -->", "<!-- capture:end -->"
+PORTABLE = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+"""PyTorch's and MKL's portable kernels: the capture's numbers are then what any x86-64 CPU
+prints (docs/semantics.md, "Same numbers, which machine"); tests/test_readme.py reads these
+settings off the capture's line and runs with them."""
 SESSION = "regtui-readme-capture"
 
 
@@ -51,7 +55,8 @@ def capture(preset: str, width: int, height: int, timeout: float) -> str:
     if shutil.which("tmux") is None:
         raise SystemExit("readme_capture: needs tmux (apt-get install tmux)")
     home = tempfile.mkdtemp(prefix="regtui-capture-")
-    command = (f"REGTUI_HOME={shlex.quote(home)} REGTUI_THREADS=1 "
+    portable = " ".join(f"{key}={value}" for key, value in PORTABLE.items())
+    command = (f"REGTUI_HOME={shlex.quote(home)} REGTUI_THREADS=1 {portable} "
                f"{shlex.quote(sys.executable)} -m regtui --preset {shlex.quote(preset)}")
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
     subprocess.run(["tmux", "new-session", "-d", "-s", SESSION, "-x", str(width), "-y", str(height),
@@ -76,8 +81,11 @@ def write_readme(screen: str, preset: str, width: int, height: int) -> None:
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     lines = [line.rstrip() for line in screen.splitlines()]
-    block = (f"{BEGIN}\n`regtui --preset {preset}`, `r`, once the run has ended, in an {width}×{height} "
-             f"terminal (taken by `scripts/readme_capture.py`):\n\n```text\n" + "\n".join(lines) + "\n```\n")
+    portable = " ".join(f"{key}={value}" for key, value in PORTABLE.items())
+    block = (f"{BEGIN}\n`{portable} regtui --preset {preset}`, `r`, once the run has ended, in an "
+             f"{width}×{height} terminal (taken by `scripts/readme_capture.py`; the two settings pick "
+             f"portable kernels, so any x86-64 CPU prints these numbers: docs/semantics.md):\n\n"
+             f"```text\n" + "\n".join(lines) + "\n```\n")
     path.write_text(head + block + END + tail, encoding="utf-8")
 
 

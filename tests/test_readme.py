@@ -1,6 +1,12 @@
 """The README's two commands stay true: CI runs the README's test command verbatim."""
 
+import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,26 +29,37 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert tests in ci_lines
 
 
-def _capture() -> tuple[str, list[str]]:
-    """The README capture's preset and its lines (between the capture markers)."""
+def _capture() -> tuple[dict[str, str], str, list[str]]:
+    """The README capture's settings (``KEY=value`` before ``regtui``), its preset and its
+    lines (between the capture markers)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- capture:begin -->", 1)[1].split("<!-- capture:end -->", 1)[0]
-    preset = block.split("`regtui --preset ", 1)[1].split("`", 1)[0]
+    command = block.split("`", 2)[1]
+    *settings, program, option, preset = command.split()
+    assert (program, option) == ("regtui", "--preset"), f"the capture's command: {command}"
     screen = block.split("```text", 1)[1].split("```", 1)[0]
-    return preset, screen.strip("\n").splitlines()
+    return dict(s.split("=", 1) for s in settings), preset, screen.strip("\n").splitlines()
 
 
-def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path, monkeypatch, capsys) -> None:
+def test_the_capture_is_taken_with_the_portable_kernels() -> None:
+    """Without them its numbers are one CPU's: a machine with other vector units prints
+    others after 300 epochs (docs/semantics.md, "Same numbers, which machine")."""
+    settings, _, _ = _capture()
+    assert settings == {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="the portable kernels are the same on every x86-64 CPU; other CPUs round otherwise")
+def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path) -> None:
     """Every number in the capture's results table equals a fresh headless run of that
-    preset (the lab and ``regtui run`` train identically); re-take the capture with
-    ``python scripts/readme_capture.py`` when this fails."""
+    preset with the capture's settings (the lab and ``regtui run`` train identically);
+    re-take the capture with ``python scripts/readme_capture.py`` when this fails."""
     import json
 
-    from regtui.cli import main
     from regtui.core.numbers import fixed_width
     from regtui.ui.widgets.results_table import FULL_WIDTH
 
-    preset, lines = _capture()
+    settings, preset, lines = _capture()
     assert len(lines) == 24 and max(map(len, lines)) <= 80, "the capture is an 80×24 screen"
     header_at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["variant"])
     header = lines[header_at].replace("end val", "end_val").replace("★", "").split()  # ★: the ranked column
@@ -54,11 +71,13 @@ def test_readme_capture_is_what_a_fresh_run_of_its_preset_prints(tmp_path, monke
         rows[tokens[1]] = dict(zip(header[1:], tokens[2:]))
     assert rows, "the capture shows the results table"
 
-    monkeypatch.setenv("REGTUI_HOME", str(tmp_path / "home"))
     out = tmp_path / "run.json"
-    monkeypatch.setenv("COLUMNS", "200")
-    assert main(["run", preset, "--no-history", "--json", str(out)]) == 0
-    printed = capsys.readouterr().out
+    # A child process: the kernels are chosen when torch and MKL load.
+    env = {**os.environ, **settings, "REGTUI_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "regtui", "run", preset, "--no-history", "--json", str(out)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout
     data = json.loads(out.read_text())
     run = {v["name"]: v for v in data["variants"]}
     starred = [line.split()[0] for line in printed.splitlines() if " ★" in line]
