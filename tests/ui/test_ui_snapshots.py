@@ -9,6 +9,7 @@ are the same every time.  Update with ``pytest tests/ui/test_ui_snapshots.py
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import replace
@@ -153,6 +154,21 @@ def test_save_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.Mon
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("ctrl+s", on_top("SavePresetScreen")))
 
 
+def _sync(source: Path, copy: Path) -> None:
+    """``copy`` holds exactly ``source``'s presets.  Other checkouts may run this test at the
+    same moment on the same fixed folder: each file is replaced whole (a reader sees the old
+    or the new one), and the folder itself is never removed."""
+    copy.mkdir(parents=True, exist_ok=True)
+    wanted = {preset.name: preset for preset in source.glob("*.toml")}
+    for name, preset in wanted.items():
+        partial = copy / f".{name}.{os.getpid()}"
+        shutil.copyfile(preset, partial)
+        os.replace(partial, copy / name)
+    for stale in copy.glob("*.toml"):
+        if stale.name not in wanted:
+            stale.unlink(missing_ok=True)
+
+
 def test_open_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dialog shows each preset's path: the bundled ones are read from a copy at a
     fixed place, since a checkout's own folder differs from one machine to the next."""
@@ -160,10 +176,7 @@ def test_open_preset_80x24(snap_compare: Any, tiny: Any, monkeypatch: pytest.Mon
 
     monkeypatch.setenv("REGTUI_PRESETS_DIR", FIXED_PRESETS)
     bundled = Path("/tmp/regtui-snapshots/presets")  # not $TMPDIR: the same path everywhere
-    shutil.rmtree(bundled, ignore_errors=True)
-    bundled.mkdir(parents=True)
-    for preset in presets.bundled_dir().glob("*.toml"):
-        shutil.copyfile(preset, bundled / preset.name)
+    _sync(presets.bundled_dir(), bundled)
     monkeypatch.setattr(presets, "bundled_dir", lambda: bundled)
     assert snap_compare(frozen_app(tiny), terminal_size=SMALL, run_before=then("ctrl+o", on_top("OpenPresetScreen")))
 
