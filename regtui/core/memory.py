@@ -11,8 +11,8 @@ exceeds the memory available.
 What a run needs: ``estimate_run(...) -> RunMemory`` adds up, in float32
 bytes, every member's parameters, their gradients (the ``[K, P]`` buffer and
 the weights' contiguous gradients ``StackedMLP.backward`` computes first), the
-optimizer's state and scratch (momentum: one copy, Adam: two, Keras's Adam two
-more for its in-place arithmetic), the divergence guard's frozen copy, the
+optimizer's state and scratch (momentum: one copy, Adam: two, Keras's Adam one
+more for its in-place arithmetic on the CPU, two elsewhere), the divergence guard's frozen copy, the
 activations of one training batch (forward tensors the backward pass keeps,
 dropout masks, the backward pass's largest transients), one evaluation chunk
 (with the copy of both splits' rows when they are evaluated together) and the
@@ -177,7 +177,8 @@ def estimate_run(*, members: int, widths: Sequence[int], batch_size: int, n_trai
     params = FLOAT * members * (weights + sum(widths[1:]))
     gradients = params + FLOAT * members * weights
     adam = optimizer in ("adam", "adamw")
-    states = (4 if adam_formula == "keras" else 2) if adam else (1 if momentum else 0)
+    keras_states = 3 if on_cpu else 4  # m, v and √v + ε; off the CPU also m·α (optimizers.KerasAdam)
+    states = (keras_states if adam_formula == "keras" else 2) if adam else (1 if momentum else 0)
     b = min(batch_size, n_train)
     hidden, d_in, d_out = widths[1:-1], widths[0], widths[-1]
     kept = sum(hidden) * (2 + (3 if dropout else 0)) + 2 * d_out + (3 * d_in if input_dropout else 0)
