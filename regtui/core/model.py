@@ -197,43 +197,63 @@ class StackedMLP(nn.Module):
         self.input_dropout = [float(p) for p in input_dropout]
         self.generators = list(generators)
         self._drop_cache: dict[tuple, tuple] = {}
-        """(layer, which probabilities, shape, device) -> (buffer, p, 1/(1-p), dropout members)."""
+        """(batch rows, device) -> ``_drop_plan``."""
 
-    def _drop(self, h: Tensor, probs: list[float], layer: int) -> Tensor:
-        """Apply each member's own mask (``_multiplier``); off in eval mode."""
-        if not self.training:
-            return h
-        multiplier = self._multiplier(h, probs, layer)
-        return h if multiplier is None else h * multiplier
+    def _multipliers(self, batch: int, device: torch.device) -> list[Tensor | None]:
+        """Each member's inverted-dropout multipliers for a batch of ``batch`` rows: per layer
+        ``[K, batch, width]`` for its input (0: the features, ``i``: hidden layer ``i``'s
+        activation), None where no member drops there.  Valid until the next call.
 
-    def _multiplier(self, h: Tensor, probs: list[float], layer: int) -> Tensor | None:
-        """Each member's inverted-dropout multiplier for ``h`` (the input of ``layer``); None
-        when no member drops.  Valid until the next call for the same layer.
-
-        Each dropout member's generator draws ``rand`` into its own slice of a
-        cached ``[K, ...]`` buffer (members with p = 0 keep ones there); then
-        ``buf.ge_(p).mul_(1 / (1 - p))`` turns every member's draws into its
-        multiplier in place (a member with p = 0 keeps 1): the same numbers as
-        ``dropout_mask`` per member, in U + 2 torch calls instead of about
-        4·U + 4 (benchmarks/README.md, issue 20), and without a boolean
-        tensor (``(buf >= p) * scale`` took 98 µs at K=16, batch 32, width 128;
-        in place 16 µs).
+        Every layer's multiplier is a column block of one cached ``[K, N]`` buffer (the
+        features' block first, then the hidden layers'), and each dropout member's
+        generator draws all of its own blocks in **one** ``rand`` (they are adjacent):
+        the numbers ``dropout_mask`` draws layer by layer, in the same order (a CPU
+        generator's stream does not depend on how it is cut), in one call per member
+        instead of one per member and layer (benchmarks/README.md, issue 20, fourth
+        step).  Members with p = 0 keep ones in their blocks; then per group of layers
+        with the same probabilities ``buf.ge_(p).mul_(1 / (1 - p))`` turns the draws
+        into multipliers in place (a member with p = 0 keeps 1), without a boolean
+        tensor (``(buf >= p) * scale`` took 98 µs at K=16, batch 32, width 128; in
+        place 16 µs).
         """
-        key = (layer, id(probs), tuple(h.shape), h.device)
-        entry = self._drop_cache.get(key)
-        if entry is None:
-            users = [k for k, p in enumerate(probs) if p > 0.0]
-            view = (self.k,) + (1,) * (h.dim() - 1)
-            p = torch.tensor(probs, dtype=torch.float32, device=h.device).view(view)
-            scale = torch.tensor([1.0 / (1.0 - q) for q in probs], dtype=torch.float32, device=h.device).view(view)
-            entry = (torch.ones(h.shape, device=h.device), p, scale, users)
-            self._drop_cache[key] = entry
-        buf, p, scale, users = entry
-        if not users:
-            return None
-        for k in users:
-            torch.rand(buf.shape[1:], generator=self.generators[k], out=buf[k])
-        return buf.ge_(p).mul_(scale)
+        key = (batch, device)
+        plan = self._drop_cache.get(key)
+        if plan is None:
+            plan = self._drop_cache[key] = self._drop_plan(batch, device)
+        buf, draws, groups, multipliers = plan
+        for k, start, stop in draws:
+            torch.rand(stop - start, generator=self.generators[k], out=buf[k, start:stop])
+        for block, p, scale in groups:
+            block.ge_(p).mul_(scale)
+        return multipliers
+
+    def _drop_plan(self, batch: int, device: torch.device) -> tuple:
+        """``_multipliers``' buffer, each member's ``(k, start, stop)`` draw, the groups of
+        blocks with their ``p`` and ``1 / (1 - p)`` columns, and the per-layer views."""
+        widths = [self.weights[0].shape[1]] + [w.shape[2] for w in self.weights[:-1]]
+        layer_probs = [self.input_dropout] + [self.dropout] * (len(widths) - 1)
+        used = [any(p > 0.0 for p in probs) for probs in layer_probs]
+        offsets, n = [], 0
+        for width, on in zip(widths, used):
+            offsets.append(n)
+            n += batch * width if on else 0
+        buf = torch.ones(self.k, n, device=device)
+        multipliers = [buf[:, o:o + batch * w].view(self.k, batch, w) if on else None
+                       for o, w, on in zip(offsets, widths, used)]
+        draws = []
+        for k in range(self.k):
+            mine = [(o, o + batch * w) for o, w, on, probs in zip(offsets, widths, used, layer_probs)
+                    if on and probs[k] > 0.0]
+            if mine:  # the features' block, then every hidden block: adjacent
+                draws.append((k, mine[0][0], mine[-1][1]))
+        groups = []
+        for first, last, probs in ((0, 1, self.input_dropout), (1, len(widths), self.dropout)):
+            blocks = [(offsets[i], offsets[i] + batch * widths[i]) for i in range(first, last) if used[i]]
+            if blocks:
+                p = torch.tensor(probs, dtype=torch.float32, device=device).view(-1, 1)
+                scale = torch.tensor([1.0 / (1.0 - q) for q in probs], dtype=torch.float32, device=device).view(-1, 1)
+                groups.append((buf[:, blocks[0][0]:blocks[-1][1]], p, scale))
+        return buf, draws, groups, multipliers
 
     def parameters(self, recurse: bool = True) -> Iterator[Tensor]:  # type: ignore[override]
         """The weights, then the biases (views into ``flat``)."""
@@ -246,33 +266,40 @@ class StackedMLP(nn.Module):
         self._drop_cache.clear()
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x [B, in]`` (every member) or ``[K, B, in]`` (one batch each) -> ``[K, B, out]``."""
+        """``x [B, in]`` (every member) or ``[K, B, in]`` (one batch each) -> ``[K, B, out]``;
+        dropout on in training mode (keeping nothing for ``backward``)."""
+        if self.training:
+            return self._forward(x, keep=False)
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.k, -1, -1)
-        h = self._drop(x, self.input_dropout, 0)
+        h = x
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = torch.baddbmm(b, h, w)
             if i < last:
-                h = self._drop(self.act(h), self.dropout, i + 1)
+                h = self.act(h)
         return h
 
     def forward_train(self, x: Tensor) -> Tensor:
         """``forward`` in training mode (dropout on), keeping what ``backward`` needs."""
+        return self._forward(x, keep=True)
+
+    def _forward(self, x: Tensor, keep: bool) -> Tensor:
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.k, -1, -1)
-        multiplier = self._multiplier(x, self.input_dropout, 0)
-        h = x if multiplier is None else x * multiplier
+        multipliers = self._multipliers(x.shape[1], x.device)
+        h = x if multipliers[0] is None else x * multipliers[0]
         inputs, hidden = [h], []
         last = len(self.weights) - 1
         keep_z = self.activation == "gelu"
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             z = torch.baddbmm(b, h, w)
             if i == last:
-                self._saved = (inputs, hidden)
+                if keep:
+                    self._saved = (inputs, hidden)
                 return z
             a = self.act(z)  # in place but gelu: z is overwritten
-            multiplier = self._multiplier(a, self.dropout, i + 1)
+            multiplier = multipliers[i + 1]
             if multiplier is None:
                 h = a
             elif self.activation == "relu":  # relu's derivative reads a > 0, the same as a·m > 0 where m ≠ 0
