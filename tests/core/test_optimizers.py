@@ -21,7 +21,7 @@ from reference_impl import linears, shuffle_generator
 from regtui.core.config import TrainConfig, VariantConfig
 from regtui.core.data import make_dataset
 from regtui.core.model import initial_layers, plain_mlp
-from regtui.core.optimizers import SGD, Adam, KerasAdam, make_optimizer
+from regtui.core.optimizers import CACHE_CHUNK, SGD, Adam, KerasAdam, make_optimizer
 from regtui.core.training import Training
 
 B1, B2 = 0.9, 0.999
@@ -102,12 +102,12 @@ SHAPES = ((4, 7, 5), (4, 1, 5), (4, 5, 3), (4, 1, 3))
 """Stacked weights and biases, as the trainer hands them to the optimizer."""
 
 
-def _pair(ours, theirs, steps: int = 12, decay: float = 0.0, seed: int = 1):
+def _pair(ours, theirs, steps: int = 12, decay: float = 0.0, seed: int = 1, shapes=SHAPES):
     """The same parameters and gradients through regtui's optimizer ``ours(params)`` and
     torch's ``theirs(params)``; lr is lowered half way (a schedule).  ``decay``: regtui's
     decoupled decay ``w ← w − lr·η·w`` by hand before each step.  Returns both parameter lists."""
     gen = torch.Generator().manual_seed(seed)
-    start = [torch.randn(s, generator=gen) for s in SHAPES]
+    start = [torch.randn(s, generator=gen) for s in shapes]
     a = [nn.Parameter(w.clone()) for w in start]
     b = [nn.Parameter(w.clone()) for w in start]
     opt_a, opt_b = ours(a), theirs(b)
@@ -194,6 +194,16 @@ class KerasCode:
 
 def test_keras_adam_gives_keras_codes_numbers_bit_for_bit():
     ours, theirs = _pair(lambda ps: KerasAdam(ps, lr=0.01), lambda ps: KerasCode(ps, lr=0.01), steps=40)
+    for p, q in zip(ours, theirs):
+        assert torch.equal(p, q)
+
+
+def test_keras_adam_updating_a_large_tensor_piece_by_piece_gives_keras_codes_numbers_bit_for_bit():
+    """A [K, P] row block of more than two CACHE_CHUNKs (updated in pieces), one not a
+    multiple of it, and a small one (updated whole)."""
+    shapes = ((3, 2 * CACHE_CHUNK // 3 + 1000), (2 * CACHE_CHUNK + 7,), (5, 7))
+    ours, theirs = _pair(lambda ps: KerasAdam(ps, lr=0.01), lambda ps: KerasCode(ps, lr=0.01), steps=6,
+                         shapes=shapes)
     for p, q in zip(ours, theirs):
         assert torch.equal(p, q)
 
