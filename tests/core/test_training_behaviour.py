@@ -397,3 +397,26 @@ def test_largest_allowed_train_seed_trains(tiny_experiment, seeds):
     exp = tiny_experiment(train={"seed": 2**63 - 1, "seeds": seeds, "epochs": 1})
     _, ends = run_stacked(exp)
     assert ends[-1].statuses == ("finished",) * (3 * seeds)
+
+
+def test_evaluation_loss_and_accuracy_are_cross_entropy_and_argmax_with_ties_nan_and_inf(tiny_experiment):
+    """The evaluation's per-sample loss and 'classified right' (``_sample_losses``) are
+    F.cross_entropy's and ``argmax == y``'s, also where logits tie (argmax takes the first
+    largest), a member's logits are NaN or infinite, and on ordinary logits."""
+    training = Training(tiny_experiment(train={"epochs": 0}))
+    gen = torch.Generator().manual_seed(3)
+    ordinary = torch.randn(3, 50, 4, generator=gen) * 5
+    y = torch.randint(0, 4, (50,), generator=gen)
+    tied = ordinary.clone()
+    tied[0, :10] = 0.0  # every class ties: argmax says class 0
+    tied[1, 10:20, 1:] = tied[1, 10:20].amax(-1, keepdim=True)  # classes 1..3 tie at the top
+    odd = ordinary.clone()
+    odd[2, 0, 2] = float("nan")
+    odd[1, 3, 0] = float("inf")
+    odd[0, 4] = float("-inf")
+    for out in (ordinary, tied, odd):
+        loss, right = training._sample_losses(out.clone(), y)
+        assert torch.equal(right, out.argmax(-1) == y)
+        reference = nn.functional.cross_entropy(out.reshape(-1, 4), y.repeat(3), reduction="none").view(3, 50)
+        assert torch.allclose(loss, reference, rtol=1e-6, atol=1e-6, equal_nan=True)
+        assert torch.equal(loss.isnan(), reference.isnan()) and torch.equal(loss.isinf(), reference.isinf())
