@@ -26,15 +26,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label, Select
+from textual.widgets import Select
 
 from regtui.core.config import DATASETS_FILE, TASKS, ConfigError, DataConfig, Experiment, expand_home
 from regtui.core.text import visible
-from regtui.ui.widgets.config.fields import ConfigInput, FieldMessage
+from regtui.ui.widgets.config.dropdown import Dropdown
+from regtui.ui.widgets.config.fields import ConfigInput, FieldMessage, FieldRow
 
 FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # config key, label, which data sets show it
@@ -84,13 +85,13 @@ class DataFileFields(Vertical):
         self.inputs: dict[str, Widget] = {
             "data.path": ConfigInput(data.path, "name", id="f-data-path"),
             "data.target": ConfigInput(data.target, "name", id="f-data-target"),
-            "data.task": Select([(t, t) for t in TASKS], value=data.task, allow_blank=False, compact=True,
+            "data.task": Dropdown([(t, t) for t in TASKS], value=data.task, allow_blank=False, compact=True,
                                 id="f-data-task"),
-            "data.drop_invalid": Select([("no", "no"), ("yes", "yes")], value="yes" if data.drop_invalid else "no",
+            "data.drop_invalid": Dropdown([("no", "no"), ("yes", "yes")], value="yes" if data.drop_invalid else "no",
                                         allow_blank=False, compact=True, id="f-data-drop-invalid"),
         }
         self.inputs["data.target"].placeholder = "last column"  # type: ignore[attr-defined]
-        self.rows: dict[str, Vertical] = {}
+        self.rows: dict[str, FieldRow] = {key: FieldRow(label, self.inputs[key]) for key, label, _ in FIELDS}
         self.errors: dict[str, FieldMessage] = {key: FieldMessage() for key in self.inputs}
         self.status = FieldMessage(HINT, classes="file-status", hide_empty=False)  # file names
         self.where = FieldMessage(classes="file-where", hide_empty=False)
@@ -101,14 +102,10 @@ class DataFileFields(Vertical):
 
     def compose(self) -> ComposeResult:
         for key, label, _ in FIELDS:
-            with Vertical(classes="field") as row:
-                self.rows[key] = row
-                with Horizontal(classes="field-row"):
-                    yield Label(label, classes="flabel")
-                    yield self.inputs[key]
-                yield self.errors[key]
-                if key == "data.path":
-                    yield self.where
+            yield self.rows[key]
+            yield self.errors[key]
+            if key == "data.path":
+                yield self.where
         yield self.status
 
     # ------------------------------------------------------------------ the panel's side
@@ -172,7 +169,7 @@ class DataFileFields(Vertical):
         for key, widget in self.inputs.items():
             message = errors.get(widget, "")
             widget.set_class(bool(message), "-invalid")
-            self.errors[key].show(message)
+            self.errors[key].show(message if self.rows[key].display else "")  # a hidden row hides its message
 
     def check(self, dataset: str, experiment: Experiment | None, errors: dict[Widget, str],
               widget_for: Callable[[str], Widget | None]) -> None:
@@ -181,8 +178,7 @@ class DataFileFields(Vertical):
         is_file = dataset in DATASETS_FILE
         self.set_class(is_file, "-file")
         for key, _, shown_for in FIELDS:
-            if key in self.rows:
-                self.rows[key].display = dataset in shown_for
+            self.rows[key].display = dataset in shown_for
         if is_file:
             self.inputs["data.path"].placeholder = PLACEHOLDERS[dataset]  # type: ignore[attr-defined]
             self.show_where()

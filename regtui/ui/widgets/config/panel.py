@@ -16,17 +16,18 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from regtui.core.config import (
     ACTIVATIONS, DATASETS, OPTIMIZERS, ConfigError, DataConfig, Experiment, ModelConfig,
     TrainConfig, VariantConfig,
 )
 from regtui.ui.widgets.config.data_fields import DataFileFields
-from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, format_value
+from regtui.ui.widgets.config.dropdown import Dropdown
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, FieldRow, format_value
 from regtui.ui.widgets.config.sweep_editor import SweepEditor
 from regtui.ui.widgets.config.variant_editor import LABELS, VariantEditor
 
@@ -95,18 +96,15 @@ class ConfigPanel(VerticalScroll):
             for key, label, kind in rows:
                 value = _get(self.base, key)
                 if isinstance(kind, tuple):
-                    widget: ConfigInput | Select[str] = Select([(k, k) for k in kind], value=value,
+                    widget: ConfigInput | Select[str] = Dropdown([(k, k) for k in kind], value=value,
                                                                allow_blank=False, compact=True)
                 else:
                     widget = ConfigInput(value, kind)
                 widget.id = "f-" + key.replace(".", "-").replace("_", "-")
                 self.fields[key] = widget
                 self.error_labels[key] = FieldMessage()
-                with Vertical(classes="field"):
-                    with Horizontal(classes="field-row"):
-                        yield Label(label, classes="flabel")
-                        yield widget
-                    yield self.error_labels[key]
+                yield FieldRow(label, widget)
+                yield self.error_labels[key]
                 if key == "data.dataset":
                     yield self.file_fields
         yield Static("Variants  λ · η · p · pᵢₙ", classes="section")

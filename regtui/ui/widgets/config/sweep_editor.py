@@ -15,13 +15,14 @@ from dataclasses import replace
 from typing import Sequence
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static
+from textual.widgets import Select, Static
 
 from regtui.core.config import ConfigError, EngineConfig, Experiment, SweepAxis
-from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, parse_float
+from regtui.ui.widgets.config.dropdown import Dropdown
+from regtui.ui.widgets.config.fields import ConfigInput, FieldError, FieldMessage, FieldRow, parse_float
 
 N_TRAIN = "data.n_train"
 KNOBS: tuple[tuple[str, str], ...] = (
@@ -66,19 +67,19 @@ class SweepEditor(Vertical):
         self.names: tuple[str, ...] = tuple(names)
         self.errors: dict[Widget, str] = {}
         self.general_error = ""
-        self.variant: Select[str] = Select([(Content(n), n) for n in self.names], allow_blank=False, compact=True,
+        self.variant: Select[str] = Dropdown([(Content(n), n) for n in self.names], allow_blank=False, compact=True,
                                            id="sweep-variant", value=self._variant_of(sweep))
         self.knobs: list[Select[str]] = []
         self.values: list[ConfigInput] = []
         for i in range(ROWS):
             axis = sweep[i] if i < len(sweep) else None
-            self.knobs.append(Select([(label, k) for label, k in KNOBS], allow_blank=False, compact=True,
+            self.knobs.append(Dropdown([(label, k) for label, k in KNOBS], allow_blank=False, compact=True,
                                      id=f"sweep-knob-{i + 1}", value=knob_of(axis) if axis else ""))
             text = ", ".join(f"{v:g}" for v in axis.values) if axis else ""
             self.values.append(ConfigInput(text, "float", id=f"sweep-values-{i + 1}",
                                            tooltip="values to try, separated by commas, e.g. 0, 1e-4, 1e-3, 1e-2"))
         engine = engine or EngineConfig()
-        self.engine: Select[str] = Select(ENGINES, allow_blank=False, compact=True, id="sweep-engine", value=engine.kind,
+        self.engine: Select[str] = Dropdown(ENGINES, allow_blank=False, compact=True, id="sweep-engine", value=engine.kind,
                                           tooltip="where the sweep trains: in this process, or as Ray tasks "
                                                   "(pip install 'regtui[ray]')")
         self.address = ConfigInput(engine.address, "name", id="sweep-address",
@@ -101,11 +102,8 @@ class SweepEditor(Vertical):
         yield Static("Sweep  (k: sweep view)", classes="section")
         captions = ["variant"] + [c for i in range(ROWS) for c in (f"knob {i + 1}", "  values")] + ["run on", "  address"]
         for caption, widget in zip(captions, self.widgets()):
-            with Vertical(classes="field"):
-                with Horizontal(classes="field-row"):
-                    yield Label(caption, classes="flabel")
-                    yield widget
-                yield self.labels[widget]
+            yield FieldRow(caption, widget)
+            yield self.labels[widget]
         yield self.general_label
 
     # ------------------------------------------------------------------ public
