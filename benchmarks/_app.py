@@ -16,6 +16,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from _common import Skipped, scratch_home
@@ -49,6 +50,11 @@ class Record:
     """CPU time of the training thread over epochs 1..E (``time.thread_time``)."""
     process_cpu_s: float = 0.0
     """CPU time of the whole process (every thread: the UI's too) over epochs 1..E."""
+    lab_cpu_s: float = 0.0
+    """CPU time of the lab's process over the same epochs, less the training thread's: what
+    the UI (and the worker thread that relays a child's messages) costs."""
+    child: bool = False
+    """Whether it trained in a child process of the lab (``regtui.ui.worker.process``)."""
     started: float | None = None
     """perf_counter when epoch 0 was handed over (training proper starts)."""
     ended: float | None = None
@@ -57,10 +63,12 @@ class Record:
 
 
 class TrainingProbe:
-    """Context manager: while active, every ``Training.events()`` is timed."""
+    """Context manager: while active, every ``Training.events()`` is timed (``on_done``
+    is called with each record when its ``events()`` ends)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Any = None) -> None:
         self.records: list[Record] = []
+        self.on_done = on_done
 
     def __enter__(self) -> "TrainingProbe":
         from regtui.core import training
@@ -101,6 +109,8 @@ class TrainingProbe:
             finally:
                 gen.close()
                 rec.done.set()
+                if probe.on_done is not None:
+                    probe.on_done(rec)
 
         training.Training.events = events
         return self
@@ -174,45 +184,107 @@ def _time_methods() -> dict[str, list[float]]:
     return _COSTS
 
 
+PROBE_DIR_ENV = "BENCH_PROBE_DIR"
+"""Where the training processes' probes write their records (``_child_probe``)."""
+_FIELDS = ("epochs", "batches", "steps_s", "wall_s", "thread_cpu_s", "process_cpu_s", "started", "ended", "thread")
+
+
+def probe_children() -> Path:
+    """Time the trainings in the lab's child processes too: the fork server imports
+    ``_child_probe`` (added to ``regtui.ui.worker.process.PRELOAD``), which wraps
+    ``Training.events`` there with a ``TrainingProbe`` that writes each record to
+    ``$BENCH_PROBE_DIR``.  Once per process, before the first lab opens (its server
+    starts then and keeps its imports)."""
+    import os
+    import tempfile
+
+    folder = os.environ.get(PROBE_DIR_ENV)
+    if folder is None:
+        folder = os.environ[PROBE_DIR_ENV] = tempfile.mkdtemp(prefix="bench-probe-")
+        from regtui.ui.worker import process
+
+        process.PRELOAD.append("_child_probe")
+    return Path(folder)
+
+
+def write_record(rec: Record) -> None:
+    """``_child_probe``'s ``on_done``: the record as JSON in ``$BENCH_PROBE_DIR``."""
+    import json
+    import os
+
+    folder = Path(os.environ[PROBE_DIR_ENV])
+    path = folder / f"{os.getpid()}-{time.perf_counter_ns()}.json"
+    path.with_suffix(".tmp").write_text(json.dumps({f: getattr(rec, f) for f in _FIELDS}))
+    path.with_suffix(".tmp").rename(path)
+
+
+def _read_record(path: Path) -> Record:
+    import json
+
+    return Record(**json.loads(path.read_text()), child=True)
+
+
 async def _app_run(experiment, size: tuple[int, int], tick: float, timeout: float, idle: float) -> AppRun:
     from regtui.ui.app import create_app
 
     ticks: list[float] = []
     costs = _time_methods()
+    folder = probe_children()
+    seen = set(folder.iterdir())
+    cpu: list[tuple[float, float]] = []  # (perf_counter, the lab process's CPU time)
     app = create_app(experiment)
     with TrainingProbe() as probe:
+
+        def trained() -> Record | None:
+            if probe.records:  # trained in the lab's own process (REGTUI_WORKER=thread)
+                return probe.last if probe.last.done.is_set() else None
+            new = sorted(p for p in folder.glob("*.json") if p not in seen)
+            return _read_record(new[-1]) if new else None
+
         async with app.run_test(size=size) as pilot:
             app.set_interval(tick, lambda: ticks.append(time.perf_counter()), name="bench lateness probe")
+            app.set_interval(0.05, lambda: cpu.append((time.perf_counter(), time.process_time())), name="bench cpu")
             await pilot.pause(idle)
             for values in costs.values():
                 values.clear()  # start-up frames are not what we measure
             pressed = time.perf_counter()
             await pilot.press("r")
             deadline = time.perf_counter() + 5
-            while not probe.records and time.perf_counter() < deadline:
+            while app.lab.run_state == "idle" and time.perf_counter() < deadline:
                 await pilot.pause(0.05)
-            if not probe.records and hasattr(app, "lab"):
+            if app.lab.run_state == "idle" and hasattr(app, "lab"):
                 app.lab.action_run()  # the key did not reach the app's binding
                 deadline = time.perf_counter() + 10
-                while not probe.records and time.perf_counter() < deadline:
+                while app.lab.run_state == "idle" and time.perf_counter() < deadline:
                     await pilot.pause(0.05)
-            if not probe.records:
+            if app.lab.run_state == "idle":
                 raise RuntimeError("the lab did not start training after r (nor after action_run)")
             deadline = time.perf_counter() + timeout
-            while (not probe.records or not probe.last.done.is_set()) and time.perf_counter() < deadline:
+            while trained() is None and time.perf_counter() < deadline and app.lab.run_state != "failed":
                 await pilot.pause(0.05)
-            if not probe.last.done.is_set():
-                raise RuntimeError(f"the lab's run did not finish within {timeout:.0f} s")
-            if probe.last.epochs < experiment.train.epochs:
+            record = trained()
+            if record is None or record.epochs < experiment.train.epochs:
                 await pilot.pause(0.2)
-                why = getattr(app, "failure", "") or getattr(app, "run_state", "?")
-                raise RuntimeError(f"the lab's run ended after {probe.last.epochs} of "
-                                   f"{experiment.train.epochs} epochs: {why}")
+                why = getattr(app, "failure", "") or getattr(app.lab, "failure", "") or app.lab.run_state
+                got = "no record" if record is None else f"{record.epochs} of {experiment.train.epochs} epochs"
+                raise RuntimeError(f"the lab's run ended with {got} within {timeout:.0f} s: {why}")
             await pilot.pause(0.3)  # let the last frames draw
             draws = sum(getattr(c, "draw_count", 0) for c in _charts(app))
             snapshot = {k: list(v) for k, v in costs.items()}
         # leaving run_test closes the app
-    return AppRun(probe.last, ticks, draws, snapshot, pressed)
+    if record.child:
+        record.lab_cpu_s = _cpu_at(cpu, record.ended) - _cpu_at(cpu, record.ended - record.wall_s)
+    else:
+        record.lab_cpu_s = record.process_cpu_s - record.thread_cpu_s
+    return AppRun(record, ticks, draws, snapshot, pressed)
+
+
+def _cpu_at(samples: list[tuple[float, float]], when: float | None) -> float:
+    """The lab's CPU time at ``when`` (perf_counter), interpolated between two samples."""
+    import numpy as np
+
+    t, c = zip(*samples)
+    return float(np.interp(when, t, c))
 
 
 def _charts(app) -> list:

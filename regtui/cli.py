@@ -71,7 +71,7 @@ def open_lab(args: argparse.Namespace) -> int:
     app = create_app(experiment, presets_dir=args.presets_dir)
     from textual.drivers.web_driver import WebDriver
 
-    from regtui.commands.startup import started
+    from regtui.startup import started
 
     started()
     if issubclass(app.driver_class, WebDriver):  # under regtui serve: stdout is the protocol channel
@@ -99,8 +99,8 @@ def open_lab(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``regtui`` with ``argv`` (default: the process's own arguments, and then
     the process is regtui's: its garbage collector is held off while it starts,
-    ``regtui.commands.startup``)."""
-    from regtui.commands import startup
+    ``regtui.startup``)."""
+    from regtui import startup
 
     if argv is None:
         startup.hold_collector()

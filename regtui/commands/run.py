@@ -51,7 +51,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-history", action="store_true",
                    help="do not record this run in the history database (see regtui history)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only errors")
-    p.set_defaults(handler=run_command, starts_itself=True)  # regtui.commands.startup
+    p.set_defaults(handler=run_command, starts_itself=True)  # regtui.startup
 
 
 def _load(args: argparse.Namespace):
@@ -71,7 +71,7 @@ def _load(args: argparse.Namespace):
 def run_command(args: argparse.Namespace) -> int:
     from regtui.commands.outputs import EXIT_OUTPUT, failure_line
     from regtui.commands.signals import deferred, exit_code, signal_name
-    from regtui.commands.startup import started
+    from regtui.startup import started
     from regtui.core.config import ConfigError
     from regtui.core.files import OutputError
     from regtui.core.run import Run

@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing report and its SVG files")
     p.add_argument("--no-history", action="store_true", help="do not record the report's runs in the history")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress; only errors")
-    p.set_defaults(handler=tour_command, starts_itself=True)  # regtui.commands.startup
+    p.set_defaults(handler=tour_command, starts_itself=True)  # regtui.startup
 
 
 def _steps(args: argparse.Namespace) -> list[Any]:
@@ -66,7 +66,7 @@ def load_step(step: Any, overrides: list[str], presets_dir: str | None = None) -
 
 
 def tour_command(args: argparse.Namespace) -> int:
-    from regtui.commands.startup import started
+    from regtui.startup import started
     from regtui.core.config import ConfigError
 
     try:
@@ -103,7 +103,7 @@ def check_report_paths(given: str, steps: list[Any], force: bool) -> list[Any]:
 
 
 def _report(args: argparse.Namespace, steps: list[Any], experiments: list[Any]) -> int:
-    from regtui.commands.startup import started
+    from regtui.startup import started
     from regtui.commands.tour_report import StepReport, write_report
     from regtui.core.files import OutputError
     from regtui.core.training import configure_torch

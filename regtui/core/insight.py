@@ -5,41 +5,20 @@ the (standardized) input plane of a 2-D data set and returns class-1
 probabilities (or the arg-max class), with the training points and which of
 them each member gets wrong.  ``weight_histogram(training, bins)`` bins every
 weight-matrix entry of every member with the *same* edges, so the variants
-compare.  Both run in eval mode under ``no_grad``; plain numpy out.
+compare.  Both run in eval mode under ``no_grad``; plain numpy out, as
+``regtui.core.insight_types``'s ``DecisionMap`` and ``WeightHistogram`` (no
+torch there: the lab, which receives them from its training process, never
+imports torch).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-
-@dataclass(frozen=True)
-class DecisionMap:
-    xs: np.ndarray
-    """Column centres (first feature), ascending."""
-    ys: np.ndarray
-    """Row centres (second feature), ascending (row 0 is the bottom)."""
-    prob: np.ndarray
-    """``[K, rows, cols]``: probability of class 1 (binary) or of the predicted class."""
-    label: np.ndarray
-    """``[K, rows, cols]``: the predicted class."""
-    points: np.ndarray
-    """``[n, 2]`` training inputs."""
-    targets: np.ndarray
-    """``[n]`` training labels (with label noise, as trained on)."""
-    wrong: np.ndarray
-    """``[K, n]`` True where a member misclassifies a training point."""
-
-    def to_json(self, names: tuple[str, ...]) -> dict[str, Any]:
-        return {
-            "x": self.xs.round(5).tolist(),
-            "y": self.ys.round(5).tolist(),
-            "prob": {n: p.round(4).tolist() for n, p in zip(names, self.prob)},
-        }
+from regtui.core.insight_types import DecisionMap, WeightHistogram
 
 
 def has_plane(training: Any) -> bool:
@@ -78,18 +57,6 @@ def decision_map(training: Any, cols: int = 40, rows: int = 20, margin: float = 
     targets = training.dataset.y_train
     return DecisionMap(xs, ys, np.nan_to_num(shown.reshape(k, rows, cols), nan=0.5), label,
                        pts, targets, train_pred != targets[None, :])
-
-
-@dataclass(frozen=True)
-class WeightHistogram:
-    edges: np.ndarray
-    """``bins + 1`` shared edges."""
-    counts: np.ndarray
-    """``[K, bins]`` entries per bin per member."""
-
-    def to_json(self, names: tuple[str, ...]) -> dict[str, Any]:
-        return {"edges": self.edges.round(6).tolist(),
-                "counts": {n: c.astype(int).tolist() for n, c in zip(names, self.counts)}}
 
 
 @torch.no_grad()

@@ -64,7 +64,7 @@ from regtui.core.run_types import BatchEnd, EpochEnd, RunStatus, run_status, sto
 
 if TYPE_CHECKING:
     from regtui.core.branch import BranchChanges
-    from regtui.core.insight import DecisionMap, WeightHistogram
+    from regtui.core.insight_types import DecisionMap, WeightHistogram
     from regtui.core.recorder import Recorder
     from regtui.core.store import RunStore
     from regtui.core.training import Training

@@ -1,9 +1,11 @@
 """The run on screen: ``RunSession`` starts, pauses, stops and branches it, for plain runs and sweeps alike.
 
 UI-thread state of the lab screen (so not in ``worker/``, whose code runs in the
-training thread): the lab screen owns one session.  ``start`` trains a comparison
-(``runner.train``), ``start_sweep`` a sweep grid (``sweep_runner.sweep``): each
-makes a new ``RunControl`` with the next run id (the one before is stopped),
+training thread or process): the lab screen owns one session.  ``start`` trains a
+comparison (``runner.train`` in the worker thread; with ``REGTUI_WORKER=process``
+``process.train``: in a child process, whose fork server the session starts
+when the lab opens), ``start_sweep`` a sweep grid (``sweep_runner.sweep``):
+each makes a new ``RunControl`` with the next run id (the one before is stopped),
 and this is the only place that starts a training worker (a Textual thread
 worker run on the screen, which only posts messages).  ``current(message)``
 says whether a worker message belongs to the run on screen; after ``close``
@@ -43,7 +45,7 @@ from regtui.core.config import ConfigError, Experiment
 from regtui.core.results import RunHistory
 from regtui.core.run import InsightRequest
 from regtui.core.run_records import StoredRun
-from regtui.ui.worker import runner, sweep_runner
+from regtui.ui.worker import process, runner, sweep_runner
 from regtui.ui.worker.messages import (
     BatchProgress, BranchRefused, BranchStarted, EpochsEnded, GhostEpochs, RunMessage, RunRecorded,
 )
@@ -146,15 +148,21 @@ class RunSession:
         goes to the run's control."""
         self._recorded: tuple[int, int | None] | None = None
         self._data: tuple[int, dict[str, Any]] | None = None
+        if process.wanted():
+            process.start_server()  # before App.run; the server imports torch in the background
 
     # ------------------------------------------------------------------ starting and steering
 
     def start(self, experiment: Experiment) -> runner.RunControl:
-        """Train ``experiment``'s comparison (the run on screen, if any, stops)."""
-        control = self._new_run(experiment, sweep=False)
+        """Train ``experiment``'s comparison (the run on screen, if any, stops): in the
+        worker thread (``runner.train``), or with ``REGTUI_WORKER=process`` in a child
+        process (``process.train``)."""
+        in_child = process.wanted()
+        control = self._new_run(experiment, sweep=False, in_child=in_child)
         self.history = RunHistory(experiment)
         post = self._host.post_message
-        self._host.run_worker(lambda: self._body(runner.train, post, experiment, control),
+        body = process.train if in_child else runner.train
+        self._host.run_worker(lambda: self._body(body, post, experiment, control),
                               thread=True, exclusive=True, exit_on_error=False, group="training")
         return control
 
@@ -176,9 +184,10 @@ class RunSession:
         worker = get_current_worker()  # in the worker thread
         body(post, experiment, control, lambda: worker.is_cancelled)
 
-    def _new_run(self, experiment: Experiment, sweep: bool) -> runner.RunControl:
+    def _new_run(self, experiment: Experiment, sweep: bool, in_child: bool = False) -> runner.RunControl:
         self.stop()
-        self.control = runner.RunControl(next(self._ids))
+        run_id = next(self._ids)
+        self.control = process.control(run_id) if in_child else runner.RunControl(run_id)
         self.control.insight = self.insight.request
         self.experiment, self.sweep, self.started, self.progress = experiment, sweep, False, 0.0
         self.parent_line, self.branch_note, self.branch_panel = None, "", None

@@ -190,7 +190,7 @@ def test_errors_from_a_real_process_have_no_traceback(tmp_path):
 
 
 def test_main_with_an_argv_leaves_the_callers_collector_alone(tiny_preset_file):
-    """``regtui.commands.startup`` holds the collector only in a process that runs
+    """``regtui.startup`` holds the collector only in a process that runs
     ``main()`` as itself (tests/core/test_headless.py checks that process)."""
     import gc
 

@@ -200,7 +200,7 @@ def test_training_never_imports_torch_dynamo(steps):
 
 
 def test_a_run_process_holds_its_collector_while_it_starts_and_collects_while_it_trains(steps):
-    """``regtui.commands.startup``: ``main()`` as the process's own holds the collector
+    """``regtui.startup``: ``main()`` as the process's own holds the collector
     off while the nets are built, then turns it on with what start-up made frozen.
     A ``--quiet`` run with nothing to say imports no rich."""
     run = steps["regtui run --quiet"]

@@ -2,7 +2,10 @@
 
 Every message carries the ``run_id`` of the run that sent it, so the app can
 ignore stragglers from a run it already replaced.  Small dataclasses; the
-worker only builds these and calls ``post_message`` (thread-safe).
+worker only builds these and calls ``post_message`` (thread-safe).  A run's
+child process sends their fields over a pipe and the worker thread builds
+them again (``regtui.ui.worker.process``): the fields are plain data (core's
+frozen dataclasses, numpy arrays), never widgets.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from regtui.core.run import InsightSnapshot
 from regtui.core.run_types import EpochEnd
 
 if TYPE_CHECKING:
-    from regtui.core.insight import DecisionMap, WeightHistogram
+    from regtui.core.insight_types import DecisionMap, WeightHistogram
 
 
 @dataclass

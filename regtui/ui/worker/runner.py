@@ -1,21 +1,22 @@
-"""The training worker's body: drives one ``regtui.core.run.Run`` in a thread.
+"""The training worker's body: drives one ``regtui.core.run.Run``.
 
-``train(post, experiment, control, is_cancelled)`` is what the app's
-``@work(thread=True)`` method calls.  The ``Run`` trains and records (as
+``train(post, experiment, control, is_cancelled)`` runs it in the calling
+thread: the lab's ``@work(thread=True)`` worker with ``REGTUI_WORKER=thread``,
+else the run's child process (``regtui.ui.worker.process``, whose worker
+thread relays the child's messages).  The ``Run`` trains and records (as
 ``regtui run`` does; the lab's runs are the history's ``tui`` source) and
 computes insight snapshots; this module only steers it from ``RunControl``
 and turns its events into the messages of ``regtui.ui.worker.messages``
 (``RunReady`` → ``RunStarted`` and ``RunRecorded``, ``RecordingStopped`` →
-``HistoryError``).  It never touches widgets.  Torch is imported off the UI
-thread, in a helper thread (``in_background``), so the first screen paints
-before it loads and a stop during the import returns at once.  Pause, stop
-and restart take effect between two batches; a branch (``branching``) between
-two epochs.
+``HistoryError``).  It never touches widgets.  ``Run.prepare`` (torch, the
+data, the nets) runs in a helper thread (``in_background``), so a stop during
+it returns at once (in a thread, the first screen also paints before torch
+loads).  Pause, stop and restart take effect between two batches; a branch
+(``branching``) between two epochs.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from textual.message import Message
 from regtui.core.config import ConfigError, Experiment
 from regtui.core.run import InsightRequest, Run
 from regtui.core.run_types import EpochEnd
+from regtui.startup import loaded
 from regtui.ui.worker.branching import GHOST, MAIN, Line, Lines
 from regtui.ui.worker.messages import (
     BatchProgress, EpochsEnded, GhostEpochs, HistoryError, InsightReady, RunFailed, RunFinished,
@@ -45,9 +47,6 @@ FLUSH_INTERVAL = 0.05
 INSIGHT_INTERVAL = 0.5
 """Seconds between two ``InsightReady`` messages while a view asks for them."""
 
-_gc_frozen = False
-
-
 FINAL_INSIGHT = InsightRequest(boundary=(64, 40), bins=25, by_variant=True)
 """What the run's end (or a pause) computes when no view has asked for a size yet."""
 
@@ -57,14 +56,16 @@ class RunControl:
     """How the UI steers one run; shared by the UI thread and the worker.
 
     The UI writes, the worker reads: the events, and frozen values swapped in whole
-    (``insight``, ``branch``).  The worker answers only through messages (and ``done``)."""
+    (``insight``, ``branch``).  The worker answers only through messages (and ``done``).
+    The events are ``threading`` events for a run in a thread; ``process.control``
+    makes one with ``multiprocessing`` events, shared with the run's child process."""
 
     run_id: int
-    resume: threading.Event = field(default_factory=threading.Event)
+    resume: Any = field(default_factory=threading.Event)
     """Set while the run may go on; cleared to pause."""
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: Any = field(default_factory=threading.Event)
     """Set to stop the run for good."""
-    done: threading.Event = field(default_factory=threading.Event)
+    done: Any = field(default_factory=threading.Event)
     """Set by the worker when it has left the training loop."""
     insight: InsightRequest = InsightRequest(by_variant=True)
     """What the decision-map / weights views want: the UI swaps in a new request
@@ -72,6 +73,9 @@ class RunControl:
     branch: Any = None
     """A ``branching.BranchRequest`` the UI set (a new one for each ``f``); the worker
     takes each at the next boundary between two epochs, once, and never writes here."""
+    process_cpu_s: float | None = None
+    """CPU seconds the run's child process used, set when it has ended (None: not
+    ended yet, or the run trained in a thread); the benchmarks read it."""
 
     def __post_init__(self) -> None:
         self.resume.set()
@@ -79,14 +83,6 @@ class RunControl:
     def request_stop(self) -> None:
         self.stop.set()
         self.resume.set()  # wake a paused worker so it can leave
-
-
-def freeze_gc_once() -> None:
-    """After torch and the data are loaded: keep them out of full collections."""
-    global _gc_frozen
-    if not _gc_frozen:
-        gc.freeze()
-        _gc_frozen = True
 
 
 def may_go_on(control: RunControl, is_cancelled: Callable[[], bool]) -> bool:
@@ -169,7 +165,7 @@ def _train(
     if not ok:
         post(RunFinished(rid, stopped=True))
         return
-    freeze_gc_once()
+    loaded()  # torch, the data and the nets: out of full collections (regtui.startup)
     if not may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
         return

@@ -26,7 +26,8 @@ from regtui.core.config import Experiment
 from regtui.ui.worker.messages import (
     HistoryError, RunFailed, RunFinished, RunStarted, SweepPointsFinished, SweepProgressed,
 )
-from regtui.ui.worker.runner import SOURCE, RunControl, freeze_gc_once, guarded, in_background, may_go_on
+from regtui.startup import loaded
+from regtui.ui.worker.runner import SOURCE, RunControl, guarded, in_background, may_go_on
 
 PROGRESS_INTERVAL = 0.1
 """Seconds between two ``SweepProgressed`` messages."""
@@ -106,7 +107,7 @@ def _sweep(
     if not ok:
         post(RunFinished(rid, stopped=True))  # the stream is closed once the helper lets go of it
         return
-    freeze_gc_once()
+    loaded()
     post(RunStarted(rid, 0))
     last_progress = 0.0
     try:
