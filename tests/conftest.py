@@ -182,3 +182,23 @@ def _never_touch_real_user_folders(tmp_path_factory: pytest.TempPathFactory, mon
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("REGTUI_PRESETS_DIR", str(home / "presets"))
     monkeypatch.setenv("REGTUI_HOME", str(home / "home"))
+
+
+PILOT_IDLE_WINDOW = 0.005
+"""Seconds of each sleep in Textual's ``wait_for_idle`` under ``quick_pilot_idle``
+(Textual's own: 0.02).  Pilot waits for idle twice after every key it presses and once
+in every ``pause()``, each wait at least one window long, so a Pilot test spent most
+of its wall time asleep: tests/presets/test_presets_screens.py 18-24 s -> 7.5-10 s at
+-n 0 (loaded 2-core machine), with the same CPU."""
+
+
+@pytest.fixture
+def quick_pilot_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's idle test in windows of ``PILOT_IDLE_WINDOW`` instead of 20 ms.  What
+    counts as idle is unchanged: under 1/20 of the window's time spent on the CPU (all
+    threads of this process, so a Run training in a thread is never idle), and every
+    pending message of the screen is still processed before it (``_wait_for_screen``)."""
+    import textual._wait as wait
+
+    monkeypatch.setattr(wait, "SLEEP_GRANULARITY", PILOT_IDLE_WINDOW)
+    monkeypatch.setattr(wait, "SLEEP_IDLE", PILOT_IDLE_WINDOW / 20)

@@ -17,6 +17,8 @@ from regtui.ui.screens.confirm import ConfirmScreen
 from regtui.ui.screens.preset_open import OpenPresetScreen
 from regtui.ui.screens.preset_save import SavePresetScreen
 
+pytestmark = pytest.mark.usefixtures("quick_pilot_idle")  # tests/conftest.py
+
 SIZE = (80, 24)
 
 

@@ -16,7 +16,7 @@ from regtui.core.config import EngineConfig, SweepAxis  # noqa: E402
 from regtui.core.sweep import run_sweep  # noqa: E402
 from regtui.ui.app import create_app  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("ray")
+pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.usefixtures("quick_pilot_idle")]  # tests/conftest.py
 
 
 async def test_the_lab_runs_a_sweep_on_ray_and_shows_every_point(ray_cluster, tiny_experiment) -> None:
