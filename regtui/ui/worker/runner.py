@@ -1,9 +1,9 @@
 """The training worker's body: drives one ``regtui.core.run.Run``.
 
 ``train(post, experiment, control, is_cancelled)`` runs it in the calling
-thread: the lab's ``@work(thread=True)`` worker with ``REGTUI_WORKER=thread``,
-else the run's child process (``regtui.ui.worker.process``, whose worker
-thread relays the child's messages).  The ``Run`` trains and records (as
+thread: the lab's ``@work(thread=True)`` worker by default, or, with
+``REGTUI_WORKER=process``, the run's child process (``regtui.ui.worker.process``,
+whose worker thread relays the child's messages).  The ``Run`` trains and records (as
 ``regtui run`` does; the lab's runs are the history's ``tui`` source) and
 computes insight snapshots; this module only steers it from ``RunControl``
 and turns its events into the messages of ``regtui.ui.worker.messages``
