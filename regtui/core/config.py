@@ -122,6 +122,10 @@ class TrainConfig:
     """Repeat every variant over this many seeds: seed, seed+1, …, seed+seeds−1."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
+    cuda_graph: bool = True
+    """On CUDA, replay each full-size batch's training step as one captured CUDA graph
+    (the same numbers, one launch instead of dozens); false runs every step eagerly.
+    No effect on the CPU (docs/semantics.md, "The step as a CUDA graph")."""
     adam_epsilon: float = 1e-8
     """Adam's ε (adam / adamw only): PyTorch's default 1e-8; Keras's is 1e-7."""
     adam_formula: str = "torch"

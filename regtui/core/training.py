@@ -26,7 +26,7 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from regtui.core import memory
+from regtui.core import cuda_graph, memory
 from regtui.core.config import Experiment, VariantConfig, covered_layers, lr_at_epoch
 from regtui.core.data import Dataset, make_dataset
 from regtui.core.model import StackedMLP, initial_layers
@@ -167,10 +167,15 @@ class DivergenceGuard:
         self.diverged_at: dict[int, int] = {}
         """Member index -> the epoch in which it diverged."""
         self._frozen: list[Tensor] | None = None
+        self.pending: Tensor | None = None
+        """``[K]`` bool, with ``prepare_on_device``: members ``stop_on_device`` stopped that
+        ``collect`` has not yet reported (None without)."""
 
     def set_limit(self, initial_train_loss: Tensor) -> None:
-        self.limit = BLOWUP * torch.clamp(initial_train_loss, min=0.01)
-        self._finite_limit = self.limit.clamp(max=torch.finfo(self.limit.dtype).max)
+        """The limits from epoch 0's training loss, written into the tensors in place (a
+        captured step reads them where they are)."""
+        self.limit.copy_(BLOWUP * torch.clamp(initial_train_loss, min=0.01))
+        self._finite_limit.copy_(self.limit.clamp(max=torch.finfo(self.limit.dtype).max))
 
     def exceeded(self, loss: Tensor, *also_finite: Tensor) -> Tensor:
         """``[K]`` bool: live members whose ``loss`` (≥ 0) is NaN/inf or above the limit,
@@ -186,7 +191,44 @@ class DivergenceGuard:
         for k in stopped:
             self.diverged_at[k] = epoch
         self.alive &= ~bad
-        self._frozen = [p.detach().clone() for p in params]
+        if self._frozen is None:
+            self._frozen = [p.detach().clone() for p in params]
+        else:  # in place: a captured step reads the frozen copy where it is
+            for frozen, p in zip(self._frozen, params):
+                frozen.copy_(p)
+        return stopped
+
+    # The same guard without a host sync, for a step that is captured (``regtui.core.cuda_graph``):
+    # the frozen copy exists from the start, a stop is a ``where``, and the host learns who stopped
+    # when it asks (``collect``, at the end of an epoch).
+
+    def prepare_on_device(self, params: Sequence[Tensor]) -> None:
+        """Make the frozen copy and ``pending`` before a step that uses ``stop_on_device``."""
+        if self._frozen is None:
+            self._frozen = [p.detach().clone() for p in params]
+        if self.pending is None:
+            self.pending = torch.zeros_like(self.alive)
+
+    def stop_on_device(self, bad: Tensor, params: Sequence[Tensor]) -> None:
+        """``stop`` without reading ``bad`` on the host: the ``bad`` members' rows of the
+        frozen copy take ``params`` as they are now (a live member's rows are not read
+        while it lives, a stopped one's equal its params: ``hold_frozen``), they leave
+        ``alive`` and join ``pending``."""
+        assert self._frozen is not None and self.pending is not None, "prepare_on_device first"
+        for frozen, p in zip(self._frozen, params):
+            frozen.copy_(torch.where(bad.view((-1,) + (1,) * (p.dim() - 1)), p, frozen))
+        self.alive &= ~bad
+        self.pending |= bad
+
+    def collect(self, epoch: int) -> list[int]:
+        """The members ``stop_on_device`` stopped since the last call, now diverged in
+        ``epoch`` (``diverged_at``); one read of ``pending`` on the host."""
+        if self.pending is None or not bool(self.pending.any()):
+            return []
+        stopped = torch.nonzero(self.pending).flatten().tolist()
+        for k in stopped:
+            self.diverged_at[k] = epoch
+        self.pending.zero_()
         return stopped
 
     def only_alive(self, grad: Tensor) -> Tensor:
@@ -253,6 +295,21 @@ class Training:
         """Both splits' rows and labels, train first (``evaluate_splits``, made at its first call)."""
         self._minus_one: dict[tuple[int, int], Tensor] = {}
         """``[K, B, 1]`` of −1/B per batch shape: the true class's term of the cross-entropy's gradient."""
+        self.step_graph: cuda_graph.StepGraph | None = None
+        """Runs every full-size batch's step as a CUDA graph (``use_step_graph``); None: each
+        step runs eagerly (``_step``), as always on the CPU."""
+        self.step_note: str | None = None
+        """Why the step is not captured although ``train.cuda_graph`` asked for it (once, in words)."""
+        self._batch_rows: Tensor | None = None
+        self._objective: Tensor | None = None
+        if dev.type == "cuda" and t.cuda_graph:
+            uses_dropout = any(v.dropout or v.input_dropout or any(c.dropout or c.input_dropout for c in v.schedule)
+                               for v in variants)
+            reason = cuda_graph.unavailable_reason(uses_dropout)
+            if reason is None:
+                self.use_step_graph(cuda_graph.StepGraph(self.model.generators))
+            else:
+                self._fall_back(reason)
 
     def _check_memory(self, ds: Dataset, dev: torch.device) -> memory.RunMemory:
         """What the run will need (``regtui.core.memory``); a ``MemoryShortage`` (one line:
@@ -380,9 +437,14 @@ class Training:
 
     def _step(self, xb: Tensor, yb: Tensor, epoch: int) -> Tensor:
         """One optimizer step for every live member; returns what each minimized ``[K]``."""
-        model, reg = self.model, self.regularizers
-        data, grad_out = self._data_loss_and_grad(model.forward_train(xb), yb)
+        data, grad_out = self._data_loss_and_grad(self.model.forward_train(xb), yb)
         self._stop_diverged(self.guard.exceeded(data), epoch)  # frozen at the weights that did it
+        return self._descend(data, grad_out)
+
+    def _descend(self, data: Tensor, grad_out: Tensor) -> Tensor:
+        """``_step`` after the divergence guard: backward, the regularizers, the optimizer, the
+        frozen members held in place; returns the objective ``[K]``."""
+        model, reg = self.model, self.regularizers
         model.backward(self.guard.only_alive(grad_out))
         objective = data
         if reg.any_l2:  # the penalty of the pre-update weights, for the objective
@@ -392,6 +454,61 @@ class Training:
         self.optimizer.step()
         self.guard.hold_frozen(self.params)
         return objective
+
+    # ----------------------------------------------------------------- the step as a CUDA graph
+
+    def use_step_graph(self, graph: cuda_graph.StepGraph) -> None:
+        """Run every full-size batch's step through ``graph`` (``_static_step``); made on
+        CUDA with ``train.cuda_graph``, and by the CPU tests with a stand-in backend.  A
+        partial last batch still runs ``_step``."""
+        n_seeds = len(self.seeds)
+        shape = (self.batch_size,) if n_seeds == 1 else (len(self.members), self.batch_size)
+        self._batch_rows = torch.zeros(shape, dtype=torch.int64, device=self.device)
+        self._objective = torch.zeros(len(self.members), device=self.device)
+        self.guard.prepare_on_device(self.params)
+        self.optimizer = cuda_graph.on_device(self.optimizer)
+        self.step_graph = graph
+
+    def _static_step(self) -> None:
+        """``_step`` with nothing read back to the host, so that it can be captured: the batch
+        is the rows in ``_batch_rows``, the guard stops members on the device
+        (``DivergenceGuard.stop_on_device``; ``collect`` reports them at the epoch's end),
+        the objective lands in ``_objective``."""
+        assert self._batch_rows is not None and self._objective is not None
+        rows = self._batch_rows
+        data, grad_out = self._data_loss_and_grad(self.model.forward_train(self.x_train[rows]), self.y_train[rows])
+        self.guard.stop_on_device(self.guard.exceeded(data), self.params)
+        self._objective.copy_(self._descend(data, grad_out))
+
+    def _graph_key(self) -> tuple:
+        """What a captured step baked in and a schedule may change: the lr (a number in the
+        optimizer's kernels and the decay's factors), the regularizers (their coefficient
+        tensors), the drop probabilities (the dropout plan's buffers)."""
+        return (self.optimizer.lr, self.regularizers, tuple(self.model.dropout), tuple(self.model.input_dropout))
+
+    def _graph_step(self, rows: Tensor) -> Tensor:
+        """One step of a full-size batch through ``step_graph``; returns the objective ``[K]``."""
+        assert self.step_graph is not None and self._batch_rows is not None and self._objective is not None
+        self._batch_rows.copy_(rows)
+        try:
+            self.step_graph.run(self._static_step, self._graph_key())
+        except cuda_graph.CaptureFailed as error:  # nothing ran: this batch eagerly, the rest too
+            self.step_graph = None
+            self._fall_back(f"the step could not be captured ({error})")
+            self._static_step()
+        return self._objective
+
+    def _fall_back(self, reason: str) -> None:
+        """Train eagerly and say why, once (``step_note``, and a ``RuntimeWarning``)."""
+        import warnings
+
+        self.step_note = f"CUDA graph off: {reason}; every step runs eagerly"
+        warnings.warn(self.step_note, RuntimeWarning, stacklevel=3)
+
+    def _collect_diverged(self, epoch: int) -> None:
+        """The members a captured step stopped, marked diverged in ``epoch``."""
+        for k in self.guard.collect(epoch):
+            self.statuses[k] = RunStatus.DIVERGED
 
     @torch.no_grad()
     def _epoch_end(self, epoch: int, objective: Tensor | None, seconds: float) -> EpochEnd:
@@ -452,8 +569,12 @@ class Training:
                 total = torch.zeros(len(self.names), device=self.device)
                 for i in range(self.n_batches):
                     idx = order[..., i * bs:(i + 1) * bs]
-                    total += self._step(self.x_train[idx], self.y_train[idx], epoch)
+                    if self.step_graph is not None and idx.shape[-1] == bs:
+                        total += self._graph_step(idx)
+                    else:
+                        total += self._step(self.x_train[idx], self.y_train[idx], epoch)
                     yield BatchEnd(epoch, i + 1, self.n_batches)
+                self._collect_diverged(epoch)
                 if epoch == epochs:
                     self.statuses = [RunStatus.FINISHED if s == RunStatus.RUNNING else s for s in self.statuses]
                 end = self._epoch_end(epoch, total / self.n_batches, time.perf_counter() - start)
@@ -462,6 +583,8 @@ class Training:
                 if not bool(self.guard.alive.any()):
                     return
         finally:
+            if self._in_epoch:
+                self._collect_diverged(self.epochs_done + 1)
             self.statuses = [RunStatus.STOPPED if s == RunStatus.RUNNING else s for s in self.statuses]
 
     def state_dict(self, variant: str) -> dict[str, Tensor]:

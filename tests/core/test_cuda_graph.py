@@ -1,0 +1,318 @@
+"""The training step as a CUDA graph (``regtui.core.cuda_graph``), checked on the CPU.
+
+No GPU runs these tests.  ``EmulatedGraphs`` stands in for ``torch.cuda``'s
+graphs: its capture records every aten operation the step runs, with the
+tensors and Python numbers it was given (what a CUDA graph bakes in: kernels,
+their pointers, their scalar arguments), and its replay runs that record
+again, writing each fresh result into the tensor the capture produced (the
+graph's fixed addresses); random draws come again from the generators
+(a registered generator's next Philox offsets).  A read of a tensor's value on
+the host (``.item()``, ``bool()``, ``nonzero``) or a tensor made from host data
+inside the capture is refused, as a CUDA capture refuses it or bakes it in.
+One difference: a CUDA capture runs nothing and ``StepGraph`` replays after
+it; this capture runs the step while recording.
+
+What only a GPU can check: that CUDA accepts the capture, that the replay's
+dropout masks are those the eager step draws (Philox offsets), and the speed
+(``benchmarks/bench_cuda.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+from typing import Any, Callable, Sequence
+
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from regtui.core import cuda_graph
+from regtui.core.config import LrChange, VariantChange, VariantConfig
+from regtui.core.cuda_graph import CaptureFailed, KerasAdamOnDevice, StepGraph
+from regtui.core.optimizers import KerasAdam
+from regtui.core.run_types import BatchEnd, EpochEnd
+from regtui.core.training import Training
+
+aten = torch.ops.aten
+HOST_READS = {aten._local_scalar_dense.default, aten.nonzero.default, aten.is_nonzero.default,
+              aten.equal.default, aten.lift_fresh.default, aten.lift_fresh_copy.default}
+"""Operations a captured step may not run: they read a tensor on the host, or make a
+tensor from host data (a value that would be baked into the graph)."""
+
+
+class HostRead(RuntimeError):
+    pass
+
+
+class _Recorder(TorchDispatchMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[tuple[Any, tuple, dict, Any]] = []
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in HOST_READS:
+            raise HostRead(f"{func} inside the captured step")
+        out = func(*args, **kwargs)
+        self.ops.append((func, args, kwargs, out))
+        return out
+
+
+class _Replay:
+    def __init__(self, ops: list[tuple[Any, tuple, dict, Any]]) -> None:
+        self.ops = ops
+        self.replays = 0
+
+    @torch.no_grad()
+    def replay(self) -> None:
+        for func, args, kwargs, out in self.ops:
+            fresh = func(*args, **kwargs)
+            outs, fresh_outs = (out, fresh) if isinstance(out, tuple) else ((out,), (fresh,))
+            for ret, recorded, new in zip(func._schema.returns, outs, fresh_outs):
+                if ret.alias_info is not None:  # a view or the written argument: already in place
+                    continue
+                if isinstance(recorded, torch.Tensor):
+                    recorded.copy_(new)
+                elif isinstance(recorded, list):  # _foreach_* results
+                    for r, n in zip(recorded, new):
+                        r.copy_(n)
+        self.replays += 1
+
+
+class EmulatedGraphs:
+    """A ``GraphBackend`` on the CPU: warm-up runs the step, capture records it, replay reruns it."""
+
+    def __init__(self) -> None:
+        self.warmups = 0
+        self.graphs: list[_Replay] = []
+
+    def warm_up(self, step: Callable[[], None]) -> None:
+        self.warmups += 1
+        step()
+
+    def capture_and_run(self, step: Callable[[], None], generators: Sequence[torch.Generator]) -> _Replay:
+        recorder = _Recorder()
+        with recorder:
+            step()
+        graph = _Replay(recorder.ops)
+        self.graphs.append(graph)
+        return graph
+
+    @property
+    def replays(self) -> int:
+        return sum(g.replays for g in self.graphs)
+
+
+class RefusingGraphs(EmulatedGraphs):
+    """Capture fails, as CUDA's does on an operation it cannot record."""
+
+    def capture_and_run(self, step: Callable[[], None], generators: Sequence[torch.Generator]) -> _Replay:
+        raise RuntimeError("operation not permitted when stream is capturing\nsecond line")
+
+
+def graphed(exp: Any, backend: EmulatedGraphs | None = None, warmup_steps: int = 1) -> tuple[Training, EmulatedGraphs]:
+    training = Training(exp)
+    backend = backend if backend is not None else EmulatedGraphs()
+    training.use_step_graph(StepGraph(training.model.generators, backend, warmup_steps))
+    return training, backend
+
+
+def outcome(training: Training) -> tuple[list[Any], list[Any]]:
+    """Every ``EpochEnd``'s metrics and statuses (seconds blanked), then the parameters and
+    the optimizer's state (not its scratch)."""
+    ends = []
+    for event in training.events():
+        if isinstance(event, EpochEnd):
+            metrics = tuple(None if m is None else dataclasses.replace(m, seconds=0.0) for m in event.metrics)
+            ends.append((event.epoch, metrics, event.statuses, dict(training.diverged_at)))
+    opt = training.optimizer
+    state = opt.m + opt.v if isinstance(opt, KerasAdam) else opt.state_tensors() + getattr(opt, "steps", [])
+    ends.append(("iterations", getattr(opt, "iterations", None)))
+    return ends, [training.model.flat.clone()] + [t.clone() for t in state]
+
+
+def assert_same(a: tuple[list[Any], list[Any]], b: tuple[list[Any], list[Any]]) -> None:
+    """Bit for bit: metrics compare as floats (NaN == NaN where both are), tensors with ``equal``."""
+    assert len(a[0]) == len(b[0])
+    for ea, eb in zip(a[0], b[0]):
+        assert repr(ea) == repr(eb)
+    assert len(a[1]) == len(b[1])
+    for ta, tb in zip(a[1], b[1]):
+        assert torch.equal(ta.nan_to_num(), tb.nan_to_num())
+
+
+VARIANTS = (
+    VariantConfig("baseline"),
+    VariantConfig("L2", l2=0.01, l2_layers="hidden"),
+    VariantConfig("decay", weight_decay=0.05, l2_biases=True),
+    VariantConfig("drop", dropout=0.4, input_dropout=0.2),
+    VariantConfig("L2+drop", l2=0.003, dropout=0.5),
+    VariantConfig("boom", l2=1e6),
+)
+RECIPES = {
+    "sgd": {"optimizer": "sgd", "lr": 0.05},
+    "sgd-momentum": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9},
+    "adam": {"optimizer": "adam", "lr": 0.01},
+    "adamw": {"optimizer": "adamw", "lr": 0.01},
+    "keras-adam": {"optimizer": "adam", "lr": 0.01, "adam_formula": "keras", "adam_epsilon": 1e-7},
+}
+
+
+def _experiment(tiny_experiment: Any, recipe: dict[str, Any], **more: Any) -> Any:
+    # 70 rows in batches of 16: four full batches (the graph) and a partial one of 6 (eager)
+    return tiny_experiment(variants=VARIANTS, data={"n_train": 70},
+                           model={"hidden": (8, 6)}, train={"batch_size": 16, "epochs": 4, **recipe, **more})
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES), ids=list(RECIPES))
+def test_graph_replays_give_the_eager_steps_numbers(tiny_experiment, recipe):
+    exp = _experiment(tiny_experiment, RECIPES[recipe])
+    training, backend = graphed(exp)
+    graph_run = outcome(training)
+    assert backend.warmups == 1 and len(backend.graphs) == 1
+    assert backend.replays == 4 * 4 - 2  # 16 full batches: one warm-up, one capture, the rest replays
+    assert_same(graph_run, outcome(Training(exp)))
+    if recipe.startswith("sgd"):  # λ = 1e6 under SGD explodes within the first epoch
+        assert graph_run[0][-2][3] == {5: 1} and graph_run[0][-2][2][5] == "diverged"
+
+
+def test_several_seeds_and_regression(tiny_experiment):
+    exp = tiny_experiment(variants=VARIANTS[:4] + (VARIANTS[5],),
+                          data={"dataset": "regression", "n_features": 5, "n_train": 45, "n_val": 16},
+                          train={"optimizer": "sgd", "lr": 0.01, "momentum": 0.5, "batch_size": 8, "epochs": 3, "seeds": 2})
+    training, backend = graphed(exp, warmup_steps=2)
+    graph_run = outcome(training)
+    assert backend.replays > 0
+    assert graph_run[0][-2][3] == {8: 1, 9: 1}  # both seeds of λ = 1e6
+    assert_same(graph_run, outcome(Training(exp)))
+
+
+def test_a_schedule_captures_again_and_keeps_the_numbers(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["keras-adam"])
+    variants = tuple(dataclasses.replace(v, schedule=(VariantChange(3, dropout=0.1),)) if v.name == "drop" else v
+                     for v in exp.variants)
+    exp = dataclasses.replace(exp, variants=variants,
+                              train=dataclasses.replace(exp.train, schedule=(LrChange(2, 0.003),)))
+    training, backend = graphed(exp)
+    graph_run = outcome(training)
+    assert training.step_graph is not None and training.step_graph.captures == 3  # epoch 1, the lr, the dropout
+    assert_same(graph_run, outcome(Training(exp)))
+
+
+def test_a_failed_capture_falls_back_to_the_eager_step_and_says_why_once(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["adam"])
+    training, backend = graphed(exp, RefusingGraphs())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        graph_run = outcome(training)
+    assert [str(w.message) for w in caught] == [
+        "CUDA graph off: the step could not be captured (RuntimeError: operation not permitted when stream "
+        "is capturing); every step runs eagerly"]
+    assert training.step_note == str(caught[0].message)
+    assert training.step_graph is None and backend.warmups == 1
+    assert_same(graph_run, outcome(Training(exp)))
+
+
+def test_the_emulated_capture_refuses_what_cuda_would(tiny_experiment):
+    """The checks above can fail: the eager step reads the guard's verdict on the host,
+    and ``KerasAdam`` makes its step count from a host number."""
+    training = Training(_experiment(tiny_experiment, RECIPES["keras-adam"]))
+    rows = torch.arange(16)
+    training._step(training.x_train[rows], training.y_train[rows], 1)  # its lazy buffers, as a warm-up
+    with pytest.raises(HostRead, match="is_nonzero|_local_scalar_dense"):
+        EmulatedGraphs().capture_and_run(lambda: training._step(training.x_train[rows], training.y_train[rows], 1), [])
+    with pytest.raises(HostRead, match="lift_fresh"):
+        EmulatedGraphs().capture_and_run(training.optimizer.step, [])
+    graph = StepGraph([], EmulatedGraphs(), warmup_steps=0)
+    with pytest.raises(CaptureFailed, match="HostRead: aten.lift_fresh"):
+        graph.run(training.optimizer.step, None)
+
+
+def test_a_baked_in_number_changes_the_replays():
+    """A replay keeps the Python numbers of capture time (why ``Training._graph_key`` holds
+    the lr): the emulation bakes them in as CUDA does, so the comparisons above would see
+    a step that read a changed number."""
+    p, g = torch.ones(5), torch.full((5,), 3.0)
+    lr = [0.01]
+    graph = EmulatedGraphs().capture_and_run(lambda: p.add_(g, alpha=-lr[0]), [])
+    lr[0] = 0.5
+    graph.replay()
+    baked = torch.ones(5).add_(g, alpha=-0.01).add_(g, alpha=-0.01)
+    assert torch.equal(p, baked)
+    assert not torch.equal(p, torch.ones(5).add_(g, alpha=-0.01).add_(g, alpha=-0.5))
+
+
+def test_keras_adam_on_device_is_keras_adam(tiny_experiment):
+    torch.manual_seed(0)
+    params = [torch.randn(4, 300_000), torch.randn(3, 7)]  # the first one is updated in pieces on the CPU
+    grads = [[torch.randn_like(p) for p in params] for _ in range(5)]
+    plain, moved = [p.clone() for p in params], [p.clone() for p in params]
+    a = KerasAdam(plain, lr=0.01)
+    for step in grads[:2]:
+        for p, g in zip(plain, step):
+            p.grad = g
+        a.step()
+    for p, q in zip(moved, plain):
+        p.copy_(q)
+    b = KerasAdamOnDevice.taking_over(a)  # takes over after two steps, sharing nothing but values
+    b.params = moved
+    b.m, b.v = [m.clone() for m in a.m], [v.clone() for v in a.v]
+    b._scratch = [torch.empty_like(p) for p in moved]
+    for step in grads[2:]:
+        for p, q, g in zip(plain, moved, step):
+            p.grad, q.grad = g, g.clone()
+        a.step()
+        b.step()
+    assert a.iterations == b.iterations == 5
+    for p, q in zip(plain, moved):
+        assert torch.equal(p, q)
+    assert cuda_graph.on_device(b) is b
+
+
+def test_on_the_cpu_the_step_runs_eagerly_whatever_the_knob(tiny_experiment):
+    for knob in (True, False):
+        training = Training(tiny_experiment(train={"cuda_graph": knob}))
+        assert training.step_graph is None and training.step_note is None
+
+
+def test_what_this_torch_can_capture(monkeypatch):
+    class WithoutGenerators:
+        pass
+
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", WithoutGenerators)
+    assert cuda_graph.unavailable_reason(uses_dropout=False) is None
+    assert "register_generator_state" in cuda_graph.unavailable_reason(uses_dropout=True)
+    monkeypatch.delattr(torch.cuda, "CUDAGraph")
+    assert "has no CUDA graphs" in cuda_graph.unavailable_reason(uses_dropout=False)
+
+
+def test_stopping_mid_epoch_reports_a_member_the_graph_stopped(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["sgd"])
+    training, _ = graphed(exp)
+    events = training.events()
+    for event in events:
+        if isinstance(event, BatchEnd) and event.batch == 4:
+            break
+    assert training.diverged_at == {}  # the graph's verdict stays on the device until asked
+    events.close()
+    assert training.diverged_at == {5: 1}
+    assert training.statuses == ["stopped"] * 5 + ["diverged"]
+
+
+def test_a_fork_captures_its_own_graph(tiny_experiment):
+    from regtui.core.branch import fork
+
+    exp = _experiment(tiny_experiment, RECIPES["adam"])
+    training, backend = graphed(exp)
+    events = training.events()
+    for event in events:
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            break
+    child = fork(training, exp)
+    events.close()
+    assert child.step_graph is not None and not child.step_graph.captured and training.step_graph.captured
+    assert child.step_graph.backend is not backend
+    assert_same(outcome(child), outcome(training))
+    assert copy.deepcopy(StepGraph([])).backend is not None
