@@ -15,7 +15,10 @@ the gradient and ``λΣw²`` to the reported objective; decoupled decay scales
 ``DivergenceGuard`` the limit, the alive mask and the frozen copy (a member
 whose loss turns NaN/inf or exceeds ``BLOWUP`` × its epoch-0 loss stops; the
 others go on).  Batches come from a seeded ``randperm`` that dropout never
-touches.  What every knob and metric means: docs/semantics.md.
+touches.  On CUDA (``train.cuda_graph``) every full-size batch's step is
+``_static_step`` — the same step with nothing read back to the host — replayed
+as a CUDA graph (``regtui.core.cuda_graph``); on the CPU every step is
+``_step``.  What every knob and metric means: docs/semantics.md.
 """
 
 from __future__ import annotations

@@ -316,3 +316,63 @@ def test_a_fork_captures_its_own_graph(tiny_experiment):
     assert child.step_graph.backend is not backend
     assert_same(outcome(child), outcome(training))
     assert copy.deepcopy(StepGraph([])).backend is not None
+
+
+def test_the_torch_backend_calls_torch_cuda_as_its_docs_say(monkeypatch):
+    """``TorchCudaGraphs`` against stand-ins for ``torch.cuda`` that bind each call to the
+    real function's signature: the calls, their order and their arguments (no GPU here)."""
+    import inspect
+
+    calls: list[str] = []
+    graph_signature = inspect.signature(torch.cuda.graph.__init__)
+    stream_signature = inspect.signature(torch.cuda.stream)
+    wait_signature = inspect.signature(torch.cuda.Stream.wait_stream)
+
+    class FakeStream:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def wait_stream(self, other: Any) -> None:
+            wait_signature.bind(self, other)
+            calls.append(f"{self.name} waits for {other.name}")
+
+    class Context:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __enter__(self) -> None:
+            calls.append(f"enter {self.name}")
+
+        def __exit__(self, *exc: Any) -> None:
+            calls.append(f"exit {self.name}")
+
+    class FakeGraph:
+        def register_generator_state(self, gen: torch.Generator) -> None:
+            calls.append(f"register {gen.initial_seed()}")
+
+        def replay(self) -> None:
+            calls.append("replay")
+
+    def fake_graph(*args: Any, **kwargs: Any) -> Context:
+        bound = graph_signature.bind(None, *args, **kwargs)
+        assert isinstance(bound.arguments["cuda_graph"], FakeGraph)
+        return Context(f"capture on {bound.arguments['stream'].name}, {bound.arguments['capture_error_mode']}")
+
+    def fake_stream(*args: Any, **kwargs: Any) -> Context:
+        return Context(f"stream {stream_signature.bind(*args, **kwargs).arguments['stream'].name}")
+
+    current = FakeStream("current")
+    monkeypatch.setattr(torch.cuda, "Stream", lambda: FakeStream("side"))
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda: current)
+    monkeypatch.setattr(torch.cuda, "stream", fake_stream)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", FakeGraph)
+    monkeypatch.setattr(torch.cuda, "graph", fake_graph)
+    backend = cuda_graph.TorchCudaGraphs()
+    backend.warm_up(lambda: calls.append("step"))
+    graph = backend.capture_and_run(lambda: calls.append("step"),
+                                    [torch.Generator().manual_seed(5), torch.Generator().manual_seed(6)])
+    assert isinstance(graph, FakeGraph)
+    assert calls == ["side waits for current", "enter stream side", "step", "exit stream side",
+                     "current waits for side",
+                     "register 5", "register 6", "enter capture on side, thread_local", "step",
+                     "exit capture on side, thread_local", "replay"]
