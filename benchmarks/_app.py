@@ -201,6 +201,10 @@ def probe_children() -> Path:
     folder = os.environ.get(PROBE_DIR_ENV)
     if folder is None:
         folder = os.environ[PROBE_DIR_ENV] = tempfile.mkdtemp(prefix="bench-probe-")
+        # The server is ``python -c``: on Python 3.11 it does not take this process's
+        # sys.path, only $PYTHONPATH, and a preload that fails to import is skipped silently.
+        here = str(Path(__file__).resolve().parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
         from regtui.ui.worker import process
 
         process.PRELOAD.append("_child_probe")

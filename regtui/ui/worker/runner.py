@@ -120,6 +120,21 @@ def in_background(work: Callable[[], Any], control: RunControl, is_cancelled: Ca
     return True, box["value"]
 
 
+def torch_threads_here() -> None:
+    """Give the calling thread, the one that trains, the run's intra-op thread count.
+
+    ``Run.prepare`` sets it in the helper thread that prepares (``in_background``),
+    and torch's count is per thread once a thread has used torch (OpenMP's
+    ``omp_set_num_threads`` sets the caller's own count): a thread that touched
+    torch before keeps its old one.  The run's child process trains in the
+    process's main thread, which the fork server had already used, so it trained
+    with two OpenMP threads instead of one; the second spun on the core the lab's
+    UI needs and the child trained 4–10× slower than headless (issue 20)."""
+    from regtui.core.training import configure_torch  # torch is imported: prepare has run
+
+    configure_torch()
+
+
 def guarded(
     body: Callable[[Callable[[Message], object], Experiment, RunControl, Callable[[], bool]], None],
     post: Callable[[Message], object],
@@ -166,6 +181,7 @@ def _train(
         post(RunFinished(rid, stopped=True))
         return
     loaded()  # torch, the data and the nets: out of full collections (regtui.startup)
+    torch_threads_here()
     if not may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
         return
