@@ -6,7 +6,7 @@ Pilot-driven app run until a condition holds, ``run_to_end`` / ``run_epochs``
 press ``r`` and wait for the run's end / its first epochs; ``record_run`` puts a
 past run in the history; ``charts_showing`` mounts the lab's charts on a
 constructed history; ``notifications`` records what the lab shows as
-notifications.
+notifications.  Every test here runs under ``quick_pilot_idle``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ def make_ui_experiment(epochs: int = 20, variants: tuple[VariantConfig, ...] | N
         train=TrainConfig(**{**settings, **train}),
         variants=variants,
     )
+
+
+@pytest.fixture(autouse=True)
+def _quick_pilot(quick_pilot_idle: None) -> None:
+    """Every UI test's Pilot waits for idle in short windows (``quick_pilot_idle``,
+    tests/conftest.py): the same idle rule, less wall time asleep."""
 
 
 @pytest.fixture

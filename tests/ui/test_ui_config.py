@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.app import App
+from textual.widgets import Select, Static
+from textual.widgets._select import SelectOverlay
 
 from regtui.ui.app import create_app
 from regtui.ui.widgets.config.fields import ConfigInput
@@ -164,3 +166,55 @@ async def test_loading_an_experiment_fills_every_field(tiny: Any, ui_experiment:
         assert app.query_one("#f-train-epochs", ConfigInput).value == "7"
         assert [t.title for t in app.lab.charts.charts() if t.has_class("variant-chart")] == ["a", "b"]
         assert isinstance(app.lab.panel.query_one("#panel-error"), Static)
+
+
+class _OneSelect(App[None]):
+    """A bare app holding one select of ``kind`` (Dropdown, or Textual's Select to compare)."""
+
+    def __init__(self, kind: type[Select[str]]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.changes: list[object] = []
+
+    def compose(self) -> Any:
+        yield self.kind([("adam", "adam"), ("sgd", "sgd"), ("rmsprop", "rmsprop")], value="adam",
+                        allow_blank=False, compact=True, id="pick")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.changes.append(event.value)
+
+
+def _arrows(select: Select[str]) -> list[str]:
+    """The arrows the value line shows (visible ones only)."""
+    return [str(s.render()) for s in select.query("SelectCurrent Static").results(Static)
+            if s.display and str(s.render()) in ("▲", "▼")]
+
+
+@pytest.mark.parametrize("opens_with", ["click", "enter"])
+async def test_dropdown_mounts_its_list_on_first_open_and_picking_closes_it(opens_with: str) -> None:
+    from regtui.ui.widgets.config.dropdown import Dropdown
+
+    app = _OneSelect(Dropdown)
+    async with app.run_test(size=(40, 12)) as pilot:
+        pick = app.query_one("#pick", Dropdown)
+        assert not pick.query(SelectOverlay), "no option list before the first open"
+        assert _arrows(pick) == ["▼"] and not pick.expanded
+        assert app.changes == ["adam"], "the initial value is announced once, as Select does"
+        if opens_with == "click":
+            await pilot.click("#pick")
+        else:
+            pick.focus()
+            await pilot.press("enter")
+        await pilot.pause()
+        assert pick.expanded and pick.query_one(SelectOverlay).display
+        assert _arrows(pick) == ["▲"]
+        assert app.changes == ["adam"], "opening changes nothing"
+        await pilot.press("down", "enter")  # the list highlights the value (adam): down is sgd
+        await pilot.pause()
+        assert pick.value == "sgd" and not pick.expanded
+        assert not pick.query_one(SelectOverlay).display and _arrows(pick) == ["▼"]
+        assert app.changes == ["adam", "sgd"]
+        pick.value = "rmsprop"  # set in code once the list is there: it follows
+        await pilot.pause()
+        assert app.changes == ["adam", "sgd", "rmsprop"]
+        assert "rmsprop" in str(pick.query_one("SelectCurrent #label", Static).render())
