@@ -35,17 +35,26 @@ inherit the *server's* environment, so each run carries the lab's current
 tests change them per test) and the experiment with its data path made
 absolute; multiprocessing also sets the child's working folder to the lab's.
 The child's stdout and stderr go to ``os.devnull`` (the lab's terminal is
-Textual's); it ignores SIGINT and takes SIGTERM as a stop; when the lab's end
+Textual's); it is a session of its own (``os.setsid``: where the kernel groups
+processes by session to share the CPU, ``sched_autogroup``, the run no longer
+shares one group's share with the lab's UI; article, 200 epochs in the lab,
+3 interleaved rounds at load 2.6–2.9: training 2.78 s → 1.97 s median); it ignores SIGINT and takes SIGTERM as a stop; when the lab's end
 of the control pipe closes (the lab has gone), it stops as if ``x`` was pressed
 — its run is recorded as stopped either way.
 
 Opt-in for now: ``REGTUI_WORKER=process`` (``MODE_ENV``) trains here; without
 it, or on a platform without ``forkserver``, the worker thread trains itself
-(``runner.train``), as before.  Measured (``benchmarks/bench_ui_throughput.py
---quick``, load 10–15) the lab trained ~10× *slower* in the child than in the
-thread although the same relay without the app is as fast as the thread
-(moons-overfit, 300 epochs: 0.61 s vs 0.62 s wall, the lab's process 0.01 CPU-s
-instead of 0.60): why is not found yet, so the default stays the thread.  Sweeps
+(``runner.train``), as before.  The child once trained ~10× slower than the
+thread: it trains in its main thread, which the fork server had used with
+torch's default of two intra-op threads, and ``Run.prepare`` set one only in
+its helper thread; the second OpenMP thread spun on the core the UI needs
+(``runner.torch_threads_here`` now sets the count in the thread that trains).
+Since then (``benchmarks/bench_ui_throughput.py``, benchmarks/README.md §2)
+neither mode reaches 0.9× headless on both presets, and the thread is ahead
+on ``article``, so the default stays the thread.  Messages are not the cost:
+0.1–0.3 per epoch (``EpochsEnded`` every ``runner.FLUSH_INTERVAL``,
+``BatchProgress`` every ``runner.PROGRESS_INTERVAL``), ~25 ms of ``send`` in
+a 500-epoch run, received a median 1 ms after they are sent.  Sweeps
 (``sweep_runner``) still train in a thread.  README.md, "Development".
 """
 
@@ -248,6 +257,10 @@ def _child_main(experiment: Experiment, control: runner.RunControl, inbox: Any, 
     os.environ.clear()
     os.environ.update(environ)  # REGTUI_HOME & co. as the lab has them now, not as the server had them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the lab decides when its run stops
+    try:
+        os.setsid()  # a session of its own: with autogroup scheduling, not the UI's share of the CPU
+    except OSError:
+        pass
     signal.signal(signal.SIGTERM, lambda _s, _f: control.request_stop())
     threading.Thread(target=_listen, args=(inbox, control), name="regtui-control", daemon=True).start()
 
