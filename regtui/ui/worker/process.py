@@ -49,9 +49,11 @@ thread: it trains in its main thread, which the fork server had used with
 torch's default of two intra-op threads, and ``Run.prepare`` set one only in
 its helper thread; the second OpenMP thread spun on the core the UI needs
 (``runner.torch_threads_here`` now sets the count in the thread that trains).
-Since then (``benchmarks/bench_ui_throughput.py``, benchmarks/README.md §2)
-neither mode reaches 0.9× headless on both presets, and the thread is ahead
-on ``article``, so the default stays the thread.  Messages are not the cost:
+Since then (``benchmarks/bench_ui_throughput.py``, benchmarks/README.md §2,
+two runs of 3 interleaved rounds at load 2–3) the child trains at 0.70–0.76×
+headless (article) and 0.57–0.64× (moons-overfit), the thread at 0.50–0.64× and
+0.49–0.51×: the child is ahead, but neither reaches issue 20's 0.9×, so the
+default stays the thread.  Messages are not the cost:
 0.1–0.3 per epoch (``EpochsEnded`` every ``runner.FLUSH_INTERVAL``,
 ``BatchProgress`` every ``runner.PROGRESS_INTERVAL``), ~25 ms of ``send`` in
 a 500-epoch run, received a median 1 ms after they are sent.  Sweeps
