@@ -12,11 +12,20 @@ capture; the members' dropout generators registered with the graph
 masks from each member's own Philox stream; and a new warm-up and capture
 whenever something the graph baked in changes (the learning rate, the
 regularizers' coefficients, the drop probabilities: the ``key`` of ``run``).
-The warm-up steps are real training steps, the capture itself is followed by
-a replay for the same batch: no step is lost or repeated.
+The warm-up steps are real training steps.
 
-A failed capture raises ``CaptureFailed``; the trainer then runs eagerly and
-says why once (``Training.step_note``).  ``unavailable_reason`` is the same
+Every capture is checked before it is used (``StepGraph._capture_checked``):
+from the same state, two eager steps and two replays of the new graph (the
+capture's own run, then one more) must leave the same bits in every tensor
+the step carries to the next one (``state``: parameters, optimizer state,
+the guard's tensors, the objective) and the generators in the same state.
+Two steps, not one: a number baked in at capture that should change every
+step (a host step count, a Philox offset that does not advance) is right in
+the first replay and wrong only in the second.  Then the state is set to the
+first eager step's result, so the batch counts once whatever the verdict.
+A failed capture or a replay that differs raises ``CaptureFailed`` (after
+that restore: the step is done); the trainer then runs eagerly and says why
+once (``Training.step_note``).  ``unavailable_reason`` is the same
 decision made before any step, from what this torch offers.
 
 ``KerasAdamOnDevice`` is ``KerasAdam`` with its step count on the device (a
@@ -44,7 +53,17 @@ WARMUP_STEPS = 3
 
 
 class CaptureFailed(RuntimeError):
-    """The step could not be captured; ``str()`` says why, in one line."""
+    """The step could not be captured; ``str()`` says why, in one line.  The batch's
+    step has run all the same (eagerly): the state is the eager step's result."""
+
+
+class ReplayDiffers(CaptureFailed):
+    """The captured step's replay did not give the eager step's bits; ``str()`` names
+    the first tensor that differs and in which replay (1 or 2)."""
+
+
+StepState = Callable[[], dict[str, Tensor]]
+"""The tensors a step writes and the next step reads, by name (``Training._step_state``)."""
 
 
 class Graph(Protocol):
@@ -126,7 +145,9 @@ class StepGraph:
     def captured(self) -> bool:
         return self._graph is not None
 
-    def run(self, step: Callable[[], None], key: Hashable) -> None:
+    def run(self, step: Callable[[], None], key: Hashable, state: StepState) -> None:
+        """One step: a warm-up, a checked capture, or a replay.  Raises ``CaptureFailed``
+        when the capture fails or its replay differs; the step has then run eagerly."""
         if self._graph is not None and key == self._key:
             self._graph.replay()
             return
@@ -136,15 +157,68 @@ class StepGraph:
             self.backend.warm_up(step)
             self._warm += 1
             return
-        try:
-            self._graph = self.backend.capture_and_run(step, self.generators)
-        except Exception as error:  # noqa: BLE001 - any failure of capture means: run eagerly
-            raise CaptureFailed(f"{type(error).__name__}: {error}".splitlines()[0]) from error
+        self._graph = self._capture_checked(step, state())
         self.captures += 1
+
+    def _capture_checked(self, step: Callable[[], None], state: dict[str, Tensor]) -> Graph:
+        """Capture ``step`` and check it against two eager steps from the same state (the
+        module's docstring); leaves the state at the first eager step's result.  One host
+        sync for the verdict."""
+        start = self._snapshot(state)
+        self.backend.warm_up(step)
+        after_one = self._snapshot(state)
+        self.backend.warm_up(step)
+        after_two = self._snapshot(state)
+        self._restore(state, start)
+        try:
+            graph = self.backend.capture_and_run(step, self.generators)
+        except Exception as error:  # noqa: BLE001 - any failure of capture means: run eagerly
+            self._restore(state, after_one)
+            raise CaptureFailed(f"{type(error).__name__}: {error}".splitlines()[0]) from error
+        first = self._differences(state, after_one)
+        graph.replay()
+        second = self._differences(state, after_two)
+        both = first[0] + second[0]
+        flags = torch.stack(both).tolist() if both else []  # the one host sync
+        names = [f"{name} (replay 1)" for name in first[1]] + [f"{name} (replay 2)" for name in second[1]]
+        self._restore(state, after_one)
+        differs = [name for name, bad in zip(names, flags) if bad]
+        if differs:
+            raise ReplayDiffers(f"first in {differs[0]}, {len(differs)} tensors or generators in all")
+        return graph
+
+    def _snapshot(self, state: dict[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        return [t.detach().clone() for t in state.values()], [g.get_state() for g in self.generators]
+
+    def _restore(self, state: dict[str, Tensor], snapshot: tuple[list[Tensor], list[Tensor]]) -> None:
+        tensors, generators = snapshot
+        with torch.no_grad():
+            for t, saved in zip(state.values(), tensors):
+                t.copy_(saved)
+        for g, saved in zip(self.generators, generators):
+            g.set_state(saved)
+
+    def _differences(self, state: dict[str, Tensor],
+                     snapshot: tuple[list[Tensor], list[Tensor]]) -> tuple[list[Tensor], list[str]]:
+        """Per tensor of ``state``, a device bool: its bits differ from ``snapshot``'s (NaN,
+        −0.0 and all); then the generators, compared on the host (their states live there)."""
+        tensors, generators = snapshot
+        flags = [torch.ne(_bits(t), _bits(saved)).any() for t, saved in zip(state.values(), tensors)]
+        names = list(state)
+        for i, (g, saved) in enumerate(zip(self.generators, generators)):
+            if not torch.equal(g.get_state(), saved):
+                flags.append(torch.ones((), dtype=torch.bool, device=flags[0].device if flags else "cpu"))
+                names.append(f"generator {i}")
+        return flags, names
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "StepGraph":
         """A copy (``regtui.core.branch.fork``) captures its own graph: a CUDA graph cannot be copied."""
         return StepGraph(copy.deepcopy(self.generators, memo), type(self.backend)(), self.warmup_steps)
+
+
+def _bits(t: Tensor) -> Tensor:
+    """``t``'s bytes, flat: two tensors are equal bit for bit when these are."""
+    return t.detach().reshape(-1).view(torch.uint8)
 
 
 class KerasAdamOnDevice(KerasAdam):

@@ -494,12 +494,41 @@ class Training:
         assert self.step_graph is not None and self._batch_rows is not None and self._objective is not None
         self._batch_rows.copy_(rows)
         try:
-            self.step_graph.run(self._static_step, self._graph_key())
-        except cuda_graph.CaptureFailed as error:  # nothing ran: this batch eagerly, the rest too
+            self.step_graph.run(self._static_step, self._graph_key(), self._step_state)
+        except cuda_graph.ReplayDiffers as error:  # the batch's step ran eagerly: the rest too
+            self.step_graph = None
+            self._fall_back(f"a replay of the captured step differs from the eager step ({error})")
+        except cuda_graph.CaptureFailed as error:  # the same
             self.step_graph = None
             self._fall_back(f"the step could not be captured ({error})")
-            self._static_step()
         return self._objective
+
+    def _step_state(self) -> dict[str, Tensor]:
+        """What ``_static_step`` writes and the next step reads, by name: what the capture's
+        check compares (``StepGraph._capture_checked``).  The parameters and their gradient,
+        every tensor the optimizer holds (moments, momentum, device step counts, the lr
+        tensor), the guard's (alive, pending, the frozen copy, the limits), the objective;
+        not the batch rows (read only) nor the dropout masks (drawn anew each step)."""
+        assert self._objective is not None
+        state: dict[str, Tensor] = {"params": self.model.flat, "grad": self.model.grad}
+        seen = {id(self.model.flat), id(self.model.grad)}
+
+        def add(name: str, value: object) -> None:
+            if isinstance(value, Tensor) and id(value) not in seen:
+                seen.add(id(value))
+                state[name] = value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    add(f"{name}[{i}]", item)
+
+        for name, value in vars(self.optimizer).items():
+            if name != "params":
+                add(f"optimizer {name}", value)
+        g = self.guard
+        for name, value in (("alive", g.alive), ("pending", g.pending), ("frozen", g._frozen),
+                            ("limit", g.limit), ("finite limit", g._finite_limit), ("objective", self._objective)):
+            add(name, value)
+        return state
 
     def _fall_back(self, reason: str) -> None:
         """Train eagerly and say why, once (``step_note``, and a ``RuntimeWarning``)."""

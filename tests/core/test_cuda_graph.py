@@ -171,8 +171,9 @@ def test_graph_replays_give_the_eager_steps_numbers(tiny_experiment, recipe):
     exp = _experiment(tiny_experiment, RECIPES[recipe])
     training, backend = graphed(exp)
     graph_run = outcome(training)
-    assert backend.warmups == 1 and len(backend.graphs) == 1
-    assert backend.replays == 4 * 4 - 2  # 16 full batches: one warm-up, one capture, the rest replays
+    assert backend.warmups == 1 + 2 and len(backend.graphs) == 1  # the capture's check: 2 eager steps
+    # 16 full batches: one warm-up, one capture (checked: its run and one replay), the rest replays
+    assert backend.replays == 4 * 4 - 2 + 1
     assert_same(graph_run, outcome(Training(exp)))
     if recipe.startswith("sgd"):  # λ = 1e6 under SGD explodes within the first epoch
         assert graph_run[0][-2][3] == {5: 1} and graph_run[0][-2][2][5] == "diverged"
@@ -211,7 +212,7 @@ def test_a_failed_capture_falls_back_to_the_eager_step_and_says_why_once(tiny_ex
         "CUDA graph off: the step could not be captured (RuntimeError: operation not permitted when stream "
         "is capturing); every step runs eagerly"]
     assert training.step_note == str(caught[0].message)
-    assert training.step_graph is None and backend.warmups == 1
+    assert training.step_graph is None and backend.warmups == 1 + 2  # the capture's check ran 2 eager steps
     assert_same(graph_run, outcome(Training(exp)))
 
 
@@ -227,7 +228,7 @@ def test_the_emulated_capture_refuses_what_cuda_would(tiny_experiment):
         EmulatedGraphs().capture_and_run(training.optimizer.step, [])
     graph = StepGraph([], EmulatedGraphs(), warmup_steps=0)
     with pytest.raises(CaptureFailed, match="HostRead: aten.lift_fresh"):
-        graph.run(training.optimizer.step, None)
+        graph.run(training.optimizer.step, None, dict)
 
 
 def test_a_baked_in_number_changes_the_replays():
@@ -376,3 +377,119 @@ def test_the_torch_backend_calls_torch_cuda_as_its_docs_say(monkeypatch):
                      "current waits for side",
                      "register 5", "register 6", "enter capture on side, thread_local", "step",
                      "exit capture on side, thread_local", "replay"]
+
+
+# ------------------------------------------------------------------ the check of every capture
+
+
+class _PerturbedReplay(_Replay):
+    """A replay that leaves one parameter one float step off: a graph that is wrong somewhere."""
+
+    def __init__(self, ops: list[tuple[Any, tuple, dict, Any]], target: torch.Tensor) -> None:
+        super().__init__(ops)
+        self.target = target
+
+    def replay(self) -> None:
+        super().replay()
+        first = self.target.view(-1)[:1]
+        first.copy_(torch.nextafter(first, torch.full_like(first, float("inf"))))
+
+
+class PerturbingGraphs(EmulatedGraphs):
+    def __init__(self, target: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.target = target
+
+    def capture_and_run(self, step: Callable[[], None], generators: Sequence[torch.Generator]) -> _Replay:
+        assert self.target is not None
+        graph = _PerturbedReplay(super().capture_and_run(step, generators).ops, self.target)
+        self.graphs[-1] = graph
+        return graph
+
+
+class KeepsTheFirstGraph(EmulatedGraphs):
+    """A capture after the first runs the step but hands back the first graph: its replays
+    keep the lr of the first capture (a stale baked-in number)."""
+
+    def capture_and_run(self, step: Callable[[], None], generators: Sequence[torch.Generator]) -> _Replay:
+        if self.graphs:
+            step()
+            return self.graphs[0]
+        return super().capture_and_run(step, generators)
+
+
+class _FrozenDraws(_Replay):
+    """Each replay draws the capture's masks again: a generator the graph did not register,
+    its Philox offset baked in."""
+
+    def __init__(self, ops: list[tuple[Any, tuple, dict, Any]], generators: Sequence[torch.Generator],
+                 states: list[torch.Tensor]) -> None:
+        super().__init__(ops)
+        self.generators, self.states = generators, states
+
+    def replay(self) -> None:
+        for g, s in zip(self.generators, self.states):
+            g.set_state(s)
+        super().replay()
+
+
+class FrozenDrawsGraphs(EmulatedGraphs):
+    def capture_and_run(self, step: Callable[[], None], generators: Sequence[torch.Generator]) -> _Replay:
+        states = [g.get_state() for g in generators]
+        graph = _FrozenDraws(super().capture_and_run(step, generators).ops, generators, states)
+        self.graphs[-1] = graph
+        return graph
+
+
+def _falls_back_once(training: Training) -> tuple[tuple[list[Any], list[Any]], str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = outcome(training)
+    assert len(caught) == 1 and caught[0].category is RuntimeWarning
+    assert training.step_note == str(caught[0].message) and training.step_graph is None
+    return run, training.step_note
+
+
+def test_a_replay_one_bit_off_is_caught_and_the_run_is_the_eager_one(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["adam"])
+    training = Training(exp)
+    backend = PerturbingGraphs(training.model.flat)
+    training.use_step_graph(StepGraph(training.model.generators, backend, 1))
+    run, note = _falls_back_once(training)
+    assert note == ("CUDA graph off: a replay of the captured step differs from the eager step (first in params "
+                    "(replay 2), 1 tensors or generators in all); every step runs eagerly")
+    assert backend.replays == 1 and len(backend.graphs) == 1  # the check's replay, then eager steps only
+    assert_same(run, outcome(Training(exp)))
+
+
+def test_a_recapture_that_keeps_a_stale_lr_is_caught(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["adam"])
+    exp = dataclasses.replace(exp, train=dataclasses.replace(exp.train, schedule=(LrChange(3, 0.002),)))
+    training, backend = graphed(exp, KeepsTheFirstGraph())
+    run, note = _falls_back_once(training)
+    assert "differs from the eager step (first in params (replay 2)" in note
+    assert training.epochs_done == 4 and len(backend.graphs) == 1
+    assert_same(run, outcome(Training(exp)))
+
+
+def test_replays_that_draw_the_same_dropout_masks_again_are_caught(tiny_experiment):
+    exp = _experiment(tiny_experiment, RECIPES["sgd-momentum"])
+    training, _ = graphed(exp, FrozenDrawsGraphs())
+    run, note = _falls_back_once(training)
+    assert "(replay 2)" in note and "generators in all" in note
+    assert_same(run, outcome(Training(exp)))
+
+
+def test_the_check_compares_bits_and_each_generator(tiny_experiment):
+    """NaN against NaN is equal, −0.0 against 0.0 is not; a generator drawn from differs."""
+    nan, zero = torch.tensor([float("nan"), 0.0]), torch.tensor([float("nan"), -0.0])
+    gens = [torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)]
+    graph = StepGraph(gens, EmulatedGraphs())
+    state = {"a": nan}
+    snap = graph._snapshot(state)
+    flags, names = graph._differences(state, snap)
+    assert [bool(f) for f in flags] == [False] and names == ["a"]
+    state["a"].copy_(zero)
+    torch.rand(1, generator=gens[1])
+    flags, names = graph._differences(state, snap)
+    assert [bool(f) for f in flags] == [True, True] and names == ["a", "generator 1"]
