@@ -91,8 +91,8 @@ async def test_help_lists_keys_and_explains_l2_and_dropout(tiny: Any) -> None:
 
 
 def footer_keys(app: Any) -> dict[str, Any]:
-    """The footer's keys as drawn, by action."""
-    return {k.action: k for k in app.lab.query("FooterKey")}
+    """The footer's keys as drawn, by action (not those it hides)."""
+    return {k.action: k for k in app.lab.query("FooterKey") if k.display}
 
 
 async def palette_pick(pilot: Any, title: str) -> list[str]:
@@ -232,8 +232,9 @@ async def test_a_worker_message_during_shutdown_is_dropped(long_run: Any, wait_f
 async def test_the_footer_is_rebuilt_only_when_its_keys_change(tiny: Any) -> None:
     """A bindings refresh that leaves the keys as they are (a focus move from one field
     to another, a refresh asked for nothing) keeps the footer's keys; one that changes
-    them (back to the table, where r, space, q... are the lab's) draws them anew
-    (``regtui.ui.widgets.keys_footer``)."""
+    them shows them: back at the table (where r, space, q... are the lab's) the keys the
+    field hid show again, the same widgets; a key whose state changes (space and x once
+    a run starts) draws them anew (``regtui.ui.widgets.keys_footer``)."""
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         lab = app.lab
@@ -249,7 +250,13 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(tiny: Any) -> Non
         assert list(lab.query("FooterKey")) == drawn, "the same keys: the same FooterKey widgets"
         lab.table.focus()
         await pilot.pause()
-        assert "run" in footer_keys(app) and not set(lab.query("FooterKey")) & set(drawn)
+        assert "run" in footer_keys(app) and list(lab.query("FooterKey")) == drawn, "shown again, not remounted"
+        shown = footer_keys(app)
+        assert shown["pause"].has_class("-disabled")
+        lab.run_state = RunState.RUNNING  # space and x are enabled while a run is active
+        await pilot.pause()
+        assert footer_keys(app).keys() == shown.keys() and not set(lab.query("FooterKey")) & set(drawn), "drawn anew"
+        assert not footer_keys(app)["pause"].has_class("-disabled")
 
 
 async def test_pause_and_stop_are_disabled_when_nothing_runs(tiny: Any) -> None:
