@@ -85,6 +85,10 @@ class RunReady:
     """The run's id in the history; None when it is not recorded."""
     history_error: str | None
     """Why it is not recorded although it was asked to be (one line), else None."""
+    step_note: str | None = None
+    """Why the training step runs eagerly although ``train.cuda_graph`` asked for a CUDA
+    graph (``Training.step_note``, one line), else None.  A capture that fails or differs
+    later, in epoch 1, sets ``Training.step_note`` then (``run.training.step_note``)."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,7 @@ class Run:
         history_id = self.history_id = recorder.run_id if recorder is not None else None
         steps = training.events()
         try:
-            yield RunReady(training.n_batches, data, history_id, problem)
+            yield RunReady(training.n_batches, data, history_id, problem, training.step_note)
             for event in steps:
                 if isinstance(event, EpochEnd):
                     if recorder is not None and recorder.error is None:
