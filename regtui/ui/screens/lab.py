@@ -57,7 +57,7 @@ from regtui.ui.widgets.views.weights import WeightsView
 from regtui.ui.worker import sweep_runner
 from regtui.ui.worker.messages import (
     BatchProgress, BranchRefused, BranchStarted, EpochsEnded, GhostEpochs, HistoryError, InsightReady,
-    RunFailed, RunFinished, RunRecorded, RunStarted, SweepProgressed,
+    RunFailed, RunFinished, RunRecorded, RunStarted, StepNote, SweepProgressed,
 )
 
 if TYPE_CHECKING:
@@ -339,6 +339,9 @@ class LabScreen(Screen[None]):
 
     def on_history_error(self, message: HistoryError) -> None:
         self.notify(message.message, title="run history", severity="warning", timeout=8)
+
+    def on_step_note(self, message: StepNote) -> None:
+        self.notify(message.message, title="training step", severity="warning", timeout=8)
 
     def on_branch_started(self, message: BranchStarted) -> None:
         if self.session.current(message) and self.session.history is not None:

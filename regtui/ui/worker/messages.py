@@ -159,3 +159,12 @@ class HistoryError(RunMessage):
     """Recording the run in the history failed; the run goes on.  Sent once per run."""
 
     message: str
+
+
+@dataclass
+class StepNote(RunMessage):
+    """Why the training step runs eagerly although ``train.cuda_graph`` asked for a CUDA
+    graph (``RunReady.step_note``, or ``Training.step_note`` after epoch 1's capture); the
+    run goes on.  Sent at most once per run."""
+
+    message: str

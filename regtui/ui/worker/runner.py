@@ -31,7 +31,7 @@ from regtui.startup import loaded
 from regtui.ui.worker.branching import GHOST, MAIN, Line, Lines
 from regtui.ui.worker.messages import (
     BatchProgress, EpochsEnded, GhostEpochs, HistoryError, InsightReady, RunFailed, RunFinished,
-    RunRecorded, RunStarted,
+    RunRecorded, RunStarted, StepNote,
 )
 
 SOURCE = "tui"
@@ -190,6 +190,9 @@ def _train(
     post(RunStarted(rid, ready.n_batches))
     if ready.history_error is not None:
         post(HistoryError(rid, f"this run: {ready.history_error}"))
+    step_note = ready.step_note
+    if step_note is not None:
+        post(StepNote(rid, step_note))
     post(RunRecorded(rid, ready.history_id, ready.data))
     lines = Lines(Line(run, events), post, rid)
     pending: list[EpochEnd] = []
@@ -219,6 +222,9 @@ def _train(
             final = replace(final, boundary=request.boundary or final.boundary, bins=request.bins or final.bins)
             if isinstance(event, EpochEnd):
                 (ghost_pending if tag == GHOST else pending).append(event)
+                if step_note is None and tag == MAIN and lines.main.run.training.step_note is not None:
+                    step_note = lines.main.run.training.step_note  # a capture that failed in this epoch
+                    post(StepNote(rid, step_note))
                 if event.epoch == 0:
                     flush()
             if tag == MAIN:
