@@ -213,3 +213,43 @@ def quick_pilot_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wait, "SLEEP_GRANULARITY", PILOT_IDLE_WINDOW)
     monkeypatch.setattr(wait, "SLEEP_IDLE", PILOT_IDLE_WINDOW / 20)
     monkeypatch.setattr(wait, "process_time", time.thread_time)
+
+
+STEP_NOTES = {
+    "start": "CUDA graph off: torch 0.0 has no CUDA graphs; every step runs eagerly",
+    "epoch 1": ("CUDA graph off: the step could not be captured (RuntimeError: operation not permitted when "
+                "stream is capturing); every step runs eagerly"),
+}
+"""What ``step_graph_refused(when)`` makes a run say, by ``when``."""
+
+
+@pytest.fixture
+def step_graph_refused(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """``note = step_graph_refused(when)``: every ``Training`` made from then on says why its
+    step is not a CUDA graph — ``"start"``: when it is made (as on a torch without CUDA
+    graphs); ``"epoch 1"``: its capture fails at the first full batch after one warm-up
+    step (a stand-in backend that refuses to capture).  Returns the note it will say."""
+    from regtui.core import training
+    from regtui.core.cuda_graph import StepGraph
+
+    class RefusingGraphs:
+        def warm_up(self, step: Callable[[], None]) -> None:
+            step()
+
+        def capture_and_run(self, step: Callable[[], None], generators: Any) -> Any:
+            raise RuntimeError("operation not permitted when stream is capturing")
+
+    def refuse(when: str) -> str:
+        original = training.Training.__init__
+
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if when == "start":
+                self._fall_back("torch 0.0 has no CUDA graphs")
+            else:
+                self.use_step_graph(StepGraph(self.model.generators, RefusingGraphs(), 1))
+
+        monkeypatch.setattr(training.Training, "__init__", init)
+        return STEP_NOTES[when]
+
+    return refuse
