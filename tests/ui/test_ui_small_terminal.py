@@ -206,7 +206,7 @@ def test_a_chart_title_too_long_for_plotext_is_shortened_with_a_mark_not_dropped
                 assert title.endswith(note)  # the note (diverged, the cursor's value) survives
 
 
-async def test_any_variants_lambda_and_p_in_two_keys(tiny) -> None:
+async def test_any_variants_lambda_and_p_in_two_keys(tiny, wait_for) -> None:
     app = create_app(tiny)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")  # even with the panel hidden
@@ -214,10 +214,13 @@ async def test_any_variants_lambda_and_p_in_two_keys(tiny) -> None:
         await pilot.press("3")
         await pilot.pause()
         editor = app.lab.panel.editors[2]
-        assert app.focused is editor.inputs["l2"] and _visible(app.focused)
+        assert app.focused is editor.inputs["l2"]
+        # scrolled into view on a later refresh, which one short idle wait may not reach
+        await wait_for(pilot, lambda: _visible(editor.inputs["l2"]), 10)
         await pilot.press("down")
         await pilot.pause()
-        assert app.focused is editor.inputs["dropout"] and _visible(app.focused)
+        assert app.focused is editor.inputs["dropout"]
+        await wait_for(pilot, lambda: _visible(editor.inputs["dropout"]), 10)
         await pilot.press("plus")
         await pilot.pause()
         assert app.lab.panel.experiment.variants[2].dropout == 0.55

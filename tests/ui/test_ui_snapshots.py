@@ -25,6 +25,15 @@ from regtui.ui.app import RegTuiApp, create_app
 from regtui.ui.screens import history as history_screen
 from regtui.ui.session import RunState
 
+
+@pytest.fixture(autouse=True)
+def _quick_pilot() -> None:
+    """Snapshots keep Textual's own idle wait (20 ms windows, the process's CPU): a screen
+    taken after a 5 ms window was once caught before a layout had ended (test_sweep_80x24,
+    1 of ~30 runs at -n 2, load 4-5); these tests train nothing, so the slower wait costs
+    little.  Overrides tests/ui/conftest.py's."""
+
+
 SMALL = (80, 24)
 Before = Callable[[Pilot[None]], Awaitable[None]]
 
