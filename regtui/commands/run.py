@@ -174,23 +174,16 @@ class _Stderr:
 
 def _consume(events, run, err: _Stderr, *, quiet: bool) -> None:
     """Drive the run to its end, with live progress on stderr unless ``quiet``."""
-    from regtui.core.run import RunReady
+    from regtui.core.run import EagerSteps, RunReady
     from regtui.core.run_types import EpochEnd
     from regtui.core.text import visible
 
-    step_note_said = False
-
     def note(event: object) -> None:
-        nonlocal step_note_said
         if isinstance(event, RunReady) and event.history_error is not None:
             err.say(visible(f"history: {event.history_error}"), "yellow")
         # a write that fails later (RecordingStopped) is said once, after the run
-        step_note = event.step_note if isinstance(event, RunReady) else None
-        if isinstance(event, EpochEnd):  # a capture that failed in this epoch (docs/semantics.md)
-            step_note = run.training.step_note
-        if step_note is not None and not step_note_said:
-            step_note_said = True
-            err.say(visible(step_note), "yellow")
+        if isinstance(event, EagerSteps):  # said once by the run (docs/semantics.md)
+            err.say(visible(event.message), "yellow")
 
     if quiet:
         for event in events:

@@ -5,7 +5,7 @@ run``, ``regtui sweep`` and the tests — so a run is composed in one place::
 
     run = Run(experiment, source="cli", preset="moons-overfit")   # record=False: no history
     run.prepare()                  # optional: imports torch, reads the data, builds the nets
-    for event in run.events():     # RunReady, then BatchEnd / EpochEnd, maybe RecordingStopped
+    for event in run.events():     # RunReady, then BatchEnd / EpochEnd, maybe RecordingStopped, EagerSteps
         ...                        # pause: just do not ask for the next event
         snapshot = run.insight(InsightRequest(boundary=(64, 40), bins=25, by_variant=True))
     run.outcome                    # RunOutcome: statuses, the run's status, history id, problems
@@ -43,7 +43,10 @@ What it guarantees:
 Threads.  A ``Run`` belongs to the thread that iterates ``events()``; call
 ``insight`` from that thread, between two events or after the end.
 ``prepare`` may run in a helper thread first (the lab does, so a stop during
-``import torch`` returns at once).
+``import torch`` returns at once); ``events()`` sets torch's intra-op thread
+count (``configure_torch``) again in its own thread, since torch keeps that
+count per thread: a thread that used torch before (the main thread of the lab's
+fork-server child) would otherwise train with its old count.
 
 Imports torch only inside ``prepare`` (through ``regtui.core.training``): the
 module itself, its requests and its events are torch-free.
@@ -85,10 +88,6 @@ class RunReady:
     """The run's id in the history; None when it is not recorded."""
     history_error: str | None
     """Why it is not recorded although it was asked to be (one line), else None."""
-    step_note: str | None = None
-    """Why the training step runs eagerly although ``train.cuda_graph`` asked for a CUDA
-    graph (``Training.step_note``, one line), else None.  A capture that fails or differs
-    later, in epoch 1, sets ``Training.step_note`` then (``run.training.step_note``)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,17 @@ class RecordingStopped:
     message: str
 
 
-RunEvent = RunReady | BatchEnd | EpochEnd | RecordingStopped
+@dataclass(frozen=True)
+class EagerSteps:
+    """The training step runs eagerly from here on although ``train.cuda_graph`` asked
+    for a CUDA graph (``Training.step_note``: this torch cannot capture, a capture
+    failed, or a replay differed from the eager step); training goes on.  Yielded at
+    most once, right after ``RunReady`` or after the event during which it happened."""
+
+    message: str
+
+
+RunEvent = RunReady | BatchEnd | EpochEnd | RecordingStopped | EagerSteps
 
 
 @dataclass(frozen=True)
@@ -219,12 +228,18 @@ class Run:
             raise RuntimeError("a Run is iterated once; make a new Run to train again")
         self._started = True
         training = self.prepare()
+        from regtui.core.training import configure_torch  # torch is loaded: prepare has run
+
+        configure_torch()  # in this thread, the one that trains: torch's count is per thread
         data = training.dataset.summary()
         store, recorder, problem = self._open_recorder(data)
         history_id = self.history_id = recorder.run_id if recorder is not None else None
         steps = training.events()
         try:
-            yield RunReady(training.n_batches, data, history_id, problem, training.step_note)
+            yield RunReady(training.n_batches, data, history_id, problem)
+            said_eager = training.step_note is not None
+            if said_eager:
+                yield EagerSteps(training.step_note)
             for event in steps:
                 if isinstance(event, EpochEnd):
                     if recorder is not None and recorder.error is None:
@@ -236,6 +251,9 @@ class Run:
                     self.epoch = event.epoch
                 self._at = event.epoch
                 yield event
+                if not said_eager and training.step_note is not None:  # a capture failed or differed
+                    said_eager = True
+                    yield EagerSteps(training.step_note)
         finally:
             steps.close()  # members still running become stopped
             statuses = stopped_if_running(training.statuses)

@@ -1,7 +1,8 @@
 """``regtui run`` says why the training step is not a CUDA graph (``Training.step_note``).
 
-No GPU here: the fallback is forced, once at the start (what ``RunReady.step_note``
-carries) and once by a capture that fails in epoch 1 (a stand-in graph backend)."""
+No GPU here: the fallback is forced, once at the start (the run's ``EagerSteps``
+right after ``RunReady``) and once by a capture that fails in epoch 1 (a stand-in
+graph backend)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import warnings
 import pytest
 
 from regtui.cli import main
-from regtui.core.run import Run, RunReady
+from regtui.core.run import EagerSteps, Run, RunReady
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -19,9 +20,9 @@ def test_a_fallback_known_at_the_start_reaches_run_ready_and_the_output(capsys, 
     from regtui.core import presets
 
     events = Run(presets.load_file(tiny_preset_file), record=False).events()
-    ready = next(events)
+    ready, eager = next(events), next(events)
     events.close()
-    assert isinstance(ready, RunReady) and ready.step_note == note
+    assert isinstance(ready, RunReady) and eager == EagerSteps(note)
     for quiet in ((), ("--quiet",)):
         code = main(["run", str(tiny_preset_file), *quiet])
         err = capsys.readouterr().err

@@ -1,5 +1,5 @@
 """The lab shows why the training step is not a CUDA graph (``StepNote``, from
-``RunReady.step_note`` or a capture that fails in epoch 1).  No GPU here: the
+the run's ``EagerSteps``: known at the start, or a capture that fails in epoch 1).  No GPU here: the
 fallback is forced on the CPU."""
 
 from __future__ import annotations

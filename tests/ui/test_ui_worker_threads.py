@@ -3,7 +3,7 @@
 Torch's intra-op count is per thread once a thread has used torch; ``Run.prepare``
 sets it in the helper thread that prepares.  The run's child process trains in
 its main thread, which the fork server had used (two OpenMP threads on this
-machine): without ``runner.torch_threads_here`` it trained with two, and the
+machine): unless ``Run.events`` sets the count again it trained with two, and the
 second spun on the core the UI needs (issue 20)."""
 
 from __future__ import annotations

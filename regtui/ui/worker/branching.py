@@ -22,9 +22,9 @@ from typing import Callable, Iterator
 from textual.message import Message
 
 from regtui.core.config import ConfigError, Experiment
-from regtui.core.run import RecordingStopped, Run, RunEvent
+from regtui.core.run import EagerSteps, RecordingStopped, Run, RunEvent
 from regtui.core.run_types import BatchEnd, EpochEnd
-from regtui.ui.worker.messages import BranchRefused, BranchStarted, HistoryError
+from regtui.ui.worker.messages import BranchRefused, BranchStarted, HistoryError, StepNote
 
 MAIN, GHOST = "main", "ghost"
 
@@ -84,7 +84,8 @@ class Lines:
     def events(self) -> Iterator[tuple[str, BatchEnd | EpochEnd]]:
         """``(MAIN, event)`` and ``(GHOST, event)`` pairs, one of each in turn while
         both lines train; ends when the main line and the ghost line are done.  A
-        write to the history that fails is posted (``HistoryError``), not yielded."""
+        write to the history that fails is posted (``HistoryError``), and so is a
+        step that turns eager (``StepNote``): neither is yielded."""
         while True:
             main, ghost = self.main, self.ghost
             got = False
@@ -95,9 +96,10 @@ class Lines:
                 if event is None:
                     continue
                 got = True
-                if isinstance(event, RecordingStopped):
+                if isinstance(event, (RecordingStopped, EagerSteps)):
                     about = "the branch: " if line.run.branched_from is not None else ""
-                    self.post(HistoryError(self.run_id, about + event.message))
+                    kind = HistoryError if isinstance(event, RecordingStopped) else StepNote
+                    self.post(kind(self.run_id, about + event.message))
                     continue
                 yield tag, event
                 if self.main is not main:  # branched while this pair was out: start over

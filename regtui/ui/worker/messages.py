@@ -164,7 +164,7 @@ class HistoryError(RunMessage):
 @dataclass
 class StepNote(RunMessage):
     """Why the training step runs eagerly although ``train.cuda_graph`` asked for a CUDA
-    graph (``RunReady.step_note``, or ``Training.step_note`` after epoch 1's capture); the
+    graph (the run's ``EagerSteps``; "the branch: …" for a branch's); the
     run goes on.  Sent at most once per run."""
 
     message: str

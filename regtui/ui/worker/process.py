@@ -48,7 +48,7 @@ it, or on a platform without ``forkserver``, the worker thread trains itself
 thread: it trains in its main thread, which the fork server had used with
 torch's default of two intra-op threads, and ``Run.prepare`` set one only in
 its helper thread; the second OpenMP thread spun on the core the UI needs
-(``runner.torch_threads_here`` now sets the count in the thread that trains).
+(``Run.events`` now sets the count in the thread that trains).
 Since then (``benchmarks/bench_ui_throughput.py``, benchmarks/README.md §2,
 two runs of 3 interleaved rounds at load 2–3) the child trains at 0.70–0.76×
 headless (article) and 0.57–0.64× (moons-overfit), the thread at 0.50–0.64× and

@@ -8,7 +8,7 @@ whose worker thread relays the child's messages).  The ``Run`` trains and record
 computes insight snapshots; this module only steers it from ``RunControl``
 and turns its events into the messages of ``regtui.ui.worker.messages``
 (``RunReady`` → ``RunStarted`` and ``RunRecorded``, ``RecordingStopped`` →
-``HistoryError``).  It never touches widgets.  ``Run.prepare`` (torch, the
+``HistoryError``, ``EagerSteps`` → ``StepNote``).  It never touches widgets.  ``Run.prepare`` (torch, the
 data, the nets) runs in a helper thread (``in_background``), so a stop during
 it returns at once (in a thread, the first screen also paints before torch
 loads).  Pause, stop and restart take effect between two batches; a branch
@@ -31,7 +31,7 @@ from regtui.startup import loaded
 from regtui.ui.worker.branching import GHOST, MAIN, Line, Lines
 from regtui.ui.worker.messages import (
     BatchProgress, EpochsEnded, GhostEpochs, HistoryError, InsightReady, RunFailed, RunFinished,
-    RunRecorded, RunStarted, StepNote,
+    RunRecorded, RunStarted,
 )
 
 SOURCE = "tui"
@@ -120,21 +120,6 @@ def in_background(work: Callable[[], Any], control: RunControl, is_cancelled: Ca
     return True, box["value"]
 
 
-def torch_threads_here() -> None:
-    """Give the calling thread, the one that trains, the run's intra-op thread count.
-
-    ``Run.prepare`` sets it in the helper thread that prepares (``in_background``),
-    and torch's count is per thread once a thread has used torch (OpenMP's
-    ``omp_set_num_threads`` sets the caller's own count): a thread that touched
-    torch before keeps its old one.  The run's child process trains in the
-    process's main thread, which the fork server had already used, so it trained
-    with two OpenMP threads instead of one; the second spun on the core the lab's
-    UI needs and the child trained 4–10× slower than headless (issue 20)."""
-    from regtui.core.training import configure_torch  # torch is imported: prepare has run
-
-    configure_torch()
-
-
 def guarded(
     body: Callable[[Callable[[Message], object], Experiment, RunControl, Callable[[], bool]], None],
     post: Callable[[Message], object],
@@ -181,7 +166,6 @@ def _train(
         post(RunFinished(rid, stopped=True))
         return
     loaded()  # torch, the data and the nets: out of full collections (regtui.startup)
-    torch_threads_here()
     if not may_go_on(control, is_cancelled):
         post(RunFinished(rid, stopped=True))
         return
@@ -190,9 +174,6 @@ def _train(
     post(RunStarted(rid, ready.n_batches))
     if ready.history_error is not None:
         post(HistoryError(rid, f"this run: {ready.history_error}"))
-    step_note = ready.step_note
-    if step_note is not None:
-        post(StepNote(rid, step_note))
     post(RunRecorded(rid, ready.history_id, ready.data))
     lines = Lines(Line(run, events), post, rid)
     pending: list[EpochEnd] = []
@@ -222,9 +203,6 @@ def _train(
             final = replace(final, boundary=request.boundary or final.boundary, bins=request.bins or final.bins)
             if isinstance(event, EpochEnd):
                 (ghost_pending if tag == GHOST else pending).append(event)
-                if step_note is None and tag == MAIN and lines.main.run.training.step_note is not None:
-                    step_note = lines.main.run.training.step_note  # a capture that failed in this epoch
-                    post(StepNote(rid, step_note))
                 if event.epoch == 0:
                     flush()
             if tag == MAIN:
