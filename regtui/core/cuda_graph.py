@@ -248,18 +248,9 @@ class KerasAdamOnDevice(KerasAdam):
         """Steps taken (read back from the device)."""
         return int(self._count)
 
-    @torch.no_grad()
-    def step(self) -> None:
-        first = self.params[0]
-        dtype, device = first.dtype, first.device
-        if self._lr is None or self._lr[0] != self.lr:  # made in a warm-up step, never inside a capture
-            self._lr = (self.lr, torch.tensor(self.lr, dtype=dtype, device=device))
-        local_step = self._count.add_(1).to(dtype)
-        beta_1_power = torch.pow(self._powers[0], local_step)
-        beta_2_power = torch.pow(self._powers[1], local_step)
-        alpha = self._lr[1] * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        for p, m, v, s, product in zip(self.params, self.m, self.v, self._scratch, self._products):
-            self._update(p, p.grad, m, v, s, alpha, None, product)
+    def _next_step(self, dtype: torch.dtype, device: torch.device) -> Tensor:
+        """The count, on the device: incremented in place and cast, nothing read back."""
+        return self._count.add_(1).to(dtype)
 
 
 def on_device(optimizer: StackedOptimizer) -> StackedOptimizer:

@@ -185,7 +185,7 @@ class KerasAdam(StackedOptimizer):
         dtype, device = first.dtype, first.device
         if self._lr is None or self._lr[0] != self.lr:
             self._lr = (self.lr, torch.tensor(self.lr, dtype=dtype, device=device))
-        local_step = torch.tensor(self.iterations + 1, dtype=dtype, device=device)
+        local_step = self._next_step(dtype, device)
         beta_1_power = torch.pow(self._powers[0], local_step)
         beta_2_power = torch.pow(self._powers[1], local_step)
         alpha = self._lr[1] * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
@@ -199,7 +199,11 @@ class KerasAdam(StackedOptimizer):
                     self._update(*piece, alpha, minus_alpha, None)
             else:
                 self._update(p, g, m, v, s, alpha, minus_alpha, None)
+
+    def _next_step(self, dtype: torch.dtype, device: torch.device) -> Tensor:
+        """Count this step; Keras's ``iterations + 1`` of it as a tensor of the parameters' dtype."""
         self.iterations += 1
+        return torch.tensor(self.iterations, dtype=dtype, device=device)
 
     def _update(self, p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor, alpha: Tensor,
                 minus_alpha: float | None, product: Tensor | None) -> None:
